@@ -1,0 +1,91 @@
+# esc — one Makefile: make, make check, make demo, make bench, make install.
+.POSIX:
+
+VERSION   = 0.1.0
+PREFIX    = /usr/local
+BINDIR    = $(PREFIX)/bin
+SHAREDIR  = $(PREFIX)/share/esc
+MANDIR    = $(PREFIX)/share/man
+
+CC        = cc
+OPT       = -O2
+CFLAGS    = $(OPT) -g -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CPPFLAGS  = -D_GNU_SOURCE -DESC_VERSION=\"$(VERSION)\" \
+            -DESC_SHAREDIR=\"$(SHAREDIR)\" -Ilib
+LDLIBS    = -lyajl -ljansson -lm
+
+TOOLS     = esc-detect esc-offer
+LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/splice.o lib/timefmt.o \
+            lib/share.o lib/vocab.o lib/phrases.o lib/text.o lib/sentiment.o \
+            lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o
+BINS      = $(TOOLS:%=bin/%)
+UNITS     = tests/unit/test-sentiment tests/unit/test-detect tests/unit/test-time
+
+all: $(BINS)
+
+libesc.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+$(LIBOBJ): lib/esc.h lib/score.h
+lib/offer.o cmd/esc-offer.o: lib/offer.h
+
+bin/%: cmd/%.o libesc.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libesc.a $(LDLIBS)
+
+cmd/%.o: cmd/%.c lib/esc.h lib/score.h lib/offer.h
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+.c.o:
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+tests/unit/%: tests/unit/%.c tests/unit/tap.h libesc.a
+	$(CC) $(CFLAGS) $(CPPFLAGS) -o $@ $< libesc.a $(LDLIBS)
+
+# The suite: C unit tests and the shell tests, all TAP, run by prove.
+check: deps all $(UNITS)
+	ESC_SHARE=$(CURDIR)/share/esc prove -f $(UNITS) tests/*.t
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in its own tree.
+check-asan:
+	rm -rf build-asan && mkdir -p build-asan
+	cp -R Makefile cmd lib share tests build-asan/
+	$(MAKE) -C build-asan clean
+	$(MAKE) -C build-asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" check
+	rm -rf build-asan
+
+# The same suite with every tool run under valgrind (see tests/lib.sh).
+check-valgrind: all $(UNITS)
+	ESC_SHARE=$(CURDIR)/share/esc ESC_VALGRIND=1 prove -f tests/*.t
+
+deps:
+	@scripts/deps
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo
+
+bench: all
+	scripts/bench
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	cp $(BINS) $(DESTDIR)$(BINDIR)/
+	cp -R share/esc/. $(DESTDIR)$(SHAREDIR)/
+	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	cp man/*.7 $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(MANDIR)/man1/$$t.1; done
+	rm -rf $(DESTDIR)$(SHAREDIR)
+	rm -f $(DESTDIR)$(MANDIR)/man5/esc-json.5 $(DESTDIR)$(MANDIR)/man7/esc.7
+
+clean:
+	rm -f lib/*.o cmd/*.o libesc.a $(BINS) $(UNITS)
+	rm -rf tests/tmp.*
+
+.PHONY: all check check-asan check-valgrind deps demo bench install uninstall clean

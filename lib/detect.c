@@ -1,0 +1,415 @@
+/* detect.c — should this message escalate, and where to?
+ *
+ * Paid route (seed 000): two or more indicators; or a business-mentorship
+ * context with personal language; or a knowledge-base miss with personal
+ * language; never a general how-to without personal language.
+ * Human route (seed 001): any alert marked "human" in detect.json — a
+ * request for a person, cancel / competitor / legal language, strongly
+ * negative sentiment, 3+ touches, revenue at risk over the threshold.
+ * A human need outranks a sales offer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "score.h"
+
+enum { IND_PERSONAL, IND_STRATEGIC, IND_ADVANCED, NIND };
+static const char *const ind_names[NIND] = { "personal", "strategic", "advanced" };
+
+enum alert_kind { AK_PHRASE, AK_TOUCHES, AK_VALUE, AK_SENTIMENT };
+#define MAX_ALERTS 32
+
+struct alert {
+	char *name;
+	enum alert_kind kind;
+	int cat;               /* phrase category, for AK_PHRASE */
+	double weight;
+	int human;
+};
+
+struct esc_detector {
+	struct esc_vocab *v;
+	struct esc_phrases *ph;
+	int ind_cat[NIND], howto_cat;
+	struct alert al[MAX_ALERTS];
+	int nal;
+	int min_ind, howto_guard;
+	char **ctx;
+	int nctx;
+	double neg, touches, at_risk;
+	double level[3];       /* medium, high, critical */
+	/* scratch, reused for every message */
+	struct esc_text tx;
+	struct esc_matches m;
+};
+
+/* Reasons for a paid escalation, in output order. */
+enum {
+	R_PERSONAL, R_STRATEGIC, R_ADVANCED, R_MENTORSHIP_CTX, R_KB_MISS, NREASON
+};
+static const char *const reason_names[NREASON] = {
+	"personalized_help", "strategic", "advanced", "mentorship_context", "kb_miss",
+};
+
+const char *
+esc_route_name(enum esc_route r)
+{
+	return r == ESC_ROUTE_PAID ? "paid" : r == ESC_ROUTE_HUMAN ? "human" : "none";
+}
+
+const char *
+esc_severity_name(int s)
+{
+	static const char *const names[] = { "low", "medium", "high", "critical" };
+
+	return names[s < 0 ? 0 : s > 3 ? 3 : s];
+}
+
+const char *
+esc_detect_alertname(const struct esc_detector *d, int bit)
+{
+	return bit >= 0 && bit < d->nal ? d->al[bit].name : NULL;
+}
+
+void
+esc_detector_free(struct esc_detector *d)
+{
+	int i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->nal; i++)
+		free(d->al[i].name);
+	for (i = 0; i < d->nctx; i++)
+		free(d->ctx[i]);
+	free(d->ctx);
+	esc_phrases_free(d->ph);
+	esc_vocab_free(d->v);
+	esc_text_free(&d->tx);
+	esc_matches_free(&d->m);
+	free(d);
+}
+
+static double
+num(json_t *o, const char *path1, const char *path2, double dflt)
+{
+	json_t *x = json_object_get(json_object_get(o, path1), path2);
+
+	return json_is_number(x) ? json_number_value(x) : dflt;
+}
+
+static int
+load_alerts(struct esc_detector *d, json_t *alerts, struct esc_err *err)
+{
+	const char *name;
+	json_t *a;
+
+	json_object_foreach(alerts, name, a) {
+		struct alert *al;
+
+		if (d->nal == MAX_ALERTS) {
+			esc_err_set(err, "detect.json: more than %d alerts", MAX_ALERTS);
+			return -1;
+		}
+		al = &d->al[d->nal];
+		if (!(al->name = strdup(name))) {
+			esc_err_set(err, "out of memory");
+			return -1;
+		}
+		d->nal++;
+		al->weight = json_number_value(json_object_get(a, "weight"));
+		al->human = json_is_true(json_object_get(a, "human"));
+		al->cat = -1;
+		if (strcmp(name, "repeat_contact") == 0)
+			al->kind = AK_TOUCHES;
+		else if (strcmp(name, "high_value") == 0)
+			al->kind = AK_VALUE;
+		else if (strcmp(name, "negative_sentiment") == 0)
+			al->kind = AK_SENTIMENT;
+		else
+			al->kind = AK_PHRASE;
+	}
+	return 0;
+}
+
+static int
+load_config(struct esc_detector *d, struct esc_err *err)
+{
+	json_t *j, *ctx, *c;
+	size_t i;
+	int rc = -1;
+
+	if (!(j = esc_share_json("detect/detect.json", err)))
+		return -1;
+	d->min_ind = (int)num(j, "paid", "min_indicators", 2);
+	d->howto_guard = !json_is_false(json_object_get(json_object_get(j, "paid"),
+		"never_for_general_howto"));
+	d->neg = num(j, "human", "negative_sentiment", -0.6);
+	d->touches = num(j, "human", "touches", 3);
+	d->at_risk = num(j, "human", "revenue_at_risk", 5000);
+	d->level[0] = num(j, "severity", "medium", 1);
+	d->level[1] = num(j, "severity", "high", 3);
+	d->level[2] = num(j, "severity", "critical", 5);
+	ctx = json_object_get(json_object_get(j, "paid"), "mentorship_contexts");
+	json_array_foreach(ctx, i, c) {
+		char **nc;
+
+		if (!json_is_string(c))
+			continue;
+		if (!(nc = realloc(d->ctx, (size_t)(d->nctx + 1) * sizeof *nc)) ||
+		    !(nc[d->nctx] = strdup(json_string_value(c)))) {
+			if (nc)
+				d->ctx = nc;
+			esc_err_set(err, "out of memory");
+			goto out;
+		}
+		d->ctx = nc;
+		d->nctx++;
+	}
+	if (!json_is_object(json_object_get(j, "alerts"))) {
+		esc_err_set(err, "detect.json: \"alerts\" must be an object");
+		goto out;
+	}
+	rc = load_alerts(d, json_object_get(j, "alerts"), err);
+out:
+	json_decref(j);
+	return rc;
+}
+
+/* Tie each phrase category to an indicator or an alert; an unknown one is
+ * a mistake in the data files, said out loud. */
+static int
+bind_categories(struct esc_detector *d, struct esc_err *err)
+{
+	int i, c;
+
+	for (i = 0; i < NIND; i++)
+		d->ind_cat[i] = esc_phrases_cat(d->ph, ind_names[i]);
+	d->howto_cat = esc_phrases_cat(d->ph, "howto");
+	for (i = 0; i < d->nal; i++)
+		if (d->al[i].kind == AK_PHRASE)
+			d->al[i].cat = esc_phrases_cat(d->ph, d->al[i].name);
+	for (c = 0; c < esc_phrases_ncat(d->ph); c++) {
+		int known = c == d->howto_cat;
+
+		for (i = 0; i < NIND; i++)
+			known |= c == d->ind_cat[i];
+		for (i = 0; i < d->nal; i++)
+			known |= c == d->al[i].cat;
+		if (!known) {
+			esc_err_set(err, "phrase category \"%s\" is neither an indicator "
+				"nor an alert listed in detect/detect.json",
+				esc_phrases_catname(d->ph, c));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct esc_detector *
+esc_detector_load(struct esc_err *err)
+{
+	struct esc_detector *d = calloc(1, sizeof *d);
+
+	if (!d) {
+		esc_err_set(err, "out of memory");
+		return NULL;
+	}
+	if (!(d->v = esc_vocab_new()) || !(d->ph = esc_phrases_new(d->v))) {
+		esc_err_set(err, "out of memory");
+		goto fail;
+	}
+	if (load_config(d, err) < 0 ||
+	    esc_sentiment_load(d->v, err) < 0 ||
+	    esc_phrases_load(d->ph, "detect/indicators.tsv", err) < 0 ||
+	    esc_phrases_load(d->ph, "detect/alerts.tsv", err) < 0 ||
+	    esc_phrases_compile(d->ph, err) < 0 ||
+	    bind_categories(d, err) < 0)
+		goto fail;
+	return d;
+fail:
+	esc_detector_free(d);
+	return NULL;
+}
+
+static int
+mentorship_context(const struct esc_detector *d, const struct esc_msg *m)
+{
+	int i;
+
+	for (i = 0; m->context && i < d->nctx; i++)
+		if (strlen(d->ctx[i]) == m->contextlen &&
+		    memcmp(d->ctx[i], m->context, m->contextlen) == 0)
+			return 1;
+	return 0;
+}
+
+int
+esc_detect(struct esc_detector *d, const struct esc_msg *m, struct esc_verdict *v)
+{
+	int howto = 0, total, i;
+	size_t k;
+	double weight = 0;
+
+	memset(v, 0, sizeof *v);
+	if (esc_text_split(&d->tx, d->v, m->text, m->len) < 0 ||
+	    esc_phrases_match(d->ph, &d->tx, &d->m) < 0)
+		return -1;
+	esc_sentiment_score(&d->tx, &v->sent);
+
+	for (k = 0; k < d->m.n; k++) {
+		int c = esc_phrases_catof(d->ph, d->m.id[k]);
+
+		for (i = 0; i < NIND; i++)
+			if (c == d->ind_cat[i])
+				v->scores[i]++;
+		if (c == d->howto_cat)
+			howto = 1;
+		for (i = 0; i < d->nal; i++)
+			if (d->al[i].kind == AK_PHRASE && c == d->al[i].cat)
+				v->alerts |= 1u << i;
+	}
+	for (i = 0; i < d->nal; i++) {
+		const struct alert *a = &d->al[i];
+
+		if ((a->kind == AK_TOUCHES && m->touches >= d->touches) ||
+		    (a->kind == AK_VALUE && m->at_risk > d->at_risk) ||
+		    (a->kind == AK_SENTIMENT && v->sent.compound <= d->neg))
+			v->alerts |= 1u << i;
+		if (v->alerts & (1u << i)) {
+			weight += a->weight;
+			if (a->human)
+				v->route = ESC_ROUTE_HUMAN;
+		}
+	}
+
+	total = v->scores[IND_PERSONAL] + v->scores[IND_STRATEGIC] + v->scores[IND_ADVANCED];
+	if (v->route != ESC_ROUTE_HUMAN &&
+	    !(d->howto_guard && howto && v->scores[IND_PERSONAL] == 0)) {
+		int personal = v->scores[IND_PERSONAL] > 0;
+
+		if (total >= d->min_ind)
+			v->route = ESC_ROUTE_PAID;
+		if (personal && mentorship_context(d, m)) {
+			v->route = ESC_ROUTE_PAID;
+			v->reasons |= 1u << R_MENTORSHIP_CTX;
+		}
+		if (personal && m->kb_miss) {
+			v->route = ESC_ROUTE_PAID;
+			v->reasons |= 1u << R_KB_MISS;
+		}
+		if (v->route == ESC_ROUTE_PAID)
+			for (i = 0; i < NIND; i++)
+				if (v->scores[i])
+					v->reasons |= 1u << (R_PERSONAL + i);
+	}
+
+	for (i = 3; i > 0; i--)
+		if (weight >= d->level[i - 1])
+			break;
+	v->severity = i;
+	if (v->route == ESC_ROUTE_HUMAN && v->severity < 1)
+		v->severity = 1;
+	return 0;
+}
+
+/* Names come from our own data files: quote them as JSON strings all the same. */
+static void
+put_name(struct esc_buf *out, const char *s)
+{
+	esc_buf_json_str(out, s, strlen(s));
+}
+
+static void
+str_array_sep(struct esc_buf *out, int *first)
+{
+	if (!*first)
+		esc_buf_putc(out, ',');
+	*first = 0;
+}
+
+int
+esc_detect_json(struct esc_detector *d, const struct esc_msg *m, struct esc_buf *out)
+{
+	struct esc_verdict v;
+	int i, first;
+	size_t k;
+
+	if (esc_detect(d, m, &v) < 0)
+		return -1;
+	/* most messages match nothing: their object has one fixed shape */
+	if (v.route == ESC_ROUTE_NONE && d->m.n == 0 && v.alerts == 0 && v.severity == 0) {
+		static const char head[] = "{\"escalate\":false,\"route\":\"none\",\"reasons\":[],"
+			"\"scores\":{\"personal\":0,\"strategic\":0,\"advanced\":0},"
+			"\"indicators\":{\"personal\":[],\"strategic\":[],\"advanced\":[]},"
+			"\"sentiment\":{\"compound\":";
+		const char *label = esc_sentiment_label(v.sent.compound);
+
+		esc_buf_put(out, head, sizeof head - 1);
+		esc_buf_json_num(out, v.sent.compound);
+		esc_buf_put(out, ",\"label\":\"", 10);
+		esc_buf_puts(out, label);
+		esc_buf_puts(out, "\"},\"alerts\":[],\"severity\":\"low\"}");
+		return 0;
+	}
+	esc_buf_puts(out, v.route != ESC_ROUTE_NONE ? "{\"escalate\":true,\"route\":\""
+		: "{\"escalate\":false,\"route\":\"");
+	esc_buf_puts(out, esc_route_name(v.route));
+	esc_buf_puts(out, "\",\"reasons\":[");
+	first = 1;
+	if (v.route == ESC_ROUTE_PAID) {
+		for (i = 0; i < NREASON; i++)
+			if (v.reasons & (1u << i)) {
+				str_array_sep(out, &first);
+				put_name(out, reason_names[i]);
+			}
+	} else if (v.route == ESC_ROUTE_HUMAN) {
+		for (i = 0; i < d->nal; i++)
+			if ((v.alerts & (1u << i)) && d->al[i].human) {
+				str_array_sep(out, &first);
+				put_name(out, d->al[i].name);
+			}
+	}
+	esc_buf_puts(out, "],\"scores\":{");
+	for (i = 0; i < NIND; i++) {
+		if (i)
+			esc_buf_putc(out, ',');
+		put_name(out, ind_names[i]);
+		esc_buf_putc(out, ':');
+		esc_buf_json_num(out, v.scores[i]);
+	}
+	esc_buf_puts(out, "},\"indicators\":{");
+	for (i = 0; i < NIND; i++) {
+		if (i)
+			esc_buf_putc(out, ',');
+		put_name(out, ind_names[i]);
+		esc_buf_puts(out, ":[");
+		first = 1;
+		for (k = 0; k < d->m.n; k++) {
+			const char *p;
+
+			if (esc_phrases_catof(d->ph, d->m.id[k]) != d->ind_cat[i])
+				continue;
+			str_array_sep(out, &first);
+			p = esc_phrases_text(d->ph, d->m.id[k]);
+			esc_buf_json_str(out, p, strlen(p));
+		}
+		esc_buf_putc(out, ']');
+	}
+	esc_buf_puts(out, "},\"sentiment\":{\"compound\":");
+	esc_buf_json_num(out, v.sent.compound);
+	esc_buf_puts(out, ",\"label\":");
+	put_name(out, esc_sentiment_label(v.sent.compound));
+	esc_buf_puts(out, "},\"alerts\":[");
+	first = 1;
+	for (i = 0; i < d->nal; i++)
+		if (v.alerts & (1u << i)) {
+			str_array_sep(out, &first);
+			put_name(out, d->al[i].name);
+		}
+	esc_buf_puts(out, "],\"severity\":");
+	put_name(out, esc_severity_name(v.severity));
+	esc_buf_putc(out, '}');
+	return 0;
+}

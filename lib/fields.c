@@ -1,0 +1,40 @@
+/* fields.c — the record fields every tool reads the same way. */
+#include <string.h>
+
+#include "esc.h"
+
+static const char *const text_fields[] = { "text", "question", "message", "content", "body" };
+#define NTEXT (int)(sizeof text_fields / sizeof text_fields[0])
+
+/* Key comparisons run for every top-level member of every line: compare
+ * lengths before bytes. */
+int
+esc_key_is(const char *key, int len, const char *name)
+{
+	size_t n = strlen(name);
+
+	return (size_t)len == n && memcmp(key, name, n) == 0;
+}
+
+int
+esc_text_field_rank(const char *only, const char *key, int len)
+{
+	int i;
+
+	if (only)
+		return esc_key_is(key, len, only) ? 0 : -1;
+	for (i = 0; i < NTEXT; i++)
+		if (esc_key_is(key, len, text_fields[i]))
+			return i;
+	return -1;
+}
+
+void
+esc_text_field_missing(const char *only, struct esc_err *err)
+{
+	if (only)
+		esc_err_set(err, "field \"%s\" missing", only);
+	else
+		esc_err_set(err, "no text: none of the fields \"text\", \"question\", "
+			"\"message\", \"content\", \"body\" is present");
+}

@@ -1,0 +1,260 @@
+/* formats.c — conversation exports as they come (Intercom, Zendesk,
+ * Chatwoot) turned into plain message records: the customer's messages
+ * only, one record each, with the conversation, the author and the time. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "score.h"
+
+int
+esc_format_parse(const char *name, enum esc_format *f)
+{
+	static const struct { const char *name; enum esc_format f; } tab[] = {
+		{ "plain", ESC_FMT_PLAIN }, { "jsonl", ESC_FMT_PLAIN },
+		{ "intercom", ESC_FMT_INTERCOM }, { "zendesk", ESC_FMT_ZENDESK },
+		{ "chatwoot", ESC_FMT_CHATWOOT },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof tab / sizeof tab[0]; i++)
+		if (strcmp(name, tab[i].name) == 0) {
+			*f = tab[i].f;
+			return 0;
+		}
+	return -1;
+}
+
+static const char *const source_names[] = { "plain", "intercom", "zendesk", "chatwoot" };
+
+/* Intercom bodies are HTML: keep the text, one space for each break. */
+static char *
+html_text(const char *h)
+{
+	static const struct { const char *ent; const char *txt; } ents[] = {
+		{ "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" },
+		{ "&#39;", "'" }, { "&apos;", "'" }, { "&nbsp;", " " },
+		{ "&ndash;", "-" }, { "&mdash;", "-" }, { "&hellip;", "..." },
+		{ "&rsquo;", "'" }, { "&lsquo;", "'" }, { "&ldquo;", "\"" }, { "&rdquo;", "\"" },
+	};
+	struct esc_buf b = { 0 };
+	size_t i;
+
+	while (*h) {
+		if (*h == '<') {
+			const char *e = strchr(h, '>');
+
+			if (!e)
+				break;
+			if (b.len && b.p[b.len - 1] != ' ')
+				esc_buf_putc(&b, ' ');
+			h = e + 1;
+			continue;
+		}
+		if (*h == '&') {
+			for (i = 0; i < sizeof ents / sizeof ents[0]; i++)
+				if (strncmp(h, ents[i].ent, strlen(ents[i].ent)) == 0)
+					break;
+			if (i < sizeof ents / sizeof ents[0]) {
+				esc_buf_puts(&b, ents[i].txt);
+				h += strlen(ents[i].ent);
+				continue;
+			}
+		}
+		esc_buf_putc(&b, *h++);
+	}
+	while (b.len && b.p[b.len - 1] == ' ')
+		b.len--;
+	esc_buf_putc(&b, '\0');
+	return b.p;
+}
+
+static json_t *
+time_value(json_t *t)
+{
+	char buf[32];
+
+	if (json_is_integer(t))
+		return json_string(esc_time_format((time_t)json_integer_value(t), buf, sizeof buf));
+	if (json_is_string(t))
+		return json_incref(t);
+	return json_null();
+}
+
+/* Append one message record; text is stolen. */
+static int
+emit(struct esc_buf *msgs, enum esc_format f, json_t *id, json_t *conv,
+	json_t *user, json_t *at, char *text)
+{
+	json_t *o = json_object();
+	char *s;
+
+	json_object_set(o, "id", id ? id : json_null());
+	json_object_set(o, "conversation_id", conv ? conv : json_null());
+	json_object_set(o, "user_id", user ? user : json_null());
+	json_object_set_new(o, "created_at", time_value(at));
+	json_object_set_new(o, "source", json_string(source_names[f]));
+	json_object_set_new(o, "role", json_string("customer"));
+	json_object_set_new(o, "text", json_string(text ? text : ""));
+	free(text);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		return -1;
+	esc_buf_puts(msgs, s);
+	esc_buf_putc(msgs, '\n');
+	free(s);
+	return 0;
+}
+
+static int
+is_customer(const char *type)
+{
+	return type && (!strcmp(type, "user") || !strcmp(type, "lead") ||
+		!strcmp(type, "contact"));
+}
+
+static int
+intercom(json_t *c, struct esc_buf *msgs)
+{
+	json_t *src = json_object_get(c, "source"), *parts, *p, *conv = json_object_get(c, "id");
+	size_t i;
+	int n = 0;
+
+	if (json_is_object(src) && json_is_string(json_object_get(src, "body")) &&
+	    is_customer(json_string_value(json_object_get(json_object_get(src, "author"), "type")))) {
+		json_t *id = json_object_get(src, "id");
+
+		emit(msgs, ESC_FMT_INTERCOM, id ? id : conv, conv,
+			json_object_get(json_object_get(src, "author"), "id"),
+			json_object_get(c, "created_at"),
+			html_text(json_string_value(json_object_get(src, "body"))));
+		n++;
+	}
+	parts = json_object_get(json_object_get(c, "conversation_parts"), "conversation_parts");
+	json_array_foreach(parts, i, p) {
+		json_t *author = json_object_get(p, "author");
+		const char *pt = json_string_value(json_object_get(p, "part_type"));
+
+		if (!json_is_string(json_object_get(p, "body")) ||
+		    !is_customer(json_string_value(json_object_get(author, "type"))) ||
+		    (pt && strcmp(pt, "comment") && strcmp(pt, "open")))
+			continue;
+		emit(msgs, ESC_FMT_INTERCOM, json_object_get(p, "id"), conv,
+			json_object_get(author, "id"), json_object_get(p, "created_at"),
+			html_text(json_string_value(json_object_get(p, "body"))));
+		n++;
+	}
+	return n;
+}
+
+static int
+zendesk(json_t *t, struct esc_buf *msgs)
+{
+	json_t *req = json_object_get(t, "requester_id"), *cm;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(t, "comments"), i, cm) {
+		json_t *body = json_object_get(cm, "plain_body");
+
+		if (!json_is_string(body))
+			body = json_object_get(cm, "body");
+		if (!json_is_string(body) || !json_equal(json_object_get(cm, "author_id"), req) ||
+		    json_is_false(json_object_get(cm, "public")))
+			continue;
+		emit(msgs, ESC_FMT_ZENDESK, json_object_get(cm, "id"), json_object_get(t, "id"),
+			req, json_object_get(cm, "created_at"), strdup(json_string_value(body)));
+		n++;
+	}
+	return n;
+}
+
+static int
+chatwoot(json_t *c, struct esc_buf *msgs)
+{
+	json_t *m, *contact = json_object_get(json_object_get(json_object_get(c, "meta"), "sender"), "id");
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(c, "messages"), i, m) {
+		json_t *mt = json_object_get(m, "message_type"), *sender;
+		int incoming = (json_is_integer(mt) && json_integer_value(mt) == 0) ||
+			(json_is_string(mt) && !strcmp(json_string_value(mt), "incoming"));
+
+		if (!incoming || !json_is_string(json_object_get(m, "content")) ||
+		    json_is_true(json_object_get(m, "private")))
+			continue;
+		sender = json_object_get(json_object_get(m, "sender"), "id");
+		emit(msgs, ESC_FMT_CHATWOOT, json_object_get(m, "id"), json_object_get(c, "id"),
+			sender ? sender : contact, json_object_get(m, "created_at"),
+			strdup(json_string_value(json_object_get(m, "content"))));
+		n++;
+	}
+	return n;
+}
+
+/* A line is one conversation, or a page of them as the APIs return it. */
+static json_t *
+page_items(enum esc_format f, json_t *j)
+{
+	json_t *a = NULL;
+
+	if (f == ESC_FMT_INTERCOM)
+		a = json_object_get(j, "conversations");
+	else if (f == ESC_FMT_ZENDESK)
+		a = json_object_get(j, "tickets");
+	else if (f == ESC_FMT_CHATWOOT) {
+		a = json_object_get(j, "payload");
+		if (!a)
+			a = json_object_get(json_object_get(j, "data"), "payload");
+	}
+	return json_is_array(a) ? a : NULL;
+}
+
+static int
+one(enum esc_format f, json_t *c, struct esc_buf *msgs)
+{
+	switch (f) {
+	case ESC_FMT_INTERCOM: return intercom(c, msgs);
+	case ESC_FMT_ZENDESK: return zendesk(c, msgs);
+	case ESC_FMT_CHATWOOT: return chatwoot(c, msgs);
+	default: return 0;
+	}
+}
+
+int
+esc_format_messages(enum esc_format f, const char *line, size_t len,
+	struct esc_buf *msgs, struct esc_err *err)
+{
+	static const char *const shape[] = {
+		NULL,
+		"an Intercom conversation (\"conversation_parts\" or \"source\")",
+		"a Zendesk ticket with \"comments\"",
+		"a Chatwoot conversation with \"messages\"",
+	};
+	json_error_t je;
+	json_t *j, *items, *c;
+	size_t i;
+	int n = 0;
+
+	if (!(j = json_loadb(line, len, 0, &je))) {
+		esc_err_set(err, "invalid JSON at byte %d: %s", je.position, je.text);
+		return -1;
+	}
+	if ((items = page_items(f, j))) {
+		json_array_foreach(items, i, c)
+			n += one(f, c, msgs);
+	} else if ((f == ESC_FMT_INTERCOM && (json_object_get(j, "conversation_parts") ||
+			json_object_get(j, "source"))) ||
+		   (f == ESC_FMT_ZENDESK && json_is_array(json_object_get(j, "comments"))) ||
+		   (f == ESC_FMT_CHATWOOT && json_is_array(json_object_get(j, "messages")))) {
+		n = one(f, j, msgs);
+	} else {
+		esc_err_set(err, "not %s", shape[f]);
+		n = -1;
+	}
+	json_decref(j);
+	return n;
+}

@@ -1,0 +1,244 @@
+/* scan.c — validate a JSON line and report the values a tool asks about,
+ * in one streaming pass with yajl; no tree is built. It also notes where
+ * the tool's own top-level member sits, so esc_splice can annotate the
+ * line without re-serialising what the tool does not own. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_parse.h>
+
+#include "esc.h"
+
+static size_t
+consumed(struct esc_scan *s)
+{
+	return yajl_get_bytes_consumed((yajl_handle)s->h);
+}
+
+/* A value at depth d has ended (a scalar, or a container's closing bracket). */
+static void
+value_end(struct esc_scan *s)
+{
+	if (s->depth == 1) {
+		s->prev_end = consumed(s);
+		if (s->in_own) {
+			s->own_end = s->prev_end;
+			s->in_own = 0;
+		}
+	}
+}
+
+static int
+report(struct esc_scan *s, enum esc_jtype t, const char *v, size_t n)
+{
+	int r = 0;
+
+	if (s->fn && s->path.depth > 0 && s->depth <= ESC_JPATH_MAX)
+		r = s->fn(s->ctx, &s->path, t, v, n, s->err);
+	return r ? 0 : 1;   /* yajl: 0 cancels the parse */
+}
+
+static int
+scalar(struct esc_scan *s, enum esc_jtype t, const char *v, size_t n)
+{
+	int ok;
+
+	if (s->depth == 0) {
+		esc_err_set(s->err, "not a JSON object");
+		return 0;
+	}
+	ok = report(s, t, v, n);
+	value_end(s);
+	return ok;
+}
+
+static int cb_null(void *c) { return scalar(c, ESC_J_NULL, NULL, 0); }
+static int cb_bool(void *c, int b) { return scalar(c, b ? ESC_J_TRUE : ESC_J_FALSE, NULL, 0); }
+static int cb_number(void *c, const char *v, size_t n) { return scalar(c, ESC_J_NUMBER, v, n); }
+static int cb_string(void *c, const unsigned char *v, size_t n)
+{
+	return scalar(c, ESC_J_STRING, (const char *)v, n);
+}
+
+static int
+start(struct esc_scan *s, enum esc_jtype t)
+{
+	if (s->depth == 0) {
+		if (t != ESC_J_OBJECT) {
+			esc_err_set(s->err, "not a JSON object");
+			return 0;
+		}
+		s->open = consumed(s) - 1;
+		s->prev_end = consumed(s);
+		s->depth = 1;
+		return 1;
+	}
+	if (!report(s, t, NULL, 0))
+		return 0;
+	s->depth++;
+	if (s->depth <= ESC_JPATH_MAX && t == ESC_J_ARRAY) {
+		/* elements of this array sit one level down, marked len -1 */
+		s->path.k[s->depth - 1].len = -1;
+		s->path.depth = s->depth;
+	}
+	return 1;
+}
+
+static int cb_start_map(void *c) { return start(c, ESC_J_OBJECT); }
+static int cb_start_array(void *c) { return start(c, ESC_J_ARRAY); }
+
+static int
+end(void *c)
+{
+	struct esc_scan *s = c;
+
+	s->depth--;
+	if (s->depth == 0) {
+		s->close = consumed(s) - 1;
+		return 1;
+	}
+	/* back to the container's own place: its key, or its element marker */
+	if (s->depth <= ESC_JPATH_MAX)
+		s->path.depth = s->depth;
+	value_end(s);
+	return 1;
+}
+
+static int
+cb_key(void *c, const unsigned char *k, size_t n)
+{
+	struct esc_scan *s = c;
+	int d = s->depth;
+
+	if (d <= ESC_JPATH_MAX) {
+		if (n < ESC_JKEY_MAX) {
+			memcpy(s->path.k[d - 1].key, k, n);
+			s->path.k[d - 1].key[n] = '\0';
+			s->path.k[d - 1].len = (int)n;
+		} else {
+			s->path.k[d - 1].len = -2;
+		}
+		s->path.depth = d;
+	}
+	if (d == 1) {
+		if (s->own && n == s->ownlen && memcmp(k, s->own, n) == 0) {
+			s->own_count++;
+			s->own_start = s->prev_end;
+			s->in_own = 1;
+		} else {
+			s->members++;
+		}
+	}
+	return 1;
+}
+
+static const yajl_callbacks callbacks = {
+	cb_null, cb_bool, NULL, NULL, cb_number, cb_string,
+	cb_start_map, cb_key, end, cb_start_array, end,
+};
+
+static int
+fresh_handle(struct esc_scan *s)
+{
+	if (s->h)
+		yajl_free((yajl_handle)s->h);
+	s->h = yajl_alloc(&callbacks, NULL, s);
+	return s->h ? 0 : -1;
+}
+
+int
+esc_scan_init(struct esc_scan *s, const char *own_key)
+{
+	memset(s, 0, sizeof *s);
+	s->own = own_key;
+	s->ownlen = own_key ? strlen(own_key) : 0;
+	return 0;
+}
+
+void
+esc_scan_free(struct esc_scan *s)
+{
+	if (s->h)
+		yajl_free((yajl_handle)s->h);
+	s->h = NULL;
+}
+
+/* yajl's messages read "parse error: invalid object key (must be a string)\n";
+ * keep the reason, drop the prefix and the newline. */
+static void
+yajl_reason(struct esc_scan *s, const char *line, size_t len, struct esc_err *err)
+{
+	unsigned char *m = yajl_get_error((yajl_handle)s->h, 0, (const unsigned char *)line, len);
+	const char *r = m ? (const char *)m : "parse error";
+	const char *colon = strstr(r, "error: ");
+	size_t at = consumed(s), n;
+
+	if (colon)
+		r = colon + 7;
+	n = strcspn(r, "\n");
+	while (n && (r[n - 1] == '.' || r[n - 1] == ' '))
+		n--;
+	esc_err_set(err, "invalid JSON at byte %zu: %.*s", at + 1 > len ? len : at + 1, (int)n, r);
+	if (m)
+		yajl_free_error((yajl_handle)s->h, m);
+}
+
+int
+esc_scan_line(struct esc_scan *s, const char *line, size_t len,
+	esc_scan_fn fn, void *ctx, struct esc_err *err)
+{
+	yajl_status st;
+
+	/* a yajl handle cannot be reset; a new one per line is cheap next to
+	 * the parse, and leaves no state behind from a bad line */
+	if (fresh_handle(s) < 0) {
+		esc_err_set(err, "out of memory");
+		return -1;
+	}
+	s->fn = fn;
+	s->ctx = ctx;
+	s->err = err;
+	s->depth = 0;
+	s->path.depth = 0;
+	s->open = s->close = s->prev_end = 0;
+	s->own_start = s->own_end = 0;
+	s->own_count = s->members = s->in_own = 0;
+	err->msg[0] = '\0';
+	st = yajl_parse((yajl_handle)s->h, (const unsigned char *)line, len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse((yajl_handle)s->h);
+	if (st == yajl_status_ok)
+		return 0;
+	if (st == yajl_status_error)
+		yajl_reason(s, line, len, err);
+	else if (!err->msg[0])
+		esc_err_set(err, "rejected");
+	return -1;
+}
+
+int
+esc_jpath_is(const struct esc_jpath *p, const char *k0, ...)
+{
+	const char *k = k0;
+	va_list ap;
+	int i = 0, ok = 1;
+
+	va_start(ap, k0);
+	for (; k; k = va_arg(ap, const char *), i++) {
+		if (i >= p->depth) {
+			ok = 0;
+			break;
+		}
+		if (strcmp(k, "[]") == 0) {
+			if (p->k[i].len != -1)
+				ok = 0;
+		} else if (p->k[i].len < 0 || strcmp(p->k[i].key, k) != 0) {
+			ok = 0;
+		}
+		if (!ok)
+			break;
+	}
+	va_end(ap);
+	return ok && i == p->depth;
+}

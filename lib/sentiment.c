@@ -1,0 +1,259 @@
+/* sentiment.c — VADER's rules (Hutto & Gilbert, 2014): lexicon valences,
+ * negation, boosters, ALL CAPS, "but", "least", "kind of", punctuation
+ * emphasis, normalised to a compound score in [-1, 1]. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "score.h"
+
+#define C_INCR 0.733    /* an ALL CAPS word among others that are not */
+#define N_SCALAR -0.74  /* a negation flips and dampens */
+#define ALPHA 15.0      /* normalisation: x / sqrt(x*x + alpha) */
+
+/* Load "word<TAB>number" lines into the vocabulary through set(). */
+static int
+load_tsv(struct esc_vocab *v, const char *rel, int need_num,
+	void (*set)(struct esc_word *, double), struct esc_err *err)
+{
+	char *data, *line, *next, *tab, *end;
+	size_t len;
+	int lineno = 0;
+	double x = 0;
+
+	if (esc_share_read(rel, &data, &len, err) < 0)
+		return -1;
+	for (line = data; line && *line; line = next) {
+		struct esc_word *w;
+		size_t n, i;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		line[strcspn(line, "\r")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		tab = strchr(line, '\t');
+		n = tab ? (size_t)(tab - line) : strlen(line);
+		if (need_num) {
+			x = tab ? strtod(tab + 1, &end) : 0;
+			if (!tab || end == tab + 1 || x < -10 || x > 10) {
+				esc_err_set(err, "data file %s/%s:%d: expected \"word<TAB>number\"",
+					esc_share_dir(), rel, lineno);
+				free(data);
+				return -1;
+			}
+		}
+		for (i = 0; i < n; i++)
+			if (line[i] >= 'A' && line[i] <= 'Z')
+				line[i] = (char)(line[i] + 32);
+		if (!(w = esc_vocab_add(v, line, n))) {
+			esc_err_set(err, "out of memory");
+			free(data);
+			return -1;
+		}
+		set(w, x);
+	}
+	free(data);
+	return 0;
+}
+
+static void set_valence(struct esc_word *w, double x) { w->valence = (float)x; w->flags |= ESC_W_LEXICON; }
+static void set_boost(struct esc_word *w, double x) { w->boost = (float)x; w->flags |= ESC_W_BOOSTER; }
+static void set_negate(struct esc_word *w, double x) { (void)x; w->flags |= ESC_W_NEGATE; }
+
+int
+esc_sentiment_load(struct esc_vocab *v, struct esc_err *err)
+{
+	static const struct { const char *w; unsigned flag; } rule_words[] = {
+		{ "but", ESC_W_BUT }, { "no", ESC_W_NO }, { "kind", ESC_W_KIND },
+		{ "of", ESC_W_OF }, { "least", ESC_W_LEAST }, { "at", ESC_W_AT },
+		{ "very", ESC_W_VERY }, { "never", ESC_W_NEVER }, { "so", ESC_W_SOTHIS },
+		{ "this", ESC_W_SOTHIS }, { "without", ESC_W_WITHOUT },
+		{ "doubt", ESC_W_DOUBT }, { "or", ESC_W_ORNOR }, { "nor", ESC_W_ORNOR },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof rule_words / sizeof rule_words[0]; i++) {
+		struct esc_word *w = esc_vocab_add(v, rule_words[i].w, strlen(rule_words[i].w));
+
+		if (!w) {
+			esc_err_set(err, "out of memory");
+			return -1;
+		}
+		w->flags |= rule_words[i].flag;
+	}
+	if (load_tsv(v, "sentiment/lexicon.tsv", 1, set_valence, err) < 0 ||
+	    load_tsv(v, "sentiment/emoji.tsv", 1, set_valence, err) < 0 ||
+	    load_tsv(v, "sentiment/boosters.tsv", 1, set_boost, err) < 0 ||
+	    load_tsv(v, "sentiment/negations.txt", 0, set_negate, err) < 0)
+		return -1;
+	return 0;
+}
+
+const char *
+esc_sentiment_label(double c)
+{
+	return c >= 0.05 ? "positive" : c <= -0.05 ? "negative" : "neutral";
+}
+
+static int
+in_lexicon(const struct esc_tok *t)
+{
+	return t->w && (t->w->flags & ESC_W_LEXICON);
+}
+
+static int
+is(const struct esc_tok *t, unsigned flag)
+{
+	return t->w && (t->w->flags & flag);
+}
+
+/* A booster before the word: its push, away from zero, louder in caps. */
+static double
+scalar(const struct esc_tok *t, double valence, int capdiff)
+{
+	double s;
+
+	if (!t->w || !(t->w->flags & ESC_W_BOOSTER))
+		return 0;
+	s = t->w->boost;
+	if (valence < 0)
+		s = -s;
+	if ((t->flags & ESC_T_UPPER) && capdiff)
+		s += valence > 0 ? C_INCR : -C_INCR;
+	return s;
+}
+
+static double
+negation(double valence, const struct esc_tok *t, size_t start, size_t i)
+{
+	const struct esc_tok *w1 = &t[i - 1];
+
+	if (start == 0) {
+		if (w1->flags & ESC_T_NEGATED)
+			valence *= N_SCALAR;
+	} else if (start == 1) {
+		const struct esc_tok *w2 = &t[i - 2];
+
+		if (is(w2, ESC_W_NEVER) && (is(w1, ESC_W_SOTHIS) || is(w1, ESC_W_SOTHIS)))
+			valence *= 1.25;
+		else if (is(w2, ESC_W_WITHOUT) && is(w1, ESC_W_DOUBT))
+			;
+		else if (w2->flags & ESC_T_NEGATED)
+			valence *= N_SCALAR;
+	} else {
+		const struct esc_tok *w2 = &t[i - 2], *w3 = &t[i - 3];
+
+		if (is(w3, ESC_W_NEVER) && (is(w2, ESC_W_SOTHIS) || is(w2, ESC_W_SOTHIS) || is(w1, ESC_W_SOTHIS) || is(w1, ESC_W_SOTHIS)))
+			valence *= 1.25;
+		else if (is(w3, ESC_W_WITHOUT) && (is(w2, ESC_W_DOUBT) || is(w1, ESC_W_DOUBT)))
+			;
+		else if (w3->flags & ESC_T_NEGATED)
+			valence *= N_SCALAR;
+	}
+	return valence;
+}
+
+static double
+valence_at(const struct esc_text *tx, size_t i, int capdiff)
+{
+	const struct esc_tok *t = tx->t, *it = &t[i];
+	double valence;
+	size_t start;
+
+	if (!in_lexicon(it))
+		return 0;
+	valence = it->w->valence;
+	/* ESC_W_NO before a sentiment word negates it rather than counting itself */
+	if (is(it, ESC_W_NO) && i + 1 < tx->n && in_lexicon(&t[i + 1]))
+		valence = 0;
+	if ((i > 0 && is(&t[i - 1], ESC_W_NO)) || (i > 1 && is(&t[i - 2], ESC_W_NO)) ||
+	    (i > 2 && is(&t[i - 3], ESC_W_NO) && (is(&t[i - 1], ESC_W_ORNOR) || is(&t[i - 1], ESC_W_ORNOR))))
+		valence = it->w->valence * N_SCALAR;
+	if ((it->flags & ESC_T_UPPER) && capdiff)
+		valence += valence > 0 ? C_INCR : -C_INCR;
+	for (start = 0; start < 3; start++) {
+		double s;
+
+		if (i <= start || in_lexicon(&t[i - start - 1]))
+			continue;
+		s = scalar(&t[i - start - 1], valence, capdiff);
+		if (start == 1)
+			s *= 0.95;
+		else if (start == 2)
+			s *= 0.9;
+		valence = negation(valence + s, t, start, i);
+	}
+	/* "least" negates, except in "at least" and "very least" */
+	if (i > 1 && !in_lexicon(&t[i - 1]) && is(&t[i - 1], ESC_W_LEAST)) {
+		if (!is(&t[i - 2], ESC_W_AT) && !is(&t[i - 2], ESC_W_VERY))
+			valence *= N_SCALAR;
+	} else if (i > 0 && !in_lexicon(&t[i - 1]) && is(&t[i - 1], ESC_W_LEAST)) {
+		valence *= N_SCALAR;
+	}
+	return valence;
+}
+
+void
+esc_sentiment_score(const struct esc_text *tx, struct esc_sentiment *out)
+{
+	double sum = 0, pos = 0, neg = 0, neu = 0, punct, total;
+	size_t i, but = (size_t)-1, upper = 0;
+	int capdiff;
+
+	memset(out, 0, sizeof *out);
+	if (tx->n == 0)
+		return;
+	for (i = 0; i < tx->n; i++) {
+		if (tx->t[i].flags & ESC_T_UPPER)
+			upper++;
+		if (but == (size_t)-1 && is(&tx->t[i], ESC_W_BUT))
+			but = i;
+	}
+	capdiff = upper > 0 && upper < tx->n;
+	for (i = 0; i < tx->n; i++) {
+		const struct esc_tok *t = &tx->t[i];
+		double v;
+
+		if (t->w && (t->w->flags & ESC_W_BOOSTER))
+			v = 0;
+		else if (is(t, ESC_W_KIND) && i + 1 < tx->n && is(&tx->t[i + 1], ESC_W_OF))
+			v = 0;
+		else
+			v = valence_at(tx, i, capdiff);
+		/* ESC_W_BUT shifts the weight to what follows it */
+		if (but != (size_t)-1)
+			v *= i < but ? 0.5 : i > but ? 1.5 : 1;
+		sum += v;
+		if (v > 0)
+			pos += v + 1;
+		else if (v < 0)
+			neg += v - 1;
+		else
+			neu += 1;
+	}
+	punct = (tx->nbang > 4 ? 4 : tx->nbang) * 0.292;
+	if (tx->nquest > 1)
+		punct += tx->nquest <= 3 ? tx->nquest * 0.18 : 0.96;
+	if (sum > 0)
+		sum += punct;
+	else if (sum < 0)
+		sum -= punct;
+	out->compound = sum / sqrt(sum * sum + ALPHA);
+	if (out->compound > 1)
+		out->compound = 1;
+	else if (out->compound < -1)
+		out->compound = -1;
+	if (pos > fabs(neg))
+		pos += punct;
+	else if (pos < fabs(neg))
+		neg -= punct;
+	total = pos + fabs(neg) + neu;
+	if (total > 0) {
+		out->pos = pos / total;
+		out->neg = fabs(neg) / total;
+		out->neu = neu / total;
+	}
+}
