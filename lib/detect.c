@@ -338,8 +338,9 @@ esc_detect_json(struct esc_detector *d, const struct esc_msg *m, struct esc_buf 
 
 	if (esc_detect(d, m, &v) < 0)
 		return -1;
-	/* most messages match nothing: their object has one fixed shape */
-	if (v.route == ESC_ROUTE_NONE && d->m.n == 0 && v.alerts == 0 && v.severity == 0) {
+	/* most messages raise nothing: their object has one fixed shape */
+	if (v.route == ESC_ROUTE_NONE && v.alerts == 0 && v.severity == 0 &&
+	    v.scores[0] + v.scores[1] + v.scores[2] == 0) {
 		static const char head[] = "{\"escalate\":false,\"route\":\"none\",\"reasons\":[],"
 			"\"scores\":{\"personal\":0,\"strategic\":0,\"advanced\":0},"
 			"\"indicators\":{\"personal\":[],\"strategic\":[],\"advanced\":[]},"

@@ -148,6 +148,8 @@ struct esc_scan {
 	size_t own_start, own_end;
 	int own_count, members; /* members: top-level keys other than own */
 	int in_own;
+	int done;             /* the top object has closed */
+	size_t len;           /* of the line being scanned */
 };
 int esc_scan_init(struct esc_scan *s, const char *own_key);
 void esc_scan_free(struct esc_scan *s);
@@ -166,8 +168,15 @@ int esc_jpath_is(const struct esc_jpath *p, const char *k0, ...);
 int esc_text_field_rank(const char *only, const char *key, int len);
 /* Say which text field was missing. */
 void esc_text_field_missing(const char *only, struct esc_err *err);
-/* key (len bytes, not terminated) equals name. */
-int esc_key_is(const char *key, int len, const char *name);
+/* key (len bytes, not terminated) equals name. Inline, and with a literal
+ * name the length is a constant: it runs for every member of every line. */
+static inline int
+esc_key_is(const char *key, int len, const char *name)
+{
+	size_t n = __builtin_strlen(name);
+
+	return (size_t)len == n && __builtin_memcmp(key, name, n) == 0;
+}
 
 /* Append the scanned line to out with the tool's own member (if any) taken
  * out and "own":obj added last, then a newline. obj is JSON text. */

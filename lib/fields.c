@@ -6,16 +6,6 @@
 static const char *const text_fields[] = { "text", "question", "message", "content", "body" };
 #define NTEXT (int)(sizeof text_fields / sizeof text_fields[0])
 
-/* Key comparisons run for every top-level member of every line: compare
- * lengths before bytes. */
-int
-esc_key_is(const char *key, int len, const char *name)
-{
-	size_t n = strlen(name);
-
-	return (size_t)len == n && memcmp(key, name, n) == 0;
-}
-
 int
 esc_text_field_rank(const char *only, const char *key, int len)
 {
@@ -23,6 +13,8 @@ esc_text_field_rank(const char *only, const char *key, int len)
 
 	if (only)
 		return esc_key_is(key, len, only) ? 0 : -1;
+	if (len < 4 || len > 8)  /* the names are 4 to 8 bytes long */
+		return -1;
 	for (i = 0; i < NTEXT; i++)
 		if (esc_key_is(key, len, text_fields[i]))
 			return i;

@@ -3,6 +3,7 @@
  * its first word through the vocabulary, so the cost is one chain walk
  * per token that starts some phrase; phrases whose first word is a prefix
  * ("refund*") live in a short list checked by first byte. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +36,16 @@ struct pat {
 	char *text;
 };
 
+/* Phrases whose first two words are exact, found by that pair: "my" starts
+ * dozens of phrases, "my pricing" one or two. */
+struct pair {
+	const struct esc_word *a, *b;
+	int head;
+};
+
 struct esc_phrases {
+	struct pair *pairs;
+	size_t npairs_cap;     /* a power of two, or 0 */
 	struct esc_vocab *v;   /* borrows */
 	struct pat *p;
 	int np, cap;
@@ -74,6 +84,7 @@ esc_phrases_free(struct esc_phrases *ph)
 	for (i = 0; i < ph->ncat; i++)
 		free(ph->cats[i]);
 	free(ph->cats);
+	free(ph->pairs);
 	free(ph->p);
 	free(ph);
 }
@@ -231,25 +242,56 @@ esc_phrases_load(struct esc_phrases *ph, const char *rel, struct esc_err *err)
 	return rc;
 }
 
+static size_t
+pair_slot(const struct esc_phrases *ph, const struct esc_word *a, const struct esc_word *b)
+{
+	unsigned long long h = ((unsigned long long)(uintptr_t)a * 0x9e3779b97f4a7c15ULL) ^
+		((unsigned long long)(uintptr_t)b * 0xc2b2ae3d27d4eb4fULL);
+	size_t i = (size_t)(h >> 32) & (ph->npairs_cap - 1);
+
+	while (ph->pairs[i].a && (ph->pairs[i].a != a || ph->pairs[i].b != b))
+		i = (i + 1) & (ph->npairs_cap - 1);
+	return i;
+}
+
 int
 esc_phrases_compile(struct esc_phrases *ph, struct esc_err *err)
 {
 	int i, k;
 
-	for (i = 0; i < ph->np; i++) {
+	free(ph->pairs);
+	for (ph->npairs_cap = 16; ph->npairs_cap < (size_t)ph->np * 4; ph->npairs_cap *= 2)
+		;
+	if (!(ph->pairs = calloc(ph->npairs_cap, sizeof *ph->pairs))) {
+		esc_err_set(err, "out of memory");
+		return -1;
+	}
+	for (i = ph->np - 1; i >= 0; i--) {   /* backwards: chains keep file order */
 		struct pat *p = &ph->p[i];
+		struct esc_word *w;
 
 		for (k = 0; k < p->nw; k++)
 			if (!p->w[k].any && !p->w[k].prefix)
 				p->w[k].w = esc_vocab_get(ph->v, p->w[k].s, p->w[k].n);
-		if (!p->w[0].prefix) {
-			struct esc_word *w = esc_vocab_get(ph->v, p->w[0].s, p->w[0].n);
+		if (p->w[0].prefix)
+			continue;
+		w = (struct esc_word *)p->w[0].w;
+		if (p->nw > 1 && p->w[1].w) {
+			size_t sl = pair_slot(ph, w, p->w[1].w);
 
+			if (!ph->pairs[sl].a) {
+				ph->pairs[sl].a = w;
+				ph->pairs[sl].b = p->w[1].w;
+				ph->pairs[sl].head = -1;
+			}
+			p->next = ph->pairs[sl].head;
+			ph->pairs[sl].head = i;
+			w->flags |= ESC_W_PAIR;
+		} else {
 			p->next = w->pat;
 			w->pat = i;
 		}
 	}
-	(void)err;
 	return 0;
 }
 
@@ -313,10 +355,18 @@ esc_phrases_match(const struct esc_phrases *ph, const struct esc_text *tx,
 
 		if (!t->bn)
 			continue;
-		if (t->bw)
+		if (t->bw) {
 			for (id = t->bw->pat; id >= 0; id = ph->p[id].next)
 				if (pat_match(&ph->p[id], tx, i) && found(m, id) < 0)
 					return -1;
+			if ((t->bw->flags & ESC_W_PAIR) && i + 1 < tx->n && tx->t[i + 1].bw) {
+				const struct pair *pr = &ph->pairs[pair_slot(ph, t->bw, tx->t[i + 1].bw)];
+
+				for (id = pr->a ? pr->head : -1; id >= 0; id = ph->p[id].next)
+					if (pat_match(&ph->p[id], tx, i) && found(m, id) < 0)
+						return -1;
+			}
+		}
 		if (t->bn < PREFIX_MIN)
 			continue;
 		for (id = ph->prefix_head[bucket(t->bare)]; id >= 0; id = ph->p[id].next)

@@ -39,15 +39,26 @@ report(struct esc_scan *s, enum esc_jtype t, const char *v, size_t n)
 	return r ? 0 : 1;   /* yajl: 0 cancels the parse */
 }
 
+/* A second value on the line: the handle accepts several values so it can
+ * be reused from line to line, and this is where one line gets only one. */
+static int
+top_value(struct esc_scan *s, int object)
+{
+	if (s->done)    /* a value ended by the end of the line is found in the final flush */
+		esc_err_set(s->err, "invalid JSON at byte %zu: trailing garbage",
+			consumed(s) ? consumed(s) : s->len);
+	else if (!object)
+		esc_err_set(s->err, "not a JSON object");
+	return s->done || !object ? 0 : 1;
+}
+
 static int
 scalar(struct esc_scan *s, enum esc_jtype t, const char *v, size_t n)
 {
 	int ok;
 
-	if (s->depth == 0) {
-		esc_err_set(s->err, "not a JSON object");
-		return 0;
-	}
+	if (s->depth == 0)
+		return top_value(s, 0);
 	ok = report(s, t, v, n);
 	value_end(s);
 	return ok;
@@ -65,10 +76,8 @@ static int
 start(struct esc_scan *s, enum esc_jtype t)
 {
 	if (s->depth == 0) {
-		if (t != ESC_J_OBJECT) {
-			esc_err_set(s->err, "not a JSON object");
+		if (!top_value(s, t == ESC_J_OBJECT))
 			return 0;
-		}
 		s->open = consumed(s) - 1;
 		s->prev_end = consumed(s);
 		s->depth = 1;
@@ -96,6 +105,7 @@ end(void *c)
 	s->depth--;
 	if (s->depth == 0) {
 		s->close = consumed(s) - 1;
+		s->done = 1;
 		return 1;
 	}
 	/* back to the container's own place: its key, or its element marker */
@@ -143,8 +153,10 @@ fresh_handle(struct esc_scan *s)
 {
 	if (s->h)
 		yajl_free((yajl_handle)s->h);
-	s->h = yajl_alloc(&callbacks, NULL, s);
-	return s->h ? 0 : -1;
+	if (!(s->h = yajl_alloc(&callbacks, NULL, s)))
+		return -1;
+	yajl_config((yajl_handle)s->h, yajl_allow_multiple_values, 1);
+	return 0;
 }
 
 int
@@ -179,7 +191,10 @@ yajl_reason(struct esc_scan *s, const char *line, size_t len, struct esc_err *er
 	n = strcspn(r, "\n");
 	while (n && (r[n - 1] == '.' || r[n - 1] == ' '))
 		n--;
-	esc_err_set(err, "invalid JSON at byte %zu: %.*s", at + 1 > len ? len : at + 1, (int)n, r);
+	if (s->done)    /* the object was whole: what follows it is the problem */
+		esc_err_set(err, "invalid JSON at byte %zu: trailing garbage", at + 1 > len ? len : at + 1);
+	else
+		esc_err_set(err, "invalid JSON at byte %zu: %.*s", at + 1 > len ? len : at + 1, (int)n, r);
 	if (m)
 		yajl_free_error((yajl_handle)s->h, m);
 }
@@ -190,30 +205,35 @@ esc_scan_line(struct esc_scan *s, const char *line, size_t len,
 {
 	yajl_status st;
 
-	/* a yajl handle cannot be reset; a new one per line is cheap next to
-	 * the parse, and leaves no state behind from a bad line */
-	if (fresh_handle(s) < 0) {
+	/* a yajl handle cannot be reset: it is kept while lines parse cleanly
+	 * (it accepts value after value), and replaced after a bad one */
+	if (!s->h && fresh_handle(s) < 0) {
 		esc_err_set(err, "out of memory");
 		return -1;
 	}
 	s->fn = fn;
 	s->ctx = ctx;
+	s->len = len;
 	s->err = err;
 	s->depth = 0;
 	s->path.depth = 0;
 	s->open = s->close = s->prev_end = 0;
 	s->own_start = s->own_end = 0;
-	s->own_count = s->members = s->in_own = 0;
+	s->own_count = s->members = s->in_own = s->done = 0;
 	err->msg[0] = '\0';
 	st = yajl_parse((yajl_handle)s->h, (const unsigned char *)line, len);
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse((yajl_handle)s->h);
-	if (st == yajl_status_ok)
+	if (st == yajl_status_ok && s->done)
 		return 0;
-	if (st == yajl_status_error)
+	if (st == yajl_status_ok)       /* only whitespace: no value at all */
+		esc_err_set(err, "invalid JSON: no value");
+	else if (st == yajl_status_error)
 		yajl_reason(s, line, len, err);
 	else if (!err->msg[0])
 		esc_err_set(err, "rejected");
+	yajl_free((yajl_handle)s->h);
+	s->h = NULL;
 	return -1;
 }
 

@@ -17,6 +17,7 @@ enum {
 	ESC_W_OF = 1 << 6, ESC_W_LEAST = 1 << 7, ESC_W_AT = 1 << 8,
 	ESC_W_VERY = 1 << 9, ESC_W_NEVER = 1 << 10, ESC_W_SOTHIS = 1 << 11,
 	ESC_W_WITHOUT = 1 << 12, ESC_W_DOUBT = 1 << 13, ESC_W_ORNOR = 1 << 14,
+	ESC_W_PAIR = 1 << 15,   /* first word of a phrase indexed by its first two words */
 };
 struct esc_word {
 	float valence;          /* lexicon valence, -4..4 */

@@ -63,13 +63,13 @@ emoji_len(const unsigned char *s, size_t n, int *drop)
 	return 0;
 }
 
+/* A token's bytes have been copied, lowercased, to low[0..m). a..b bound
+ * its non-punctuation core (a == b: none), hb is the hash of low[a..b). */
 static int
-push(struct esc_text *tx, const struct esc_vocab *v, const unsigned char *s, size_t n)
+tok_end(struct esc_text *tx, const struct esc_vocab *v, const char *low, size_t m,
+	size_t a, size_t b, unsigned hb, unsigned k, int apos)
 {
 	struct esc_tok *t;
-	unsigned char *low = (unsigned char *)tx->low.p + tx->low.len;
-	size_t i, m = 0, a, b;
-	unsigned k = 0, h = ESC_VOCAB_H0, apos = 0;
 
 	if (tx->n == tx->cap) {
 		size_t cap = tx->cap ? tx->cap * 2 : 64;
@@ -80,53 +80,43 @@ push(struct esc_text *tx, const struct esc_vocab *v, const unsigned char *s, siz
 		tx->t = nt;
 		tx->cap = cap;
 	}
-	/* VADER's strip: edge punctuation goes unless two bytes or fewer remain */
-	for (a = 0; a < n && (cls[s[a]] & C_PUNCT); a++)
-		;
-	for (b = n; b > a && (cls[s[b - 1]] & C_PUNCT); b--)
-		;
-	if (b - a > 2) {
-		s += a;
-		n = b - a;
-	}
-	/* lowercase and hash in one pass; a right single quote is an apostrophe */
-	for (i = 0; i < n; i++) {
-		unsigned char c = s[i];
-		unsigned kc = cls[c];
-
-		if (kc & C_HIGH) {
-			if (c == 0xe2 && i + 2 < n && s[i + 1] == 0x80 && s[i + 2] == 0x99) {
-				c = '\'';
-				i += 2;
-			}
-		} else if (kc & C_UPPER) {
-			c = (unsigned char)(c + 32);
-		}
-		apos |= c == '\'';
-		k |= kc;
-		low[m++] = c;
-		h = ESC_VOCAB_STEP(h, c);
-	}
 	tx->low.len += m;
 	t = &tx->t[tx->n++];
-	t->s = (const char *)low;
-	t->n = (unsigned short)(m > 0xffff ? 0xffff : m);
 	t->flags = (k & C_UPPER) && !(k & C_LOWER) ? ESC_T_UPPER : 0;
-	t->w = m <= 0xffff ? esc_vocab_geth(v, t->s, t->n, h) : NULL;
-	/* the bare form differs only when the VADER form kept punctuation */
-	a = 0;
-	b = m;
-	if ((k & C_PUNCT) || apos) {
-		while (a < m && (cls[low[a]] & C_PUNCT))
-			a++;
-		while (b > a && (cls[low[b - 1]] & C_PUNCT))
-			b--;
+	if (m > 0xffff) {               /* no word is this long: keep it, look nothing up */
+		t->s = t->bare = low;
+		t->n = t->bn = 0xffff;
+		t->w = t->bw = NULL;
+		return 0;
 	}
-	t->bare = (const char *)low + a;
-	t->bn = (unsigned short)(b - a > 0xffff ? 0xffff : b - a);
-	t->bw = (a == 0 && b == m) ? t->w : esc_vocab_get(v, t->bare, t->bn);
+	if (b - a > 2) {
+		/* VADER strips edge punctuation when more than two bytes remain */
+		t->s = low + a;
+		t->n = (unsigned short)(b - a);
+		t->w = esc_vocab_geth(v, t->s, t->n, hb);
+		t->bare = t->s;
+		t->bn = t->n;
+		t->bw = t->w;
+		if (apos && (low[a] == '\'' || low[b - 1] == '\'')) {
+			/* a curly quote at the edge became an apostrophe */
+			while (a < b && (cls[(unsigned char)low[a]] & C_PUNCT))
+				a++;
+			while (b > a && (cls[(unsigned char)low[b - 1]] & C_PUNCT))
+				b--;
+			t->bare = low + a;
+			t->bn = (unsigned short)(b - a);
+			t->bw = esc_vocab_get(v, t->bare, t->bn);
+		}
+	} else {
+		t->s = low;
+		t->n = (unsigned short)m;
+		t->w = (a == 0 && b == m) ? esc_vocab_geth(v, low, m, hb) : esc_vocab_get(v, low, m);
+		t->bare = low + a;
+		t->bn = (unsigned short)(b - a);
+		t->bw = (a == 0 && b == m) ? t->w : esc_vocab_geth(v, t->bare, t->bn, hb);
+	}
 	if ((t->w && (t->w->flags & ESC_W_NEGATE)) ||
-	    (apos && memmem(low, m, "n't", 3)))
+	    (apos && memmem(t->s, t->n, "n't", 3)))
 		t->flags |= ESC_T_NEGATED;
 	return 0;
 }
@@ -135,8 +125,10 @@ int
 esc_text_split(struct esc_text *tx, const struct esc_vocab *v, const char *text, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)text;
-	size_t i = 0, start, el;
-	int drop;
+	size_t i = 0, m, a, b, el;
+	unsigned h, hb, k;
+	int drop, apos, core;
+	char *low;
 
 	if (!cls[' '])
 		init_classes();
@@ -150,28 +142,72 @@ esc_text_split(struct esc_text *tx, const struct esc_vocab *v, const char *text,
 	while (i < n) {
 		while (i < n && (cls[u[i]] & C_WS))
 			i++;
-		start = i;
-		while (i < n && !(cls[u[i]] & C_WS)) {
-			if (!(cls[u[i]] & C_MARK)) {
-				i++;
-				continue;
+		if (i == n)
+			break;
+		/* one pass per token: lowercase, hash the core, note its class */
+		low = tx->low.p + tx->low.len;
+		m = a = b = 0;
+		h = hb = ESC_VOCAB_H0;
+		k = 0;
+		apos = core = 0;
+		while (i < n) {
+			unsigned char c = u[i];
+			unsigned kc = cls[c];
+
+			if (kc & (C_WS | C_MARK)) {
+				if (kc & C_WS)
+					break;
+				if (c == '!')
+					tx->nbang++;
+				else if (c == '?')
+					tx->nquest++;
+				else if (c == '\'')
+					apos = 1;
+				else if (c == 0xe2 && i + 2 < n && u[i + 1] == 0x80 && u[i + 2] == 0x99) {
+					c = '\'';              /* a right single quote */
+					kc = 0;                 /* not punctuation to VADER */
+					apos = 1;
+					i += 2;
+				} else if ((el = emoji_len(u + i, n - i, &drop))) {
+					/* an emoji ends the word before it and is a token itself */
+					if (m && tok_end(tx, v, low, m, a, b, hb, k, apos) < 0)
+						return -1;
+					if (!drop) {
+						low = tx->low.p + tx->low.len;
+						memcpy(low, u + i, el);
+						if (tok_end(tx, v, low, el, 0, el,
+							esc_vocab_hash(low, el), 0, 0) < 0)
+							return -1;
+					}
+					i += el;
+					low = tx->low.p + tx->low.len;
+					m = a = b = 0;
+					h = hb = ESC_VOCAB_H0;
+					k = 0;
+					apos = core = 0;
+					continue;
+				}
 			}
-			if (u[i] == '!')
-				tx->nbang++;
-			else if (u[i] == '?')
-				tx->nquest++;
-			else if (u[i] >= 0xe2 && (el = emoji_len(u + i, n - i, &drop))) {
-				if (i > start && push(tx, v, u + start, i - start) < 0)
-					return -1;
-				if (!drop && push(tx, v, u + i, el) < 0)
-					return -1;
-				i += el;
-				start = i;
-				continue;
+			if (kc & C_UPPER)
+				c = (unsigned char)(c + 32);
+			k |= kc;
+			if (!(kc & C_PUNCT)) {
+				if (!core) {
+					core = 1;
+					a = m;
+				}
+				h = ESC_VOCAB_STEP(h, c);
+				b = m + 1;
+				hb = h;
+			} else if (core) {
+				h = ESC_VOCAB_STEP(h, c);
 			}
+			low[m++] = (char)c;
 			i++;
 		}
-		if (i > start && push(tx, v, u + start, i - start) < 0)
+		if (!core)
+			a = b = 0;
+		if (m && tok_end(tx, v, low, m, a, b, hb, k, apos) < 0)
 			return -1;
 	}
 	return 0;
