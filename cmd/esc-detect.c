@@ -39,7 +39,10 @@ number(const char *key, enum esc_jtype t, const char *v, size_t n, double *out,
 		esc_err_set(err, "field \"%s\" must be a number", key);
 		return 1;
 	}
-	snprintf(tmp, sizeof tmp, "%.*s", (int)(n < 63 ? n : 63), v);
+	if (n > sizeof tmp - 1)
+		n = sizeof tmp - 1;
+	memcpy(tmp, v, n);
+	tmp[n] = '\0';
 	*out = strtod(tmp, NULL);
 	return 0;
 }

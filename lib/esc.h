@@ -140,6 +140,8 @@ struct esc_scan {
 	struct esc_err *err;
 	const char *own;      /* the tool's own top-level key, e.g. "detect" */
 	size_t ownlen;
+	char *ownkey;         /* ,"own": ready to copy */
+	size_t ownkeylen;
 	int depth;
 	struct esc_jpath path;
 	/* filled in by esc_scan_line for esc_splice: */

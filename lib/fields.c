@@ -3,7 +3,9 @@
 
 #include "esc.h"
 
-static const char *const text_fields[] = { "text", "question", "message", "content", "body" };
+static const struct { const char *name; int len; } text_fields[] = {
+	{ "text", 4 }, { "question", 8 }, { "message", 7 }, { "content", 7 }, { "body", 4 },
+};
 #define NTEXT (int)(sizeof text_fields / sizeof text_fields[0])
 
 int
@@ -16,7 +18,7 @@ esc_text_field_rank(const char *only, const char *key, int len)
 	if (len < 4 || len > 8)  /* the names are 4 to 8 bytes long */
 		return -1;
 	for (i = 0; i < NTEXT; i++)
-		if (esc_key_is(key, len, text_fields[i]))
+		if (len == text_fields[i].len && memcmp(key, text_fields[i].name, (size_t)len) == 0)
 			return i;
 	return -1;
 }

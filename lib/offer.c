@@ -399,12 +399,14 @@ choose_template(const struct esc_offers *o, const struct esc_offer_in *in,
 				    (o->t[i].cues & (1u << c)))
 					cand[n++] = i;
 		}
-		for (i = 0; i < o->nt && n == 0; i++)   /* no cue: the generic ones */
-			if (o->t[i].kb_miss == kb && !strcmp(o->t[i].offer, offer) && o->t[i].generic)
-				cand[n++] = i;
-		for (i = 0; i < o->nt && n == 0; i++)   /* still none: any of the offer's */
-			if (o->t[i].kb_miss == kb && !strcmp(o->t[i].offer, offer))
-				cand[n++] = i;
+		if (n == 0)             /* no cue: the generic ones */
+			for (i = 0; i < o->nt; i++)
+				if (o->t[i].kb_miss == kb && !strcmp(o->t[i].offer, offer) && o->t[i].generic)
+					cand[n++] = i;
+		if (n == 0)             /* still none: any of the offer's */
+			for (i = 0; i < o->nt; i++)
+				if (o->t[i].kb_miss == kb && !strcmp(o->t[i].offer, offer))
+					cand[n++] = i;
 		if (n || !kb)
 			break;
 		kb = 0;

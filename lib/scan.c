@@ -162,9 +162,20 @@ fresh_handle(struct esc_scan *s)
 int
 esc_scan_init(struct esc_scan *s, const char *own_key)
 {
+	struct esc_buf b = { 0 };
+
 	memset(s, 0, sizeof *s);
 	s->own = own_key;
 	s->ownlen = own_key ? strlen(own_key) : 0;
+	if (own_key) {
+		esc_buf_putc(&b, ',');
+		esc_buf_json_str(&b, own_key, s->ownlen);
+		esc_buf_putc(&b, ':');
+		if (esc_buf_oom)
+			return -1;
+		s->ownkey = b.p;
+		s->ownkeylen = b.len;
+	}
 	return 0;
 }
 
@@ -174,6 +185,8 @@ esc_scan_free(struct esc_scan *s)
 	if (s->h)
 		yajl_free((yajl_handle)s->h);
 	s->h = NULL;
+	free(s->ownkey);
+	s->ownkey = NULL;
 }
 
 /* yajl's messages read "parse error: invalid object key (must be a string)\n";

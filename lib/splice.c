@@ -11,10 +11,8 @@ static void
 put_own(struct esc_buf *out, const struct esc_scan *s, int comma,
 	const char *obj, size_t objlen)
 {
-	if (comma)
-		esc_buf_putc(out, ',');
-	esc_buf_json_str(out, s->own, s->ownlen);
-	esc_buf_putc(out, ':');
+	/* ,"key": was made once by esc_scan_init */
+	esc_buf_put(out, s->ownkey + !comma, s->ownkeylen - !comma);
 	esc_buf_put(out, obj, objlen);
 	esc_buf_put(out, "}\n", 2);
 }

@@ -154,6 +154,20 @@ esc_text_split(struct esc_text *tx, const struct esc_vocab *v, const char *text,
 			unsigned char c = u[i];
 			unsigned kc = cls[c];
 
+			/* the common case: a run of plain letters and digits */
+			if (!(kc & (C_WS | C_MARK | C_PUNCT)) && core) {
+				do {
+					if (kc & C_UPPER)
+						c = (unsigned char)(c + 32);
+					k |= kc;
+					h = ESC_VOCAB_STEP(h, c);
+					low[m++] = (char)c;
+					i++;
+				} while (i < n && !((kc = cls[c = u[i]]) & (C_WS | C_MARK | C_PUNCT)));
+				b = m;
+				hb = h;
+				continue;
+			}
 			if (kc & (C_WS | C_MARK)) {
 				if (kc & C_WS)
 					break;
