@@ -8,7 +8,7 @@ SHAREDIR  = $(PREFIX)/share/esc
 MANDIR    = $(PREFIX)/share/man
 
 CC        = cc
-OPT       = -O2
+OPT       = -O3
 CFLAGS    = $(OPT) -g -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS  = -D_GNU_SOURCE -DESC_VERSION=\"$(VERSION)\" \
             -DESC_SHAREDIR=\"$(SHAREDIR)\" -Ilib
