@@ -50,7 +50,7 @@ check: deps all $(UNITS)
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in its own tree.
 check-asan:
 	rm -rf build-asan && mkdir -p build-asan
-	cp -R Makefile cmd lib share tests build-asan/
+	cp -R Makefile cmd lib share tests scripts build-asan/
 	$(MAKE) -C build-asan clean
 	$(MAKE) -C build-asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" check

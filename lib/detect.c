@@ -26,6 +26,7 @@ struct alert {
 	int cat;               /* phrase category, for AK_PHRASE */
 	double weight;
 	int human;
+	int soft;              /* sends to a person only when no paid offer fits */
 };
 
 struct esc_detector {
@@ -120,6 +121,7 @@ load_alerts(struct esc_detector *d, json_t *alerts, struct esc_err *err)
 		d->nal++;
 		al->weight = json_number_value(json_object_get(a, "weight"));
 		al->human = json_is_true(json_object_get(a, "human"));
+		al->soft = json_is_true(json_object_get(a, "soft"));
 		al->cat = -1;
 		if (strcmp(name, "repeat_contact") == 0)
 			al->kind = AK_TOUCHES;
@@ -248,7 +250,7 @@ mentorship_context(const struct esc_detector *d, const struct esc_msg *m)
 int
 esc_detect(struct esc_detector *d, const struct esc_msg *m, struct esc_verdict *v)
 {
-	int howto = 0, total, i;
+	int howto = 0, soft = 0, total, i;
 	size_t k;
 	double weight = 0;
 
@@ -279,8 +281,10 @@ esc_detect(struct esc_detector *d, const struct esc_msg *m, struct esc_verdict *
 			v->alerts |= 1u << i;
 		if (v->alerts & (1u << i)) {
 			weight += a->weight;
-			if (a->human)
+			if (a->human && !a->soft)
 				v->route = ESC_ROUTE_HUMAN;
+			else if (a->human)
+				soft = 1;
 		}
 	}
 
@@ -304,6 +308,10 @@ esc_detect(struct esc_detector *d, const struct esc_msg *m, struct esc_verdict *
 				if (v->scores[i])
 					v->reasons |= 1u << (R_PERSONAL + i);
 	}
+	/* a soft alert (a frustrated tone) goes to a person unless the question
+	 * is one a paid offer answers: "I'm broke, fix my pricing" is a sale */
+	if (soft && v->route == ESC_ROUTE_NONE)
+		v->route = ESC_ROUTE_HUMAN;
 
 	for (i = 3; i > 0; i--)
 		if (weight >= d->level[i - 1])

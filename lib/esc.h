@@ -119,7 +119,7 @@ enum esc_jtype {
 	ESC_J_OBJECT, ESC_J_ARRAY,
 };
 #define ESC_JPATH_MAX 4
-#define ESC_JKEY_MAX 40
+#define ESC_JKEY_MAX 256
 /* Where a value sits: keys from the top object down; an array element has
  * len -1, a key too long to keep has len -2 (it matches no name). */
 struct esc_jpath {
@@ -147,7 +147,9 @@ struct esc_scan {
 	/* filled in by esc_scan_line for esc_splice: */
 	size_t open, close;   /* offsets of the top object's braces */
 	size_t prev_end;      /* end of the last top-level member seen */
-	size_t own_start, own_end;
+#define ESC_OWN_MAX 8
+	size_t own_start[ESC_OWN_MAX], own_end[ESC_OWN_MAX];
+	int own_lead[ESC_OWN_MAX]; /* no other member before it */
 	int own_count, members; /* members: top-level keys other than own */
 	int in_own;
 	int done;             /* the top object has closed */

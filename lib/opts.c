@@ -60,7 +60,10 @@ esc_run(struct esc_common *c, int argc, char **argv, esc_rec_fn fn, void *ctx)
 		if (lp.stopped)
 			break;
 	}
-	if (esc_fshut(stdout, "standard output") < 0)
+	/* a write error the loop already reported is not reported again */
+	if (worst == ESC_EXIT_IO && lp.stopped)
+		fclose(stdout);
+	else if (esc_fshut(stdout, "standard output") < 0)
 		worst = ESC_EXIT_IO;
 	if (rejects && esc_fshut(rejects, c->rejects) < 0)
 		worst = ESC_EXIT_IO;

@@ -23,7 +23,7 @@ value_end(struct esc_scan *s)
 	if (s->depth == 1) {
 		s->prev_end = consumed(s);
 		if (s->in_own) {
-			s->own_end = s->prev_end;
+			s->own_end[s->own_count - 1] = s->prev_end;
 			s->in_own = 0;
 		}
 	}
@@ -133,8 +133,12 @@ cb_key(void *c, const unsigned char *k, size_t n)
 	}
 	if (d == 1) {
 		if (s->own && n == s->ownlen && memcmp(k, s->own, n) == 0) {
-			s->own_count++;
-			s->own_start = s->prev_end;
+			if (s->own_count == ESC_OWN_MAX) {
+				esc_err_set(s->err, "key \"%s\" given more than %d times", s->own, ESC_OWN_MAX);
+				return 0;
+			}
+			s->own_lead[s->own_count] = s->members == 0;
+			s->own_start[s->own_count++] = s->prev_end;
 			s->in_own = 1;
 		} else {
 			s->members++;
@@ -192,22 +196,27 @@ esc_scan_free(struct esc_scan *s)
 /* yajl's messages read "parse error: invalid object key (must be a string)\n";
  * keep the reason, drop the prefix and the newline. */
 static void
-yajl_reason(struct esc_scan *s, const char *line, size_t len, struct esc_err *err)
+yajl_reason(struct esc_scan *s, const char *line, size_t len, int at_end, struct esc_err *err)
 {
 	unsigned char *m = yajl_get_error((yajl_handle)s->h, 0, (const unsigned char *)line, len);
 	const char *r = m ? (const char *)m : "parse error";
 	const char *colon = strstr(r, "error: ");
-	size_t at = consumed(s), n;
+	/* the byte yajl stopped at, counted from 1; the final flush is past the end */
+	size_t at = at_end ? len : consumed(s), n;
 
 	if (colon)
 		r = colon + 7;
 	n = strcspn(r, "\n");
 	while (n && (r[n - 1] == '.' || r[n - 1] == ' '))
 		n--;
+	if (at == 0)
+		at = 1;
+	if (at > len)
+		at = len;
 	if (s->done)    /* the object was whole: what follows it is the problem */
-		esc_err_set(err, "invalid JSON at byte %zu: trailing garbage", at + 1 > len ? len : at + 1);
+		esc_err_set(err, "invalid JSON at byte %zu: trailing garbage", at);
 	else
-		esc_err_set(err, "invalid JSON at byte %zu: %.*s", at + 1 > len ? len : at + 1, (int)n, r);
+		esc_err_set(err, "invalid JSON at byte %zu: %.*s", at, (int)n, r);
 	if (m)
 		yajl_free_error((yajl_handle)s->h, m);
 }
@@ -217,6 +226,7 @@ esc_scan_line(struct esc_scan *s, const char *line, size_t len,
 	esc_scan_fn fn, void *ctx, struct esc_err *err)
 {
 	yajl_status st;
+	int at_end = 0;
 
 	/* a yajl handle cannot be reset: it is kept while lines parse cleanly
 	 * (it accepts value after value), and replaced after a bad one */
@@ -231,18 +241,19 @@ esc_scan_line(struct esc_scan *s, const char *line, size_t len,
 	s->depth = 0;
 	s->path.depth = 0;
 	s->open = s->close = s->prev_end = 0;
-	s->own_start = s->own_end = 0;
 	s->own_count = s->members = s->in_own = s->done = 0;
 	err->msg[0] = '\0';
 	st = yajl_parse((yajl_handle)s->h, (const unsigned char *)line, len);
-	if (st == yajl_status_ok)
+	if (st == yajl_status_ok) {
 		st = yajl_complete_parse((yajl_handle)s->h);
+		at_end = 1;
+	}
 	if (st == yajl_status_ok && s->done)
 		return 0;
 	if (st == yajl_status_ok)       /* only whitespace: no value at all */
 		esc_err_set(err, "invalid JSON: no value");
 	else if (st == yajl_status_error)
-		yajl_reason(s, line, len, err);
+		yajl_reason(s, line, len, at_end, err);
 	else if (!err->msg[0])
 		esc_err_set(err, "rejected");
 	yajl_free((yajl_handle)s->h);

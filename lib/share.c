@@ -82,12 +82,17 @@ esc_share_read(const char *rel, char **data, size_t *len, struct esc_err *err)
 json_t *
 esc_share_json(const char *rel, struct esc_err *err)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], *data;
 	json_error_t je;
+	size_t len;
 	json_t *j;
 
+	if (esc_share_read(rel, &data, &len, err) < 0)
+		return NULL;
 	snprintf(path, sizeof path, "%s/%s", esc_share_dir(), rel);
-	if (!(j = json_load_file(path, JSON_REJECT_DUPLICATES, &je))) {
+	j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+	free(data);
+	if (!j) {
 		esc_err_set(err, "data file %s:%d: %s", path, je.line, je.text);
 		return NULL;
 	}

@@ -58,11 +58,9 @@ bad "two objects on one line" "${JSONERR}trailing garbage" '{"id":"bad","text":"
 # The byte named should be the one at fault (1-based).
 printf '%s\n' 'xyz' '{"text":"a"' > "$T/pos.jsonl"
 run esc-detect "$T/pos.jsonl"
-TODO="byte positions in JSON errors are one past the fault, and meaningless at end of line"
 like "$(sed -n 1p "$T/err")" ':1\): invalid JSON at byte 1: ' "\"xyz\": the error is at byte 1"
 like "$(sed -n 2p "$T/err")" ':2\): invalid JSON at byte 1[12]: premature EOF$' \
 	"'{\"text\":\"a\"' (11 bytes): premature EOF at its end, not at byte 2"
-TODO=
 
 # ---- very long lines ------------------------------------------------------
 # 10 MB of text in one line: scored, whatever the read size.
@@ -171,9 +169,7 @@ esc-detect: error (at <stdin>:2): field "text" must be a string
 esc-detect: error (at $T/b.jsonl:1): not a JSON object
 esc-detect: error (at $T/b.jsonl:3): invalid JSON at byte 1: invalid char in json text
 EOF
-TODO="byte positions in JSON errors are one past the fault"
 diff_ok "$T/err" "$T/err.want" "line numbers restart in each input; each is named by its path, stdin as <stdin>"
-TODO=
 sed 's/invalid JSON at byte [0-9]*:/invalid JSON at byte N:/' "$T/err" > "$T/err.got"
 sed 's/invalid JSON at byte [0-9]*:/invalid JSON at byte N:/' "$T/err.want" > "$T/err.want2"
 diff_ok "$T/err.got" "$T/err.want2" "... (the same, byte positions aside)"
@@ -202,9 +198,7 @@ ok $r "... and esc-detect ends, killed by SIGPIPE or saying so (status $rc)"
 is "$(cat "$T/rc")" 5 "SIGPIPE ignored: a closed stdout exits 5"
 like "$(head -n 1 "$T/err")" '^esc-detect: error: cannot write standard output: Broken pipe$' \
 	"... with a message naming standard output"
-TODO="the write error is reported twice (esc_loop_file, then esc_fshut)"
 is "$(lines "$T/err")" 1 "... once"
-TODO=
 if [ -w /dev/full ]; then
 	rc=0
 	tool esc-detect "$T/allgood.jsonl" > /dev/full 2> "$T/err" || rc=$?
@@ -216,9 +210,7 @@ if [ -w /dev/full ]; then
 	is "$rc" 5 "many lines to a full disk: exit 5"
 	like "$(head -n 1 "$T/err")" '^esc-detect: error: cannot write standard output: No space left on device$' \
 		"... with a message naming standard output"
-	TODO="the write error is reported twice (esc_loop_file, then esc_fshut)"
 	is "$(lines "$T/err")" 1 "... once"
-	TODO=
 else
 	skip 5 "no /dev/full"
 fi
@@ -228,10 +220,8 @@ run esc-detect --share /nonexistent "$T/allgood.jsonl"
 is "$rc/$(lines "$T/out")" "4/0" "--share /nonexistent: exit 4, nothing written"
 like "$(cat "$T/err")" '^esc-detect: error: .*/nonexistent/detect/detect\.json.*No such file or directory$' \
 	"... naming the missing file and the reason"
-TODO="the message carries jansson's line -1: \"detect.json:-1: unable to open ...\""
 like "$(cat "$T/err")" '^esc-detect: error: cannot open data file /nonexistent/detect/detect\.json: No such file or directory$' \
 	"... as esc_share_read words it, with no line number"
-TODO=
 ESC_SHARE=$T/nowhere
 run esc-detect "$T/allgood.jsonl"
 ESC_SHARE=$top/share/esc
