@@ -1,5 +1,7 @@
 /* esc-offer — add the offer or playbook that answers each scored message. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,13 +163,22 @@ main(int argc, char **argv)
 			continue;
 		switch (opt) {
 		case ESC_OPT_TOOL:
+			errno = 0;
 			c.seed = strtoul(optarg, &end, 10);
-			if (!*optarg || *end) {
-				esc_diag("error", NULL, 0, "--seed: not a number: %s", optarg);
+			if (optarg[0] < '0' || optarg[0] > '9' || *end || errno == ERANGE) {
+				esc_diag("error", NULL, 0, "--seed: not a number from 0 to %lu: %s",
+					ULONG_MAX, optarg);
 				usage();
 			}
 			break;
-		case ESC_OPT_TOOL + 1: persona = optarg; break;
+		case ESC_OPT_TOOL + 1:
+			persona = optarg;
+			if (!*persona || !esc_utf8_valid(persona, strlen(persona))) {
+				esc_diag("error", NULL, 0, "--persona: %s", *persona ?
+					"not valid UTF-8" : "empty");
+				usage();
+			}
+			break;
 		case ESC_OPT_TOOL + 2: c.field = optarg; break;
 		case 'h': fputs(usage_text, stdout); return ESC_EXIT_OK;
 		case 'V': puts("esc-offer " ESC_VERSION); return ESC_EXIT_OK;

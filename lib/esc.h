@@ -48,6 +48,8 @@ void esc_buf_json_str(struct esc_buf *b, const char *s, size_t n);
 /* Append a number the way JSON wants it: up to 4 decimals, no trailing zeros. */
 void esc_buf_json_num(struct esc_buf *b, double v);
 void esc_buf_free(struct esc_buf *b);
+/* Is s valid UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF)? */
+int esc_utf8_valid(const char *s, size_t n);
 /* Allocation failure inside esc_buf_* is fatal: it sets this flag, keeps the
  * buffer valid, and the record loop turns it into an error. */
 extern int esc_buf_oom;

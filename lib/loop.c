@@ -106,7 +106,7 @@ esc_loop_file(struct esc_loop *lp, const char *path, esc_rec_fn fn, void *ctx)
 	lp->lines = 0;
 	while (!rc) {
 		/* hand over every complete line in the buffer */
-		while (!rc && (nl = memchr(in.p + scan, '\n', in.len - scan))) {
+		while (!rc && in.len > scan && (nl = memchr(in.p + scan, '\n', in.len - scan))) {
 			rc = one_line(lp, name, in.p + start, (size_t)(nl - (in.p + start)),
 				fn, ctx, &out);
 			start = scan = (size_t)(nl - in.p) + 1;
