@@ -19,7 +19,7 @@ LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/splice.o lib/timefmt.
             lib/share.o lib/vocab.o lib/phrases.o lib/text.o lib/sentiment.o \
             lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o
 BINS      = $(TOOLS:%=bin/%)
-UNITS     = tests/unit/test-sentiment tests/unit/test-detect tests/unit/test-time
+UNITS     = tests/unit/test-sentiment tests/unit/test-detect tests/unit/test-time tests/unit/test-offer
 
 all: $(BINS)
 

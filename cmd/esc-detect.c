@@ -175,6 +175,7 @@ main(int argc, char **argv)
 	int opt, rc;
 
 	esc_prog = "esc-detect";
+	argv[0] = (char *)esc_prog;     /* getopt's own messages use it */
 	while ((opt = getopt_long(argc, argv, "f:hV", longopts, NULL)) != -1) {
 		if (esc_common_opt(&common, opt, optarg))
 			continue;
@@ -186,7 +187,12 @@ main(int argc, char **argv)
 				usage();
 			}
 			break;
-		case ESC_OPT_TOOL: c.field = optarg; break;
+		case ESC_OPT_TOOL: c.field = optarg;
+			if (!*optarg || strlen(optarg) >= ESC_JKEY_MAX) {
+				esc_diag("error", NULL, 0, "--field: a name of 1 to %d bytes", ESC_JKEY_MAX - 1);
+				usage();
+			}
+			break;
 		case 'h': fputs(usage_text, stdout); return ESC_EXIT_OK;
 		case 'V': puts("esc-detect " ESC_VERSION); return ESC_EXIT_OK;
 		default: usage();

@@ -158,6 +158,7 @@ main(int argc, char **argv)
 	int opt, rc;
 
 	esc_prog = "esc-offer";
+	argv[0] = (char *)esc_prog;     /* getopt's own messages use it */
 	while ((opt = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		if (esc_common_opt(&common, opt, optarg))
 			continue;
@@ -179,7 +180,12 @@ main(int argc, char **argv)
 				usage();
 			}
 			break;
-		case ESC_OPT_TOOL + 2: c.field = optarg; break;
+		case ESC_OPT_TOOL + 2: c.field = optarg;
+			if (!*optarg || strlen(optarg) >= ESC_JKEY_MAX) {
+				esc_diag("error", NULL, 0, "--field: a name of 1 to %d bytes", ESC_JKEY_MAX - 1);
+				usage();
+			}
+			break;
 		case 'h': fputs(usage_text, stdout); return ESC_EXIT_OK;
 		case 'V': puts("esc-offer " ESC_VERSION); return ESC_EXIT_OK;
 		default: usage();

@@ -28,6 +28,37 @@ esc_format_parse(const char *name, enum esc_format *f)
 
 static const char *const source_names[] = { "plain", "intercom", "zendesk", "chatwoot" };
 
+/* "&#8217;" or "&#x21;": append the character as UTF-8; returns the
+ * entity's length, or 0 when it is not one. */
+static size_t
+numeric_entity(const char *h, struct esc_buf *b)
+{
+	unsigned long cp;
+	char *end;
+	int hex = h[2] == 'x' || h[2] == 'X';
+
+	cp = strtoul(h + 2 + hex, &end, hex ? 16 : 10);
+	if (end == h + 2 + hex || *end != ';' || cp == 0 || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	if (cp < 0x80) {
+		esc_buf_putc(b, (char)cp);
+	} else if (cp < 0x800) {
+		esc_buf_putc(b, (char)(0xc0 | (cp >> 6)));
+		esc_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		esc_buf_putc(b, (char)(0xe0 | (cp >> 12)));
+		esc_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		esc_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+	} else {
+		esc_buf_putc(b, (char)(0xf0 | (cp >> 18)));
+		esc_buf_putc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
+		esc_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		esc_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+	}
+	return (size_t)(end - h) + 1;
+}
+
 /* Intercom bodies are HTML: keep the text, one space for each break. */
 static char *
 html_text(const char *h)
@@ -39,14 +70,16 @@ html_text(const char *h)
 		{ "&rsquo;", "'" }, { "&lsquo;", "'" }, { "&ldquo;", "\"" }, { "&rdquo;", "\"" },
 	};
 	struct esc_buf b = { 0 };
-	size_t i;
+	size_t i, n;
 
 	while (*h) {
 		if (*h == '<') {
 			const char *e = strchr(h, '>');
 
-			if (!e)
+			if (!e) {               /* not a tag after all: keep the text */
+				esc_buf_puts(&b, h);
 				break;
+			}
 			if (b.len && b.p[b.len - 1] != ' ')
 				esc_buf_putc(&b, ' ');
 			h = e + 1;
@@ -59,6 +92,10 @@ html_text(const char *h)
 			if (i < sizeof ents / sizeof ents[0]) {
 				esc_buf_puts(&b, ents[i].txt);
 				h += strlen(ents[i].ent);
+				continue;
+			}
+			if (h[1] == '#' && (n = numeric_entity(h, &b)) > 0) {
+				h += n;
 				continue;
 			}
 		}

@@ -336,8 +336,8 @@ fail:
 	return NULL;
 }
 
-/* FNV-1a over the seed and the record's key: the same record and seed pick
- * the same template wherever the record sits in the stream. */
+/* FNV-1a over the seed and the record's key, then mixed: the same record
+ * and seed pick the same template wherever the record sits in the stream. */
 static unsigned long
 pick_hash(unsigned long seed, const char *s, size_t n)
 {
@@ -348,7 +348,14 @@ pick_hash(unsigned long seed, const char *s, size_t n)
 		h = (h ^ ((seed >> (8 * i)) & 0xff)) * 1099511628211ULL;
 	for (i = 0; i < n; i++)
 		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return (unsigned long)(h ^ (h >> 32));
+	/* FNV's low bits follow the last bytes closely (m000001, m000002 ...
+	 * would alternate): finish with murmur3's mixer so every bit counts */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return (unsigned long)h;
 }
 
 static int

@@ -57,6 +57,7 @@ struct esc_tok {
 	const struct esc_word *bw;  /* vocabulary entry of bare, or NULL */
 };
 struct esc_text {
+	const struct esc_vocab *v;  /* borrows: the vocabulary the tokens come from */
 	struct esc_tok *t;
 	size_t n, cap;
 	struct esc_buf low;     /* lowercase copies the tokens point into */

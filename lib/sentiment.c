@@ -156,6 +156,24 @@ negation(double valence, const struct esc_tok *t, size_t start, size_t i)
 	return valence;
 }
 
+/* A two-word dampener or intensifier ("kind of", "sort of") right before
+ * the word, looked up as one vocabulary entry, as VADER does. */
+static double
+pair_boost(const struct esc_text *tx, size_t j)
+{
+	const struct esc_tok *a = &tx->t[j], *b = &tx->t[j + 1];
+	const struct esc_word *w;
+	char pair[64];
+
+	if ((size_t)a->n + b->n + 1 >= sizeof pair)
+		return 0;
+	memcpy(pair, a->s, a->n);
+	pair[a->n] = ' ';
+	memcpy(pair + a->n + 1, b->s, b->n);
+	w = esc_vocab_get(tx->v, pair, (size_t)a->n + 1 + b->n);
+	return w && (w->flags & ESC_W_BOOSTER) ? w->boost : 0;
+}
+
 static double
 valence_at(const struct esc_text *tx, size_t i, int capdiff)
 {
@@ -185,6 +203,8 @@ valence_at(const struct esc_text *tx, size_t i, int capdiff)
 		else if (start == 2)
 			s *= 0.9;
 		valence = negation(valence + s, t, start, i);
+		if (start == 2)
+			valence += pair_boost(tx, i - 2) + pair_boost(tx, i - 3);
 	}
 	/* "least" negates, except in "at least" and "very least" */
 	if (i > 1 && !in_lexicon(&t[i - 1]) && is(&t[i - 1], ESC_W_LEAST)) {

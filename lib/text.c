@@ -132,6 +132,7 @@ esc_text_split(struct esc_text *tx, const struct esc_vocab *v, const char *text,
 
 	if (!cls[' '])
 		init_classes();
+	tx->v = v;
 	tx->n = 0;
 	tx->low.len = 0;
 	tx->nbang = tx->nquest = 0;

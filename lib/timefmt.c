@@ -64,8 +64,12 @@ esc_time_parse(const char *s, size_t n, time_t *t)
 			return -1;
 		i += 9;
 		if (i < n && s[i] == '.') {        /* fractions are accepted, dropped */
-			for (i++; i < n && isdigit((unsigned char)s[i]); i++)
-				;
+			size_t f = ++i;
+
+			while (i < n && isdigit((unsigned char)s[i]))
+				i++;
+			if (i == f)
+				return -1;         /* RFC 3339: a digit after the dot */
 		}
 		if (i == n)
 			return -1;                 /* a time needs its offset */

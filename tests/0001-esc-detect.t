@@ -11,7 +11,7 @@
 
 G=$top/tests/golden
 ngolden=$(ls "$G"/detect-*.in.jsonl | wc -l)
-plan $((ngolden * 2 + 89))
+plan $((ngolden * 2 + 94))
 
 # ---- golden files ----------------------------------------------------
 for in in "$G"/detect-*.in.jsonl; do
@@ -140,6 +140,15 @@ K=$(printf 'k%.0s' $(seq 45))
 printf '{"%s":"I want to cancel my subscription"}\n' "$K" > "$T/f4.in"
 run esc-detect --field "$K" "$T/f4.in"
 is "$rc/$(jq -r '.detect.route' "$T/out" 2>/dev/null)" '0/human' "--field with a 45-byte name"
+K=$(printf 'k%.0s' $(seq 300))
+printf '{"%s":"I want to cancel my subscription"}\n' "$K" > "$T/f5.in"
+run esc-detect --field "$K" "$T/f5.in"
+case $rc in
+0) r=$(jq -r '.detect.route' "$T/out" 2>/dev/null) ;;
+2) r=human ;;   # refused up front, as a usage error: fine too
+*) r="exit $rc" ;;
+esac
+is "$r" human "--field with a 300-byte name: matched, or refused up front (exit 2)"
 
 # ---- passthrough: fields not ours are kept, byte for byte, in order ----
 P=$G/detect-passthrough.in.jsonl
@@ -191,6 +200,16 @@ printf '%s\n' '{"detect":1,"id":"t","big":123456789012345678901234567890,"text":
 	'{"detect":1,"id":"u","text":"a\u0000b","detect":2}' > "$T/twice2.in"
 run esc-detect "$T/twice2.in"
 is "$rc/$(lines "$T/out")" "0/2" "detect given twice with a 30-digit integer or a \\u0000: still scored"
+printf '%s\n' '{"detect":1,"a":1.10,"detect":[2],"text":"my business strategy","b":"caf\u00e9" , "detect" : {"x":3} }' > "$T/thrice.in"
+run esc-detect "$T/thrice.in"
+is "$rc/$(sed 's/,"detect":{"escalate".*//' "$T/out")" '0/{"a":1.10,"text":"my business strategy","b":"caf\u00e9" ' \
+	"detect three times (first, between, last, spaced): each cut out, every other byte kept"
+is "$(jq -c '[keys_unsorted, .detect.route]' "$T/out")" '[["a","text","b","detect"],"paid"]' \
+	"... one detect, last, with the verdict"
+awk 'BEGIN { printf "{"; for (i = 0; i < 9; i++) printf "\"detect\":%d,", i; print "\"text\":\"hello\"}" }' > "$T/nine.in"
+run esc-detect "$T/nine.in"
+is "$rc/$(lines "$T/out")" "3/0" "detect given 9 times: rejected, not silently mangled"
+like "$(cat "$T/err")" ':1\): key "detect" given more than [0-9]+ times$' "... saying why"
 
 # trailing blanks after the closing brace are not part of the record
 printf '{"id":1,"text":"hello"}  \t\n' > "$T/tb.in"

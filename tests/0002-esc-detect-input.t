@@ -4,20 +4,31 @@
 # around it are still scored, and the run exits 3.
 . "$(dirname "$0")/lib.sh"
 
-plan 139
+plan 143
 
 GOOD1='{"id":"before","text":"How do I pluck a hairline?"}'
 GOOD2='{"id":"after","text":"I want to cancel my subscription"}'
 
 # bad DESC REASON-ERE LINE: LINE between two good lines is rejected with
-# exactly one diagnostic, and the good lines still come out.
+# exactly one diagnostic, and the good lines still come out. Each case runs
+# the tool directly (valgrind's start-up, times 26, is too slow); all the
+# bad lines together then go through one run under the run wrapper.
+nbad=0
+printf '%s\n' "$GOOD1" > "$T/matrix.jsonl"
+: > "$T/matrix.lines"
 bad() {
 	printf '%s\n%s\n%s\n' "$GOOD1" "$3" "$GOOD2" > "$T/case.jsonl"
+	vg=$VALGRIND
+	VALGRIND=
 	run esc-detect "$T/case.jsonl"
+	VALGRIND=$vg
 	is "$rc" 3 "$1: exit 3"
 	like "$(cat "$T/err")" "^esc-detect: error \\(at $T/case\\.jsonl:2\\): $2\$" \
 		"$1: one diagnostic, at case.jsonl:2, \"$2\""
 	is "$(jq -r .id "$T/out" 2>&1 | tr '\n' ' ')" "before after " "$1: the lines around it are scored"
+	nbad=$((nbad + 1))
+	printf '%s\n%s\n' "$3" "$GOOD2" >> "$T/matrix.jsonl"
+	echo $((nbad * 2)) >> "$T/matrix.lines"
 }
 
 NOTEXT='no text: none of the fields "text", "question", "message", "content", "body" is present'
@@ -54,6 +65,14 @@ bad "a top-level string" "not a JSON object" '"hello"'
 bad "a top-level null" "not a JSON object" 'null'
 bad "trailing garbage" "${JSONERR}trailing garbage" '{"id":"bad","text":"hi"} x'
 bad "two objects on one line" "${JSONERR}trailing garbage" '{"id":"bad","text":"hi"}{"id":"bad2","text":"hi"}'
+
+# Every bad line above in one file, one run: the parser recovers after each.
+run esc-detect "$T/matrix.jsonl"
+is "$rc" 3 "all $nbad bad lines in one input: exit 3"
+sed -n 's/^esc-detect: error (at [^)]*matrix\.jsonl:\([0-9]*\)): .*/\1/p' "$T/err" > "$T/matrix.got"
+diff_ok "$T/matrix.got" "$T/matrix.lines" "... each named once, at its own line"
+is "$(jq -r .id "$T/out" | sort | uniq -c | awk '{ printf "%s %s ", $1, $2 }')" "$nbad after 1 before " \
+	"... and every good line between them is scored"
 
 # The byte named should be the one at fault (1-based).
 printf '%s\n' 'xyz' '{"text":"a"' > "$T/pos.jsonl"
@@ -95,6 +114,11 @@ run esc-detect "$T/crlf.jsonl"
 is "$rc/$(lines "$T/out")" "0/2" "CRLF line endings: both lines scored, exit 0"
 is "$(tr -cd '\r' < "$T/out" | wc -c | tr -d ' ')" 0 "... and the output has no CR"
 is "$(jq -r .detect.route "$T/out" | tr '\n' ' ')" "none human " "... and the CR does not reach the text"
+# a line that arrives in pieces, its CR and LF in different reads
+{ printf '{"id":"before","te'; sleep 0.3; printf 'xt":"hello"}\r'; sleep 0.3
+  printf '\n%s' "$GOOD2"; } | { run esc-detect; echo "$rc" > "$T/rc"; }
+is "$(cat "$T/rc")/$(jq -r .id "$T/out" | tr '\n' ' ')" "0/before after " \
+	"a slow pipe: lines split across reads are put back together"
 printf '' > "$T/empty.jsonl"
 run esc-detect "$T/empty.jsonl"
 is "$rc/$(wc -c < "$T/out" | tr -d ' ')/$(wc -c < "$T/err" | tr -d ' ')" "0/0/0" \

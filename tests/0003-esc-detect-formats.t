@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 D=$top/tests/data
-plan 51
+plan 56
 
 # common FORMAT COUNT: the shape every message record has.
 common() {
@@ -124,6 +124,24 @@ like "$(cat "$T/err")" '^esc-detect: error \(at .*/broken\.jsonl:1\): invalid JS
 jq -cs '{type: "conversation.list", conversations: .}' "$D/intercom.jsonl" > "$T/page.jsonl"
 run esc-detect -f intercom "$T/page.jsonl"
 is "$rc/$(lines "$T/out")" "0/11" "-f intercom: a page of conversations on one line gives the same 11 messages"
+
+# ---- hand-made conversations --------------------------------------------------------
+conv() {   # conv AUTHOR-TYPE BODY: an Intercom conversation with one source message
+	jq -cn --arg t "$1" --arg b "$2" '{type: "conversation", id: "c1", created_at: 1772442845,
+		source: {id: "s1", body: $b, author: {type: $t, id: "u1"}},
+		conversation_parts: {conversation_parts: []}}'
+}
+conv user '<p>I&#8217;m done&#x21; Don&#39;t call me &amp; 5 &lt; 6</p><p>Bye</p>' > "$T/ent.jsonl"
+run esc-detect -f intercom "$T/ent.jsonl"
+is "$rc/$(jq -r .id "$T/out")" "0/s1" "intercom: a conversation with one message from a user"
+is "$(jq -r '.text | test("&#")' "$T/out")" false "intercom: numeric character references are decoded"
+is "$(jq -r '.text | test("Don.t call me & 5 < 6 Bye$")' "$T/out")" true \
+	"intercom: named entities decoded, paragraphs joined by a space"
+conv admin '<p>Hello from the team</p>' > "$T/admin.jsonl"
+run esc-detect -f intercom "$T/admin.jsonl"
+is "$rc/$(lines "$T/out")" "0/0" "intercom: no customer message: nothing written, exit 0"
+is "$(cat "$T/err")" "esc-detect: warning (at $T/admin.jsonl:1): no customer messages in this conversation" \
+	"... and a warning naming the line"
 
 # ---- the option itself ------------------------------------------------------------------
 run esc-detect -f mbox "$D/intercom.jsonl"

@@ -37,7 +37,7 @@ static const struct {
 	{ "VADER is not smart, handsome, nor funny.", -0.7424, NULL },
 	{ "The book was good.", 0.4404, NULL },
 	{ "The book was kind of good.", 0.3832,
-	  "VADER's booster bigrams (\"kind of\", \"sort of\") in _special_idioms_check are not applied" },
+	  NULL },
 	{ "A really bad, horrible book.", -0.8211, NULL },
 	{ "At least it isn't a horrible book.", 0.431, NULL },
 	{ ":) and :D", 0.7925, NULL },

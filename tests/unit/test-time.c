@@ -104,9 +104,7 @@ main(void)
 	bad("2026-03-01X", "a date with junk after it");
 	bad("", "the empty string");
 	bad("yesterday", "words");
-	todo("RFC 3339 time-secfrac is \".\" 1*DIGIT: a bare dot is accepted");
 	bad("2026-03-01T10:15:00.Z", "a dot without digits");
-	todo(NULL);
 
 	/* the length given is the length used */
 	is_int(esc_time_parse("2026-03-01T10:15:00Zjunk", 20, &t), 0, "a length stops the parse (20 bytes)");
