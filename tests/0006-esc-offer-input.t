@@ -308,7 +308,7 @@ is "$(cat "$T/err")" 'esc-offer: error: cannot write standard output: Broken pip
 # ---- the data directory ---------------------------------------------------------------------------
 run esc-offer --share /nonexistent "$T/allgood.jsonl"
 is "$rc/$(lines "$T/out")" "4/0" "--share /nonexistent: exit 4, nothing written"
-like "$(cat "$T/err")" '^esc-offer: error: .*/nonexistent/offer/offers\.json.*No such file or directory$' \
+is "$(cat "$T/err")" "esc-offer: error: cannot open data file /nonexistent/offer/offers.json: No such file or directory" \
 	"... naming the missing file and the reason"
 ESC_SHARE=$T/nowhere
 run esc-offer "$T/allgood.jsonl"

@@ -339,10 +339,8 @@ main(void)
 	/* A hash, not a parity: consecutive ids should not simply alternate. */
 	for (i = 1, n = 0; i < NKEYS; i++)
 		n += first[i] && first[i - 1] && strcmp(first[i], first[i - 1]) != 0;
-	todo("with two candidates the draw is the parity of the key's bytes: m000001, m000002, ... alternate");
 	ok(n >= 120 && n <= 280, "consecutive keys m000001..m000400 change template about half the time (%d of %d)",
 		n, NKEYS - 1);
-	todo(NULL);
 
 	/* ---- knowledge-base misses ---- */
 	is_str(template_of(kb(paid("How do I price my wigs with different curl pricing?", 1, 0, 0))),
@@ -563,9 +561,7 @@ main(void)
 		diag("seed %d redraws %d of %d", s, differ, NKEYS);
 		bad_seeds += differ < 100 || differ > 300;
 	}
-	todo("the seeds' draws are correlated: pick_hash (FNV-1a, h ^ h >> 32) has no final mixing");
 	is_int(bad_seeds, 0, "each of seeds 1..8 redraws between 100 and 300 of 400 two-candidate records");
-	todo(NULL);
 	same = 0;
 	for (i = 0; i < NKEYS; i++) {
 		const char *a = pick_from(o, keyed(paid(detail_q, 1, 0, 1), keys[i]), 12345).template_id;
