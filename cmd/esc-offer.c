@@ -28,6 +28,7 @@ struct ctx {
 	struct esc_buf text, key, alertbuf, obj;
 	size_t alert_at[MAX_ALERTS];
 	int nalerts, rank, kb_miss, has_detect, has_route;
+	char badtext[ESC_JKEY_MAX];   /* a text field that is not a string */
 	struct esc_offer_in in;
 };
 
@@ -43,6 +44,11 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v,
 		return 0;
 	if (p->depth == 1) {
 		if ((r = esc_text_field_rank(c->field, k0, len)) >= 0) {
+			if (t != ESC_J_STRING && t != ESC_J_NULL) {
+				/* only a paid offer needs the text: said after the scan */
+				snprintf(c->badtext, sizeof c->badtext, "%s", k0);
+				return 0;
+			}
 			if (t == ESC_J_STRING && (c->rank < 0 || r <= c->rank)) {
 				c->rank = r;
 				c->text.len = 0;
@@ -83,7 +89,7 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v,
 			esc_key_is(p->k[2].key, p->k[2].len, "advanced") ? 2 : -1;
 
 		if (i >= 0)
-			c->in.scores[i] = atoi(v);
+			c->in.scores[i] = strtod(v, NULL) > 0;   /* only "above zero" matters */
 	} else if (esc_jpath_is(p, "detect", "alerts", "[]", NULL) && t == ESC_J_STRING &&
 		   c->nalerts < MAX_ALERTS) {
 		c->alert_at[c->nalerts++] = c->alertbuf.len;
@@ -104,12 +110,17 @@ each(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct esc_err *
 	c->rank = -1;
 	c->kb_miss = c->has_detect = c->has_route = 0;
 	c->nalerts = 0;
+	c->badtext[0] = '\0';
 	c->key.len = c->alertbuf.len = c->text.len = 0;
 	if (esc_scan_line(&c->scan, rec->line, rec->len, on_value, c, err) < 0)
 		return ESC_REC_REJECT;
 	if (!c->has_detect || !c->has_route) {
 		esc_err_set(err, c->has_detect ? "field \"detect.route\" missing"
 			: "no \"detect\" object: run esc-detect first");
+		return ESC_REC_REJECT;
+	}
+	if (c->in.route == ESC_ROUTE_PAID && c->badtext[0]) {
+		esc_err_set(err, "field \"%s\" must be a string", c->badtext);
 		return ESC_REC_REJECT;
 	}
 	if (c->in.route == ESC_ROUTE_PAID && c->rank < 0) {

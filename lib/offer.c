@@ -322,6 +322,11 @@ esc_offers_load(const char *persona, struct esc_err *err)
 	if (!(j = esc_share_json("offer/offers.json", err)))
 		goto fail;
 	pj = json_object_get(j, "persona");
+	if (!*str(pj, "name", "Tay") || !*str(pj, "she", "she") || !*str(pj, "her", "her") ||
+	    (persona && !*persona)) {
+		esc_err_set(err, "offers.json: persona name, \"she\" and \"her\" may not be empty");
+		goto fail;
+	}
 	if (load_cues(o, json_object_get(j, "cues"), err) < 0 ||
 	    load_rules(o, json_object_get(j, "rules"), err) < 0 ||
 	    load_templates(o, j, persona ? persona : str(pj, "name", "Tay"),

@@ -67,8 +67,27 @@ scalar(struct esc_scan *s, enum esc_jtype t, const char *v, size_t n)
 static int cb_null(void *c) { return scalar(c, ESC_J_NULL, NULL, 0); }
 static int cb_bool(void *c, int b) { return scalar(c, b ? ESC_J_TRUE : ESC_J_FALSE, NULL, 0); }
 static int cb_number(void *c, const char *v, size_t n) { return scalar(c, ESC_J_NUMBER, v, n); }
+/* yajl lets overlong forms, surrogates and code points past U+10FFFF
+ * through; a string with any byte above 0x7f gets the full check. */
+static int
+utf8_ok(struct esc_scan *s, const unsigned char *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] >= 0x80)
+			break;
+	if (i == n || esc_utf8_valid((const char *)v + i, n - i))
+		return 1;
+	esc_err_set(s->err, "invalid JSON at byte %zu: invalid UTF-8 (or an unpaired surrogate) in a string",
+		consumed(s));
+	return 0;
+}
+
 static int cb_string(void *c, const unsigned char *v, size_t n)
 {
+	if (!utf8_ok(c, v, n))
+		return 0;
 	return scalar(c, ESC_J_STRING, (const char *)v, n);
 }
 
@@ -120,6 +139,9 @@ cb_key(void *c, const unsigned char *k, size_t n)
 {
 	struct esc_scan *s = c;
 	int d = s->depth;
+
+	if (!utf8_ok(s, k, n))
+		return 0;
 
 	if (d <= ESC_JPATH_MAX) {
 		if (n < ESC_JKEY_MAX) {

@@ -77,10 +77,8 @@ for v in 42 '{"body":"my pricing"}' '["my pricing"]' true; do
 	run esc-offer "$T/case.jsonl"
 	is "$rc/$(lines "$T/err")" "3/1" "paid, text is $v: exit 3, one diagnostic"
 	is "$(jq -r .id "$T/out" | tr '\n' ' ')" "before after " "paid, text is $v: the lines around it get their offer"
-	TODO="a wrong-typed text is reported as missing (\"none of the fields ... is present\")"
 	like "$(cat "$T/err")" "^esc-offer: error \\(at $T/case\\.jsonl:2\\): field \"text\" must be a string\$" \
 		"paid, text is $v: 'field \"text\" must be a string', as esc-detect says"
-	TODO=
 done
 
 # Lines that are fine: no text off the paid route; the other text fields.
@@ -127,9 +125,7 @@ for b in '\300\200' '\301\277' '\340\200\200' '\355\240\200' '\364\220\200\200';
 	run esc-offer "$T/case.jsonl"
 	[ "$rc/$(lines "$T/out")" = "3/0" ] || n=$((n + 1))
 done
-TODO="yajl accepts overlong UTF-8, encoded surrogates and code points past U+10FFFF"
 is "$n" 0 "C0 80, C1 BF, E0 80 80, ED A0 80, F4 90 80 80: each rejected as invalid UTF-8"
-TODO=
 bad "a line of blanks" "empty line" "$(printf '  \t  ')"
 bad "an empty line" "empty line" ""
 
@@ -370,14 +366,12 @@ is "$rc/$(jq -r '.offer.text // empty' "$T/out")" \
 	"0/I can give you the framework, but to get it tailored to YOUR exact numbers and situation, that's where Sam's mentorship really shines. He breaks down your specific costs, margins, and structures everything with you." \
 	"persona Sam, he/his in offers.json: {persona} and {She} filled"
 share_run offers.json '.persona.she = ""' "$T/allgood.jsonl"
-TODO="an empty persona.she: fill() writes a NUL for {She} and reads past the string; the text is cut short"
 case $rc in
 4) r=0 ;;
 0) jq -r '.offer.text // empty' "$T/out" | grep -q 'structures everything with you\.$'; r=$? ;;
 *) r=1 ;;
 esac
 ok $r "persona.she empty: refused at load (exit 4), or the text kept whole (got exit $rc)"
-TODO=
 
 rm -rf "$T/share"
 mkdir -p "$T/share"
