@@ -188,10 +188,8 @@ main(int argc, char **argv)
 			}
 			break;
 		case ESC_OPT_TOOL: c.field = optarg;
-			if (!*optarg || strlen(optarg) >= ESC_JKEY_MAX) {
-				esc_diag("error", NULL, 0, "--field: a name of 1 to %d bytes", ESC_JKEY_MAX - 1);
+			if (esc_text_field_opt(optarg) < 0)
 				usage();
-			}
 			break;
 		case 'h': fputs(usage_text, stdout); return ESC_EXIT_OK;
 		case 'V': puts("esc-detect " ESC_VERSION); return ESC_EXIT_OK;

@@ -32,3 +32,12 @@ esc_text_field_missing(const char *only, struct esc_err *err)
 		esc_err_set(err, "no text: none of the fields \"text\", \"question\", "
 			"\"message\", \"content\", \"body\" is present");
 }
+
+int
+esc_text_field_opt(const char *name)
+{
+	if (*name && strlen(name) < ESC_JKEY_MAX)
+		return 0;
+	esc_diag("error", NULL, 0, "--field: a name of 1 to %d bytes", ESC_JKEY_MAX - 1);
+	return -1;
+}
