@@ -121,8 +121,7 @@ plain(struct ctx *c, const char *line, size_t len, struct esc_buf *out, struct e
 		esc_err_set(err, "out of memory");
 		return ESC_REC_FATAL;
 	}
-	if (esc_splice(out, &c->scan, line, len, c->obj.p, c->obj.len, err) < 0)
-		return ESC_REC_REJECT;
+	esc_splice(out, &c->scan, line, c->obj.p, c->obj.len);
 	return ESC_REC_OK;
 }
 
@@ -202,7 +201,10 @@ main(int argc, char **argv)
 		esc_diag("error", NULL, 0, "%s", err.msg);
 		return ESC_EXIT_DATA;
 	}
-	esc_scan_init(&c.scan, "detect");
+	if (esc_scan_init(&c.scan, "detect") < 0) {
+		esc_diag("error", NULL, 0, "out of memory");
+		return ESC_EXIT_IO;
+	}
 	rc = esc_run(&common, argc - optind, argv + optind, each, &c);
 	esc_scan_free(&c.scan);
 	esc_detector_free(c.d);

@@ -139,8 +139,7 @@ each(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct esc_err *
 	c->obj.len = 0;
 	if (esc_offer_json(c->o, &c->in, c->seed, &c->obj, err) < 0)
 		return ESC_REC_REJECT;
-	if (esc_splice(out, &c->scan, rec->line, rec->len, c->obj.p, c->obj.len, err) < 0)
-		return ESC_REC_REJECT;
+	esc_splice(out, &c->scan, rec->line, c->obj.p, c->obj.len);
 	return ESC_REC_OK;
 }
 
@@ -206,7 +205,10 @@ main(int argc, char **argv)
 		esc_diag("error", NULL, 0, "%s", err.msg);
 		return ESC_EXIT_DATA;
 	}
-	esc_scan_init(&c.scan, "offer");
+	if (esc_scan_init(&c.scan, "offer") < 0) {
+		esc_diag("error", NULL, 0, "out of memory");
+		return ESC_EXIT_IO;
+	}
 	rc = esc_run(&common, argc - optind, argv + optind, each, &c);
 	esc_scan_free(&c.scan);
 	esc_offers_free(c.o);

@@ -157,6 +157,7 @@ struct esc_scan {
 	int done;             /* the top object has closed */
 	size_t len;           /* of the line being scanned */
 };
+/* Returns 0, or -1 when out of memory. */
 int esc_scan_init(struct esc_scan *s, const char *own_key);
 void esc_scan_free(struct esc_scan *s);
 /* Validate line as one JSON object and report values to fn. Returns 0, or
@@ -186,10 +187,11 @@ esc_key_is(const char *key, int len, const char *name)
 	return (size_t)len == n && __builtin_memcmp(key, name, n) == 0;
 }
 
-/* Append the scanned line to out with the tool's own member (if any) taken
- * out and "own":obj added last, then a newline. obj is JSON text. */
-int esc_splice(struct esc_buf *out, const struct esc_scan *s, const char *line,
-	size_t len, const char *obj, size_t objlen, struct esc_err *err);
+/* Append the scanned line to out with the tool's own members (if any) taken
+ * out and "own":obj added last, then a newline. obj is JSON text. Every
+ * other byte of the line is copied as it is. */
+void esc_splice(struct esc_buf *out, const struct esc_scan *s, const char *line,
+	const char *obj, size_t objlen);
 
 /* ---- options every tool shares (opts.c) ---- */
 struct esc_common {
