@@ -195,8 +195,8 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (common.share)
-		esc_share_set(common.share);
+	if ((rc = esc_common_apply(&common)))
+		return rc;
 	if (!(c.d = esc_detector_load(&err))) {
 		esc_diag("error", NULL, 0, "%s", err.msg);
 		return ESC_EXIT_DATA;

@@ -199,8 +199,8 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (common.share)
-		esc_share_set(common.share);
+	if ((rc = esc_common_apply(&common)))
+		return rc;
 	if (!(c.o = esc_offers_load(persona, &err))) {
 		esc_diag("error", NULL, 0, "%s", err.msg);
 		return ESC_EXIT_DATA;

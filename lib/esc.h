@@ -147,7 +147,7 @@ struct esc_scan {
 	int depth;
 	struct esc_jpath path;
 	/* filled in by esc_scan_line for esc_splice: */
-	size_t open, close;   /* offsets of the top object's braces */
+	size_t close;         /* offset of the top object's closing brace */
 	size_t prev_end;      /* end of the last top-level member seen */
 #define ESC_OWN_MAX 8
 	size_t own_start[ESC_OWN_MAX], own_end[ESC_OWN_MAX];
@@ -221,10 +221,11 @@ enum {
 	"  -V, --version     show the version\n"
 /* Handle a shared option; returns 1 if c was one, 0 if not, -1 on a bad value. */
 int esc_common_opt(struct esc_common *c, int opt, const char *arg);
-/* Apply --share/--now, open --rejects; returns 0 or an exit code. */
-int esc_common_apply(struct esc_common *c, FILE **rejects);
-/* Run fn over the named inputs (none: stdin), then shut stdout and the
- * rejects file. Returns the tool's exit code. */
+/* Apply --share and --now (or $ESC_NOW); call before loading data files.
+ * Returns 0 or an exit code (the problem is reported). */
+int esc_common_apply(struct esc_common *c);
+/* Open --rejects, run fn over the named inputs (none: stdin), then shut
+ * stdout and the rejects file. Returns the tool's exit code. */
 int esc_run(struct esc_common *c, int argc, char **argv, esc_rec_fn fn, void *ctx);
 
 #endif

@@ -179,12 +179,27 @@ load_rules(struct esc_offers *o, json_t *rules, struct esc_err *err)
 	return 0;
 }
 
+/* A template cue: -1 for "personal" (a score, not phrases), else the cue's
+ * phrase category; -2 when it is neither. */
+static int
+cue_cat(const struct esc_offers *o, const char *name)
+{
+	int cat;
+
+	if (!name)
+		return -2;
+	if (!strcmp(name, "personal"))
+		return -1;
+	cat = esc_phrases_cat(o->ph, name);
+	return cat >= 0 ? cat : -2;
+}
+
 static int
 tcue_index(const struct esc_offers *o, const char *name)
 {
-	int i, cat = strcmp(name, "personal") ? esc_phrases_cat(o->ph, name) : -1;
+	int i, cat = cue_cat(o, name);
 
-	if (cat < 0 && strcmp(name, "personal"))
+	if (cat == -2)
 		return -2;
 	for (i = 0; i < o->ntcue; i++)
 		if (o->tcue[i] == cat)
@@ -201,9 +216,9 @@ load_templates(struct esc_offers *o, json_t *j, const char *name, const char *sh
 
 	json_array_foreach(json_object_get(j, "template_cues"), i, c) {
 		const char *cn = json_string_value(c);
-		int cat = cn && strcmp(cn, "personal") ? esc_phrases_cat(o->ph, cn) : -1;
+		int cat = cue_cat(o, cn);
 
-		if (!cn || (cat < 0 && strcmp(cn, "personal")) || o->ntcue == MAX_CUES) {
+		if (cat == -2 || o->ntcue == MAX_CUES) {
 			esc_err_set(err, "offers.json: template_cues: unknown cue \"%s\"", cn ? cn : "?");
 			return -1;
 		}
@@ -450,7 +465,10 @@ esc_offer_pick(struct esc_offers *o, const struct esc_offer_in *in,
 
 	memset(pick, 0, sizeof *pick);
 	if (in->route == ESC_ROUTE_HUMAN) {
-		pick->playbook = o->pb[choose_playbook(o, in)].id;
+		const struct playbook *pb = &o->pb[choose_playbook(o, in)];
+
+		pick->playbook = pb->id;
+		pick->json = pb->json;
 		return 0;
 	}
 	if (in->route != ESC_ROUTE_PAID)
@@ -478,12 +496,10 @@ esc_offer_json(struct esc_offers *o, const struct esc_offer_in *in,
 		return -1;
 	}
 	if (rc > 0) {
-		esc_err_set(err, "no offer rule or template fits this %s question", "paid");
+		esc_err_set(err, "no offer rule or template fits this paid question");
 		return -1;
 	}
-	if (p.playbook)
-		esc_buf_puts(out, o->pb[find_playbook(o, p.playbook)].json);
-	else if (p.json)
+	if (p.json)
 		esc_buf_puts(out, p.json);
 	else
 		esc_buf_put(out, "null", 4);

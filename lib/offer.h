@@ -31,8 +31,8 @@ struct esc_offer_in {
 int esc_offer_json(struct esc_offers *o, const struct esc_offer_in *in,
 	unsigned long seed, struct esc_buf *out, struct esc_err *err);
 
-/* The pieces chosen: offer name, template id and the whole "offer" value
- * as JSON text (paid), or the playbook id (human); NULL when none. */
+/* The pieces chosen: offer name and template id (paid) or playbook id
+ * (human), and the whole "offer" value as JSON text; NULL when none. */
 struct esc_offer_pick {
 	const char *offer, *template_id, *json, *playbook;
 };

@@ -18,7 +18,7 @@ esc_common_opt(struct esc_common *c, int opt, const char *arg)
 }
 
 int
-esc_common_apply(struct esc_common *c, FILE **rejects)
+esc_common_apply(struct esc_common *c)
 {
 	const char *e;
 
@@ -32,11 +32,6 @@ esc_common_apply(struct esc_common *c, FILE **rejects)
 		esc_diag("error", NULL, 0, "ESC_NOW: not an RFC 3339 time: %s", e);
 		return ESC_EXIT_USAGE;
 	}
-	*rejects = NULL;
-	if (c->rejects && !(*rejects = fopen(c->rejects, "w"))) {
-		esc_diag("error", NULL, 0, "cannot open %s:", c->rejects);
-		return ESC_EXIT_IO;
-	}
 	return 0;
 }
 
@@ -47,8 +42,10 @@ esc_run(struct esc_common *c, int argc, char **argv, esc_rec_fn fn, void *ctx)
 	FILE *rejects = NULL;
 	int i, rc, worst = ESC_EXIT_OK;
 
-	if ((rc = esc_common_apply(c, &rejects)))
-		return rc;
+	if (c->rejects && !(rejects = fopen(c->rejects, "w"))) {
+		esc_diag("error", NULL, 0, "cannot open %s:", c->rejects);
+		return ESC_EXIT_IO;
+	}
 	lp.strict = c->strict;
 	lp.rejects = rejects;
 	lp.out = stdout;

@@ -97,7 +97,6 @@ start(struct esc_scan *s, enum esc_jtype t)
 	if (s->depth == 0) {
 		if (!top_value(s, t == ESC_J_OBJECT))
 			return 0;
-		s->open = consumed(s) - 1;
 		s->prev_end = consumed(s);
 		s->depth = 1;
 		return 1;
@@ -262,7 +261,7 @@ esc_scan_line(struct esc_scan *s, const char *line, size_t len,
 	s->err = err;
 	s->depth = 0;
 	s->path.depth = 0;
-	s->open = s->close = s->prev_end = 0;
+	s->close = s->prev_end = 0;
 	s->own_count = s->members = s->in_own = s->done = 0;
 	err->msg[0] = '\0';
 	st = yajl_parse((yajl_handle)s->h, (const unsigned char *)line, len);

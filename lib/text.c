@@ -9,7 +9,7 @@
 
 #include "score.h"
 
-enum { C_WS = 1, C_PUNCT = 2, C_UPPER = 4, C_LOWER = 8, C_HIGH = 16, C_MARK = 32 };
+enum { C_WS = 1, C_PUNCT = 2, C_UPPER = 4, C_LOWER = 8, C_MARK = 16 };
 
 static unsigned char cls[256];
 
@@ -30,8 +30,6 @@ init_classes(void)
 			k |= C_UPPER;
 		if (c >= 'a' && c <= 'z')
 			k |= C_LOWER;
-		if (c >= 0x80)
-			k |= C_HIGH;
 		if (c == '!' || c == '?' || c == '\'' || c >= 0xe2)
 			k |= C_MARK;    /* needs a closer look in the split loop */
 		cls[c] = k;
