@@ -12,12 +12,13 @@ OPT       = -O3
 CFLAGS    = $(OPT) -g -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS  = -D_GNU_SOURCE -DESC_VERSION=\"$(VERSION)\" \
             -DESC_SHAREDIR=\"$(SHAREDIR)\" -Ilib
-LDLIBS    = -lyajl -ljansson -lm
+LDLIBS    = -lyajl -ljansson -lsqlite3 -lm
 
-TOOLS     = esc-detect esc-offer
+TOOLS     = esc-detect esc-offer esc-log
 LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/splice.o lib/timefmt.o \
             lib/share.o lib/vocab.o lib/phrases.o lib/text.o lib/sentiment.o \
-            lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o
+            lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o \
+            lib/store.o lib/sla.o lib/log.o lib/logq.o
 BINS      = $(TOOLS:%=bin/%)
 UNITS     = tests/unit/test-sentiment tests/unit/test-detect tests/unit/test-time tests/unit/test-offer
 
@@ -29,12 +30,13 @@ libesc.a: $(LIBOBJ)
 
 $(LIBOBJ): lib/esc.h lib/score.h
 lib/offer.o cmd/esc-offer.o: lib/offer.h
+lib/store.o lib/sla.o lib/log.o lib/logq.o cmd/esc-log.o: lib/store.h
 
 bin/%: cmd/%.o libesc.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libesc.a $(LDLIBS)
 
-cmd/%.o: cmd/%.c lib/esc.h lib/score.h lib/offer.h
+cmd/%.o: cmd/%.c lib/esc.h lib/score.h lib/offer.h lib/store.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 .c.o:

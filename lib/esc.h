@@ -27,6 +27,7 @@ enum esc_exit {
 /* An error message filled in by the library, printed by the program. */
 struct esc_err {
 	char msg[512];
+	int code;           /* for a fatal record error: the exit code (0: ESC_EXIT_DATA) */
 };
 void esc_err_set(struct esc_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -94,16 +95,25 @@ struct esc_rec {
 	unsigned long lineno;
 };
 enum esc_rc { ESC_REC_OK = 0, ESC_REC_REJECT = 1, ESC_REC_FATAL = 2 };
-/* A tool's per-line work: append its output line(s) to out and return OK,
- * or fill err and return REJECT (the line is reported and kept in --rejects)
- * or FATAL (the run stops). */
+/* A tool's per-line work: append its output line(s) to out and return OK
+ * (a message left in err is printed as a warning), or fill err and return
+ * REJECT (the line is reported and kept in --rejects) or FATAL (the run
+ * stops). */
 typedef enum esc_rc (*esc_rec_fn)(void *ctx, const struct esc_rec *rec,
 	struct esc_buf *out, struct esc_err *err);
+
+/* Called before output reaches the reader: at every flush, when the input
+ * pauses (no data ready), and at the end of each input. A tool that writes
+ * elsewhere (esc-log's store) commits here, so what it prints is already
+ * kept. Returns 0, or an exit code with err set. */
+typedef int (*esc_sync_fn)(void *ctx, struct esc_err *err);
 
 struct esc_loop {
 	int strict;          /* stop at the first rejected line */
 	FILE *rejects;       /* borrows: rejected lines verbatim, or NULL */
 	FILE *out;           /* borrows: usually stdout */
+	esc_sync_fn sync;    /* or NULL */
+	size_t flush_at;     /* output buffered before a write; 0: 128 KiB */
 	unsigned long lines, rejected;
 	int stopped;         /* set when --strict or a fatal error ended the run */
 };
@@ -199,6 +209,8 @@ struct esc_common {
 	const char *rejects;  /* path or NULL */
 	const char *share;
 	const char *now;
+	esc_sync_fn sync;     /* passed to the loop (see struct esc_loop) */
+	size_t flush_at;
 };
 /* getopt_long codes for the shared long options */
 enum {

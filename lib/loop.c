@@ -6,6 +6,7 @@
  * collected in a buffer and written in large blocks. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,38 @@ esc_loop_flush(struct esc_loop *lp, struct esc_buf *out)
 		return -1;
 	out->len = 0;
 	return 0;
+}
+
+/* Let the tool make its work durable, then write. Returns 0, -1 on a
+ * write error, or the sync's exit code (reported here). */
+static int
+sync_flush(struct esc_loop *lp, struct esc_buf *out, void *ctx)
+{
+	struct esc_err err;
+	int rc;
+
+	if (lp->sync) {
+		err.msg[0] = '\0';
+		err.code = 0;
+		if ((rc = lp->sync(ctx, &err))) {
+			/* not kept, so not printed; and no second try */
+			esc_diag("error", NULL, 0, "%s", err.msg);
+			lp->stopped = 1;
+			lp->sync = NULL;
+			out->len = 0;
+			return rc;
+		}
+	}
+	return esc_loop_flush(lp, out);
+}
+
+/* Is there input to read without waiting? */
+static int
+ready(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) != 0;
 }
 
 static int
@@ -53,6 +86,7 @@ one_line(struct esc_loop *lp, const char *name, const char *raw, size_t rawlen,
 	rec.name = name;
 	rec.lineno = ++lp->lines;
 	err.msg[0] = '\0';
+	err.code = 0;
 	if (blank(rec.line, rec.len)) {
 		esc_err_set(&err, "empty line");
 		rc = ESC_REC_REJECT;
@@ -64,13 +98,16 @@ one_line(struct esc_loop *lp, const char *name, const char *raw, size_t rawlen,
 		lp->stopped = 1;
 		return ESC_EXIT_IO;
 	}
-	if (rc == ESC_REC_OK)
+	if (rc == ESC_REC_OK) {
+		if (err.msg[0])
+			esc_diag("warning", name, rec.lineno, "%s", err.msg);
 		return 0;
+	}
 	out->len = mark;          /* a rejected line leaves nothing half-written */
 	esc_diag("error", name, rec.lineno, "%s", err.msg[0] ? err.msg : "rejected");
 	if (rc == ESC_REC_FATAL) {
 		lp->stopped = 1;
-		return ESC_EXIT_DATA;
+		return err.code ? err.code : ESC_EXIT_DATA;
 	}
 	lp->rejected++;
 	if (lp->rejects && (fwrite(raw, 1, rawlen, lp->rejects) != rawlen ||
@@ -92,7 +129,7 @@ esc_loop_file(struct esc_loop *lp, const char *path, esc_rec_fn fn, void *ctx)
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
 	struct esc_buf in = { 0 }, out = { 0 };
 	unsigned long rejected0 = lp->rejected;
-	size_t start = 0, scan = 0;
+	size_t start = 0, scan = 0, flush_at = lp->flush_at ? lp->flush_at : FLUSH_AT;
 	int fd, rc = 0, eof = 0;
 	ssize_t n;
 	char *nl;
@@ -110,8 +147,8 @@ esc_loop_file(struct esc_loop *lp, const char *path, esc_rec_fn fn, void *ctx)
 			rc = one_line(lp, name, in.p + start, (size_t)(nl - (in.p + start)),
 				fn, ctx, &out);
 			start = scan = (size_t)(nl - in.p) + 1;
-			if (!rc && out.len >= FLUSH_AT && esc_loop_flush(lp, &out) < 0)
-				rc = -1;
+			if (!rc && out.len >= flush_at)
+				rc = sync_flush(lp, &out, ctx);
 		}
 		if (rc || eof)
 			break;
@@ -128,6 +165,9 @@ esc_loop_file(struct esc_loop *lp, const char *path, esc_rec_fn fn, void *ctx)
 			rc = ESC_EXIT_IO;
 			break;
 		}
+		/* the input pauses: what was done so far reaches the reader now */
+		if (lp->sync && out.len && !ready(fd) && (rc = sync_flush(lp, &out, ctx)))
+			break;
 		n = read(fd, in.p + in.len, in.cap - in.len - 1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -144,7 +184,14 @@ esc_loop_file(struct esc_loop *lp, const char *path, esc_rec_fn fn, void *ctx)
 		}
 		in.len += (size_t)n;
 	}
-	if (rc == -1 || (rc != ESC_EXIT_IO && esc_loop_flush(lp, &out) < 0)) {
+	/* the lines handled before a stop are good: they go out too */
+	if (rc != -1 && rc != ESC_EXIT_IO) {
+		int r = sync_flush(lp, &out, ctx);
+
+		if (r)
+			rc = r;
+	}
+	if (rc == -1) {
 		esc_diag("error", NULL, 0, "cannot write standard output:");
 		rc = ESC_EXIT_IO;
 		lp->stopped = 1;

@@ -1,0 +1,888 @@
+/* log.c — esc-log: keep every scored question, every escalation and every
+ * event in the store, and echo each line with what it became.
+ *
+ * Lines are of two kinds. An esc-offer (or esc-detect) record has a
+ * "detect" object: it becomes a question, and an escalation when its route
+ * is paid or human. An event has an "event" member naming its type: it is
+ * added to an escalation's timeline and changes the escalation's state.
+ *
+ * Natural keys make a second run a no-op: a question is its message id, an
+ * event its event id (INSERT ... ON CONFLICT DO NOTHING). Lines are written
+ * in batched transactions, each line inside a savepoint, and the batch is
+ * committed before any of its output is written (esc_log_sync), so what
+ * esc-log has printed is in the store, and a killed run re-run ends in the
+ * same state as one clean run. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* the values esc-log reads from a line */
+enum slot {
+	S_ID, S_CONV, S_USER, S_CREATED, S_CONTEXT, S_TIER, S_TOUCHES, S_RISK,
+	S_DETECT, S_ROUTE, S_DSEV, S_SEVERITY, S_SP, S_SS, S_SA, S_SENT,
+	S_OFFER, S_OFFER_OFFER, S_TEMPLATE, S_OFFER_TEXT, S_PLAYBOOK,
+	S_EVENT, S_ESCID, S_MSGID, S_AGENT, S_STATUS, S_VALUE, S_AMOUNT, S_AT, S_NOTE,
+	S_OUTCOME,
+	S_N
+};
+
+static const struct {
+	const char *k[3];
+	enum slot slot;
+} paths[] = {
+	{ { "id" }, S_ID },
+	{ { "conversation_id" }, S_CONV },
+	{ { "user_id" }, S_USER },
+	{ { "created_at" }, S_CREATED },
+	{ { "context" }, S_CONTEXT },
+	{ { "tier" }, S_TIER },
+	{ { "touches" }, S_TOUCHES },
+	{ { "revenue_at_risk" }, S_RISK },
+	{ { "detect" }, S_DETECT },
+	{ { "offer" }, S_OFFER },
+	{ { "event" }, S_EVENT },
+	{ { "escalation_id" }, S_ESCID },
+	{ { "message_id" }, S_MSGID },
+	{ { "agent" }, S_AGENT },
+	{ { "status" }, S_STATUS },
+	{ { "severity" }, S_SEVERITY },
+	{ { "value" }, S_VALUE },
+	{ { "amount" }, S_AMOUNT },
+	{ { "at" }, S_AT },
+	{ { "note" }, S_NOTE },
+	{ { "outcome" }, S_OUTCOME },
+	{ { "detect", "route" }, S_ROUTE },
+	{ { "detect", "severity" }, S_DSEV },
+	{ { "offer", "offer" }, S_OFFER_OFFER },
+	{ { "offer", "template" }, S_TEMPLATE },
+	{ { "offer", "text" }, S_OFFER_TEXT },
+	{ { "offer", "playbook" }, S_PLAYBOOK },
+	{ { "detect", "scores", "personal" }, S_SP },
+	{ { "detect", "scores", "strategic" }, S_SS },
+	{ { "detect", "scores", "advanced" }, S_SA },
+	{ { "detect", "sentiment", "compound" }, S_SENT },
+};
+
+struct val {
+	int set;
+	enum esc_jtype t;
+	int depth;
+	size_t off, len;
+};
+
+enum stmt {
+	Q_INS, Q_FIND, E_INS, E_BYID, E_BYMSG, E_ATTRIB, EV_INS, EV_FIND,
+	U_CONV, U_ASSIGN, U_FIRST, U_RESOLVE, U_STATUS,
+	ST_N
+};
+
+static const char *const sql[ST_N] = {
+	[Q_INS] = "INSERT INTO questions (message_id, conversation_id, user_id, created_at, "
+		"route, sentiment, tier, context_type, logged_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+		"?7, ?8, ?9) ON CONFLICT (message_id) DO NOTHING RETURNING id",
+	[Q_FIND] = "SELECT q.id, e.id FROM questions q LEFT JOIN escalations e "
+		"ON e.question_id = q.id WHERE q.message_id = ?1",
+	[E_INS] = "INSERT INTO escalations (question_id, message_id, conversation_id, user_id, "
+		"question, route, offer, reason, reasons, alerts, context_type, tier, "
+		"score_personal, score_strategic, score_advanced, sentiment, template, offer_text, "
+		"severity, playbook, value_at_risk, touches, created_at, first_response_due, "
+		"resolution_due, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+		"?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26) "
+		"RETURNING id",
+	[E_BYID] = "SELECT id, created_at, severity, status, route FROM escalations WHERE id = ?1",
+	[E_BYMSG] = "SELECT id, created_at, severity, status, route FROM escalations "
+		"WHERE message_id = ?1",
+	[E_ATTRIB] = "SELECT id, created_at, severity, status, route FROM escalations "
+		"WHERE user_id = ?1 AND route = 'paid' AND created_at <= ?2 AND created_at >= ?3 "
+		"AND converted = 0 AND (?4 IS NULL OR offer = ?4) "
+		"ORDER BY created_at DESC, id DESC LIMIT 1",
+	[EV_INS] = "INSERT INTO events (event_id, escalation_id, type, at, user_id, agent, "
+		"offer, status, severity, outcome, value, note, body, logged_at) VALUES (?1, ?2, "
+		"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+		"ON CONFLICT (event_id) DO NOTHING RETURNING id",
+	[EV_FIND] = "SELECT id, escalation_id FROM events WHERE event_id = ?1",
+	[U_CONV] = "UPDATE escalations SET converted = 1, conversion_tracked = 1, "
+		"converted_at = ?2, conversion_value = ?3, updated_at = ?4 "
+		"WHERE id = ?1 AND converted = 0",
+	[U_ASSIGN] = "UPDATE escalations SET agent = ?2, status = CASE status "
+		"WHEN 'open' THEN 'assigned' ELSE status END, updated_at = ?3 WHERE id = ?1",
+	[U_FIRST] = "UPDATE escalations SET first_response_at = coalesce(first_response_at, ?2), "
+		"agent = coalesce(agent, ?3), status = CASE WHEN status IN ('open', 'assigned') "
+		"THEN 'in_progress' ELSE status END, updated_at = ?4 WHERE id = ?1",
+	[U_RESOLVE] = "UPDATE escalations SET status = 'resolved', resolved_at = ?2, "
+		"outcome = coalesce(?3, outcome), agent = coalesce(?4, agent), "
+		"first_response_at = coalesce(first_response_at, ?2), updated_at = ?5 WHERE id = ?1",
+	[U_STATUS] = "UPDATE escalations SET status = ?2, severity = ?3, "
+		"first_response_due = coalesce(?4, first_response_due), "
+		"resolution_due = coalesce(?5, resolution_due), "
+		"resolved_at = CASE WHEN ?2 IN ('resolved', 'closed') "
+		"THEN coalesce(resolved_at, ?6) END, "
+		"outcome = CASE WHEN ?2 IN ('resolved', 'closed') THEN outcome END, "
+		"updated_at = ?7 WHERE id = ?1",
+};
+
+enum ev_type { EV_CONVERSION, EV_RESOLUTION, EV_ASSIGNMENT, EV_FIRST_RESPONSE, EV_NOTE,
+	EV_STATUS, EV_N };
+static const char *const ev_names[EV_N] = {
+	"conversion", "resolution", "assignment", "first_response", "note", "status",
+};
+static const char *const statuses[] = {
+	"open", "assigned", "in_progress", "waiting", "resolved", "closed",
+};
+
+struct esc_log {
+	sqlite3 *db;
+	const struct esc_sla *sla;
+	struct esc_log_opts o;
+	sqlite3_stmt *st[ST_N];
+	struct esc_scan scan;
+	int in_tx, pending;
+	unsigned long unattributed;
+	/* the current line */
+	struct val v[S_N];
+	struct esc_buf arena, text, reasons, alerts, obj;
+	int rank, nreasons;
+	size_t reason_off, reason_len;
+	char badtext[ESC_JKEY_MAX];
+};
+
+/* a captured value as a C string in the arena (NUL-terminated there) */
+static const char *
+str(struct esc_log *l, enum slot s)
+{
+	return l->v[s].set && l->v[s].t != ESC_J_NULL && l->v[s].t != ESC_J_OBJECT &&
+		l->v[s].t != ESC_J_ARRAY ? l->arena.p + l->v[s].off : NULL;
+}
+
+static int
+has(struct esc_log *l, enum slot s)
+{
+	return l->v[s].set && l->v[s].t != ESC_J_NULL;
+}
+
+static int
+on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v, size_t n,
+	struct esc_err *err)
+{
+	struct esc_log *l = arg;
+	size_t i;
+	int d, r;
+
+	if (p->k[0].len < 0)
+		return 0;
+	if (p->depth == 1 && (r = esc_text_field_rank(l->o.field, p->k[0].key, p->k[0].len)) >= 0) {
+		if (t != ESC_J_STRING && t != ESC_J_NULL)
+			snprintf(l->badtext, sizeof l->badtext, "%s", p->k[0].key);
+		else if (t == ESC_J_STRING && (l->rank < 0 || r <= l->rank)) {
+			l->rank = r;
+			l->text.len = 0;
+			esc_buf_put(&l->text, v, n);
+			esc_buf_putc(&l->text, '\0');
+		}
+		return 0;
+	}
+	/* reasons and alerts: kept as JSON arrays of strings */
+	if (p->depth == 3 && p->k[1].len >= 0 && p->k[2].len == -1 &&
+	    esc_key_is(p->k[0].key, p->k[0].len, "detect") && t == ESC_J_STRING) {
+		struct esc_buf *b = esc_key_is(p->k[1].key, p->k[1].len, "reasons") ? &l->reasons :
+			esc_key_is(p->k[1].key, p->k[1].len, "alerts") ? &l->alerts : NULL;
+
+		if (b) {
+			esc_buf_putc(b, b->len ? ',' : '[');
+			esc_buf_json_str(b, v, n);
+			if (b == &l->reasons && l->nreasons++ == 0) {
+				l->reason_off = l->arena.len;
+				l->reason_len = n;
+				esc_buf_put(&l->arena, v, n);
+				esc_buf_putc(&l->arena, '\0');
+			}
+		}
+		return 0;
+	}
+	for (i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		for (d = 0; d < 3 && paths[i].k[d]; d++)
+			if (d >= p->depth || !esc_key_is(p->k[d].key, p->k[d].len, paths[i].k[d]))
+				break;
+		if (d != p->depth || (d < 3 && paths[i].k[d]))
+			continue;
+		struct val *x = &l->v[paths[i].slot];
+
+		x->set = 1;
+		x->t = t;
+		x->depth = p->depth;
+		x->off = l->arena.len;
+		x->len = n;
+		if (v)
+			esc_buf_put(&l->arena, v, n);
+		esc_buf_putc(&l->arena, '\0');
+		return 0;
+	}
+	(void)err;
+	return 0;
+}
+
+/* ---- checks: a wrong type is named, with the type it must have ---- */
+
+static int
+want_str(struct esc_log *l, enum slot s, const char *name, int idlike, struct esc_err *err)
+{
+	struct val *x = &l->v[s];
+
+	if (!x->set || x->t == ESC_J_NULL || x->t == ESC_J_STRING ||
+	    (idlike && x->t == ESC_J_NUMBER))
+		return 0;
+	esc_err_set(err, "field \"%s\" must be a string%s", name, idlike ? " or a number" : "");
+	return -1;
+}
+
+static int
+want_num(struct esc_log *l, enum slot s, const char *name, double *out, struct esc_err *err)
+{
+	struct val *x = &l->v[s];
+
+	if (!has(l, s))
+		return 0;
+	if (x->t != ESC_J_NUMBER) {
+		esc_err_set(err, "field \"%s\" must be a number", name);
+		return -1;
+	}
+	*out = strtod(l->arena.p + x->off, NULL);
+	return 1;
+}
+
+static int
+want_time(struct esc_log *l, enum slot s, const char *name, time_t *out, struct esc_err *err)
+{
+	struct val *x = &l->v[s];
+
+	if (!has(l, s)) {
+		*out = esc_time_now();
+		return 0;
+	}
+	if (x->t != ESC_J_STRING || esc_time_parse(l->arena.p + x->off, x->len, out) < 0) {
+		esc_err_set(err, "field \"%s\" must be an RFC 3339 time, like "
+			"\"2026-03-01T10:15:00Z\"", name);
+		return -1;
+	}
+	return 1;
+}
+
+/* ---- SQL helpers ---- */
+
+static int
+store_fail(struct esc_log *l, struct esc_err *err)
+{
+	esc_store_err(l->db, err);
+	err->code = ESC_EXIT_STORE;
+	return -1;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void
+bind_opt_num(sqlite3_stmt *st, int i, int have, double v)
+{
+	if (have)
+		sqlite3_bind_double(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void
+bind_opt_time(sqlite3_stmt *st, int i, time_t t)
+{
+	if (t)
+		sqlite3_bind_int64(st, i, (sqlite3_int64)t);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Step a statement that returns at most one row. 1: a row (left for the
+ * caller to read, then reset), 0: none, -1: error. */
+static int
+step(struct esc_log *l, sqlite3_stmt *st, struct esc_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_fail(l, err);
+}
+
+static int
+exec(struct esc_log *l, const char *s, struct esc_err *err)
+{
+	return sqlite3_exec(l->db, s, NULL, NULL, NULL) == SQLITE_OK ? 0 : store_fail(l, err);
+}
+
+static void
+put_id(struct esc_buf *b, sqlite3_int64 id)
+{
+	if (id > 0)
+		esc_buf_printf(b, "%lld", (long long)id);
+	else
+		esc_buf_puts(b, "null");
+}
+
+static void
+put_time(struct esc_buf *b, time_t t)
+{
+	char tb[32];
+
+	esc_buf_putc(b, '"');
+	esc_buf_puts(b, esc_time_format(t, tb, sizeof tb));
+	esc_buf_putc(b, '"');
+}
+
+/* ---- a scored question ---- */
+
+static enum esc_rc
+log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
+	struct esc_err *err)
+{
+	static const char *const routes[] = { "none", "paid", "human" };
+	const char *route = str(l, S_ROUTE), *sevs;
+	sqlite3_int64 qid = 0, eid = 0;
+	double sent = 0, touches = 0, risk = 0, score[3] = { 0 };
+	int have_sent, have_touches, have_risk, sev = ESC_SEV_LOW, r, fresh = 0, i, ri = -1;
+	time_t created, fr_due = 0, res_due = 0;
+	sqlite3_stmt *st;
+
+	if (l->v[S_DETECT].t != ESC_J_OBJECT) {
+		esc_err_set(err, "field \"detect\" must be an object: run esc-detect first");
+		return ESC_REC_REJECT;
+	}
+	if (!has(l, S_ID)) {
+		esc_err_set(err, "field \"id\" missing: esc-log keeps each message once, by its id");
+		return ESC_REC_REJECT;
+	}
+	for (i = 0; route && i < 3; i++)
+		if (!strcmp(route, routes[i]))
+			ri = i;
+	if (ri < 0) {
+		esc_err_set(err, route ? "field \"detect.route\" must be \"paid\", \"human\" or "
+			"\"none\"" : "field \"detect.route\" missing");
+		return ESC_REC_REJECT;
+	}
+	if (want_str(l, S_ID, "id", 1, err) < 0 || want_str(l, S_CONV, "conversation_id", 1, err) < 0 ||
+	    want_str(l, S_USER, "user_id", 1, err) < 0 || want_str(l, S_CONTEXT, "context", 0, err) < 0 ||
+	    want_str(l, S_TIER, "tier", 0, err) < 0 ||
+	    want_str(l, S_DSEV, "detect.severity", 0, err) < 0 ||
+	    (have_sent = want_num(l, S_SENT, "detect.sentiment.compound", &sent, err)) < 0 ||
+	    (have_touches = want_num(l, S_TOUCHES, "touches", &touches, err)) < 0 ||
+	    (have_risk = want_num(l, S_RISK, "revenue_at_risk", &risk, err)) < 0 ||
+	    want_num(l, S_SP, "detect.scores.personal", &score[0], err) < 0 ||
+	    want_num(l, S_SS, "detect.scores.strategic", &score[1], err) < 0 ||
+	    want_num(l, S_SA, "detect.scores.advanced", &score[2], err) < 0 ||
+	    want_time(l, S_CREATED, "created_at", &created, err) < 0)
+		return ESC_REC_REJECT;
+	if ((sevs = str(l, S_DSEV)) && (sev = esc_severity_parse(sevs, strlen(sevs))) < 0) {
+		esc_err_set(err, "field \"detect.severity\" must be low, medium, high or critical");
+		return ESC_REC_REJECT;
+	}
+	if (sev < 0)
+		sev = ESC_SEV_LOW;
+	if (ri > 0 && l->badtext[0]) {
+		esc_err_set(err, "field \"%s\" must be a string", l->badtext);
+		return ESC_REC_REJECT;
+	}
+	if (has(l, S_OFFER) && l->v[S_OFFER].t != ESC_J_OBJECT) {
+		esc_err_set(err, "field \"offer\" must be an object: the output of esc-offer");
+		return ESC_REC_REJECT;
+	}
+	if (want_str(l, S_OFFER_OFFER, "offer.offer", 0, err) < 0 ||
+	    want_str(l, S_TEMPLATE, "offer.template", 0, err) < 0 ||
+	    want_str(l, S_OFFER_TEXT, "offer.text", 0, err) < 0 ||
+	    want_str(l, S_PLAYBOOK, "offer.playbook", 0, err) < 0)
+		return ESC_REC_REJECT;
+
+	st = l->st[Q_INS];
+	bind_text(st, 1, str(l, S_ID));
+	bind_text(st, 2, str(l, S_CONV));
+	bind_text(st, 3, str(l, S_USER));
+	sqlite3_bind_int64(st, 4, created);
+	bind_text(st, 5, route);
+	bind_opt_num(st, 6, have_sent, sent);
+	bind_text(st, 7, str(l, S_TIER));
+	bind_text(st, 8, str(l, S_CONTEXT));
+	sqlite3_bind_int64(st, 9, esc_time_now());
+	if ((r = step(l, st, err)) < 0)
+		return ESC_REC_FATAL;
+	if (r) {
+		qid = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		fresh = 1;
+	} else {
+		st = l->st[Q_FIND];
+		bind_text(st, 1, str(l, S_ID));
+		if ((r = step(l, st, err)) <= 0) {
+			if (!r)
+				store_fail(l, err);
+			return ESC_REC_FATAL;
+		}
+		qid = sqlite3_column_int64(st, 0);
+		eid = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+	}
+	if (fresh && ri > 0) {
+		if (ri == 2) {     /* a person's case runs on the SLA clock */
+			fr_due = esc_sla_add(l->sla, created,
+				esc_sla_target(l->sla, sev, ESC_SLA_FIRST_RESPONSE));
+			res_due = esc_sla_add(l->sla, created,
+				esc_sla_target(l->sla, sev, ESC_SLA_RESOLUTION));
+		}
+		if (l->reasons.len)
+			esc_buf_putc(&l->reasons, ']');
+		if (l->alerts.len)
+			esc_buf_putc(&l->alerts, ']');
+		esc_buf_putc(&l->reasons, '\0');
+		esc_buf_putc(&l->alerts, '\0');
+		st = l->st[E_INS];
+		sqlite3_bind_int64(st, 1, qid);
+		bind_text(st, 2, str(l, S_ID));
+		bind_text(st, 3, str(l, S_CONV));
+		bind_text(st, 4, str(l, S_USER));
+		bind_text(st, 5, l->rank >= 0 ? l->text.p : NULL);
+		bind_text(st, 6, route);
+		bind_text(st, 7, str(l, S_OFFER_OFFER));
+		bind_text(st, 8, l->nreasons ? l->arena.p + l->reason_off : route);
+		bind_text(st, 9, l->reasons.len > 1 ? l->reasons.p : "[]");
+		bind_text(st, 10, l->alerts.len > 1 ? l->alerts.p : "[]");
+		bind_text(st, 11, str(l, S_CONTEXT));
+		bind_text(st, 12, str(l, S_TIER));
+		for (i = 0; i < 3; i++)
+			sqlite3_bind_int(st, 13 + i, (int)score[i]);
+		bind_opt_num(st, 16, have_sent, sent);
+		bind_text(st, 17, str(l, S_TEMPLATE));
+		bind_text(st, 18, str(l, S_OFFER_TEXT));
+		bind_text(st, 19, esc_severity_name(sev));
+		bind_text(st, 20, str(l, S_PLAYBOOK));
+		bind_opt_num(st, 21, have_risk, risk);
+		bind_opt_num(st, 22, have_touches, touches);
+		sqlite3_bind_int64(st, 23, created);
+		bind_opt_time(st, 24, fr_due);
+		bind_opt_time(st, 25, res_due);
+		sqlite3_bind_int64(st, 26, esc_time_now());
+		if ((r = step(l, st, err)) <= 0) {
+			if (!r)
+				store_fail(l, err);
+			return ESC_REC_FATAL;
+		}
+		eid = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	l->obj.len = 0;
+	esc_buf_puts(&l->obj, "{\"question\":");
+	put_id(&l->obj, qid);
+	esc_buf_puts(&l->obj, ",\"escalation\":");
+	put_id(&l->obj, eid);
+	esc_buf_puts(&l->obj, fresh ? ",\"new\":true" : ",\"new\":false");
+	if (fr_due) {
+		esc_buf_puts(&l->obj, ",\"due\":{\"first_response\":");
+		put_time(&l->obj, fr_due);
+		esc_buf_puts(&l->obj, ",\"resolution\":");
+		put_time(&l->obj, res_due);
+		esc_buf_putc(&l->obj, '}');
+	}
+	esc_buf_putc(&l->obj, '}');
+	esc_splice(out, &l->scan, rec->line, l->obj.p, l->obj.len);
+	return ESC_REC_OK;
+}
+
+/* ---- an event ---- */
+
+struct esc_row {
+	sqlite3_int64 id;
+	time_t created;
+	int sev, human;
+	char status[16];
+};
+
+static int
+fetch_escalation(struct esc_log *l, sqlite3_stmt *st, struct esc_row *e, struct esc_err *err)
+{
+	int r = step(l, st, err);
+	const unsigned char *s;
+
+	if (r <= 0)
+		return r;
+	e->id = sqlite3_column_int64(st, 0);
+	e->created = (time_t)sqlite3_column_int64(st, 1);
+	s = sqlite3_column_text(st, 2);
+	e->sev = s ? esc_severity_parse((const char *)s, strlen((const char *)s)) : ESC_SEV_LOW;
+	s = sqlite3_column_text(st, 3);
+	snprintf(e->status, sizeof e->status, "%s", s ? (const char *)s : "open");
+	s = sqlite3_column_text(st, 4);
+	e->human = s && !strcmp((const char *)s, "human");
+	sqlite3_reset(st);
+	return 1;
+}
+
+static int
+closed(const char *status)
+{
+	return !strcmp(status, "resolved") || !strcmp(status, "closed");
+}
+
+/* Change the state of escalation e by event type ty. */
+static int
+apply(struct esc_log *l, enum ev_type ty, const struct esc_row *e, time_t at, int have_value,
+	double value, struct esc_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	time_t now = esc_time_now();
+
+	switch (ty) {
+	case EV_CONVERSION:
+		st = l->st[U_CONV];
+		sqlite3_bind_int64(st, 2, at);
+		bind_opt_num(st, 3, have_value, value);
+		sqlite3_bind_int64(st, 4, now);
+		break;
+	case EV_ASSIGNMENT:
+		st = l->st[U_ASSIGN];
+		bind_text(st, 2, str(l, S_AGENT));
+		sqlite3_bind_int64(st, 3, now);
+		break;
+	case EV_FIRST_RESPONSE:
+		st = l->st[U_FIRST];
+		sqlite3_bind_int64(st, 2, at);
+		bind_text(st, 3, str(l, S_AGENT));
+		sqlite3_bind_int64(st, 4, now);
+		break;
+	case EV_RESOLUTION:
+		st = l->st[U_RESOLVE];
+		sqlite3_bind_int64(st, 2, at);
+		bind_text(st, 3, str(l, S_OUTCOME));
+		bind_text(st, 4, str(l, S_AGENT));
+		sqlite3_bind_int64(st, 5, now);
+		break;
+	case EV_STATUS: {
+		const char *status = str(l, S_STATUS) ? str(l, S_STATUS) : e->status;
+		const char *sevs = str(l, S_SEVERITY);
+		int sev = sevs ? esc_severity_parse(sevs, strlen(sevs)) : e->sev;
+		int reopen = closed(e->status) && !closed(status);
+		time_t fr = 0, res = 0;
+
+		/* due times follow the severity; a reopened case starts its
+		 * resolution clock again */
+		if (e->human && (sev != e->sev || reopen)) {
+			fr = esc_sla_add(l->sla, e->created,
+				esc_sla_target(l->sla, sev, ESC_SLA_FIRST_RESPONSE));
+			res = esc_sla_add(l->sla, reopen ? at : e->created,
+				esc_sla_target(l->sla, sev, ESC_SLA_RESOLUTION));
+		}
+		st = l->st[U_STATUS];
+		bind_text(st, 2, status);
+		bind_text(st, 3, esc_severity_name(sev));
+		bind_opt_time(st, 4, fr);
+		bind_opt_time(st, 5, res);
+		sqlite3_bind_int64(st, 6, at);
+		sqlite3_bind_int64(st, 7, now);
+		break;
+	}
+	case EV_NOTE:
+	case EV_N:
+		return 0;
+	}
+	sqlite3_bind_int64(st, 1, e->id);
+	return step(l, st, err) < 0 ? -1 : 0;
+}
+
+static enum esc_rc
+log_event(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
+	struct esc_err *err)
+{
+	const char *type = str(l, S_EVENT), *ref = NULL;
+	struct esc_row e = { 0 };
+	enum ev_type ty = EV_N;
+	sqlite3_int64 evid = 0, escid = 0;
+	double value = 0;
+	int have_value, r, i, fresh = 0, attributed = 0;
+	time_t at;
+	sqlite3_stmt *st;
+
+	if (l->v[S_EVENT].t != ESC_J_STRING) {
+		esc_err_set(err, "field \"event\" must be a string");
+		return ESC_REC_REJECT;
+	}
+	for (i = 0; i < EV_N; i++)
+		if (!strcmp(type, ev_names[i]))
+			ty = (enum ev_type)i;
+	if (ty == EV_N) {
+		esc_err_set(err, "unknown event \"%.64s\": conversion, resolution, assignment, "
+			"first_response, note or status", type);
+		return ESC_REC_REJECT;
+	}
+	if (!has(l, S_ID)) {
+		esc_err_set(err, "field \"id\" missing: esc-log keeps each event once, by its id");
+		return ESC_REC_REJECT;
+	}
+	if (want_str(l, S_ID, "id", 1, err) < 0 || want_str(l, S_MSGID, "message_id", 1, err) < 0 ||
+	    want_str(l, S_USER, "user_id", 1, err) < 0 || want_str(l, S_AGENT, "agent", 0, err) < 0 ||
+	    want_str(l, S_STATUS, "status", 0, err) < 0 || want_str(l, S_SEVERITY, "severity", 0, err) < 0 ||
+	    want_str(l, S_OUTCOME, "outcome", 0, err) < 0 || want_str(l, S_NOTE, "note", 0, err) < 0 ||
+	    (has(l, S_OFFER) && want_str(l, S_OFFER, "offer", 0, err) < 0) ||
+	    (have_value = want_num(l, S_VALUE, "value", &value, err)) < 0 ||
+	    want_time(l, S_AT, "at", &at, err) < 0)
+		return ESC_REC_REJECT;
+	if (!have_value && (have_value = want_num(l, S_AMOUNT, "amount", &value, err)) < 0)
+		return ESC_REC_REJECT;
+	if (has(l, S_ESCID) && (l->v[S_ESCID].t != ESC_J_NUMBER ||
+	    strspn(str(l, S_ESCID), "0123456789") != l->v[S_ESCID].len)) {
+		esc_err_set(err, "field \"escalation_id\" must be a whole number, as esc-log printed it");
+		return ESC_REC_REJECT;
+	}
+	if (ty == EV_STATUS) {
+		const char *s = str(l, S_STATUS);
+		int ok = 0;
+
+		for (i = 0; s && i < (int)(sizeof statuses / sizeof statuses[0]); i++)
+			ok |= !strcmp(s, statuses[i]);
+		if (s && !ok) {
+			esc_err_set(err, "field \"status\" must be open, assigned, in_progress, "
+				"waiting, resolved or closed");
+			return ESC_REC_REJECT;
+		}
+		if (!s && !str(l, S_SEVERITY)) {
+			esc_err_set(err, "a status event needs \"status\" or \"severity\"");
+			return ESC_REC_REJECT;
+		}
+	}
+	if (str(l, S_SEVERITY) && esc_severity_parse(str(l, S_SEVERITY),
+	    strlen(str(l, S_SEVERITY))) < 0) {
+		esc_err_set(err, "field \"severity\" must be low, medium, high or critical");
+		return ESC_REC_REJECT;
+	}
+	if (ty == EV_ASSIGNMENT && !str(l, S_AGENT)) {
+		esc_err_set(err, "field \"agent\" missing: an assignment names the agent");
+		return ESC_REC_REJECT;
+	}
+
+	/* an event seen before changes nothing */
+	st = l->st[EV_FIND];
+	bind_text(st, 1, str(l, S_ID));
+	if ((r = step(l, st, err)) < 0)
+		return ESC_REC_FATAL;
+	if (r) {
+		evid = sqlite3_column_int64(st, 0);
+		escid = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+		attributed = escid > 0;
+		goto echo;
+	}
+
+	/* which escalation */
+	if (has(l, S_ESCID)) {
+		ref = str(l, S_ESCID);
+		st = l->st[E_BYID];
+		sqlite3_bind_int64(st, 1, strtoll(ref, NULL, 10));
+		r = fetch_escalation(l, st, &e, err);
+	} else if (has(l, S_MSGID)) {
+		ref = str(l, S_MSGID);
+		st = l->st[E_BYMSG];
+		bind_text(st, 1, ref);
+		r = fetch_escalation(l, st, &e, err);
+	} else if (ty == EV_CONVERSION && str(l, S_USER)) {
+		st = l->st[E_ATTRIB];
+		bind_text(st, 1, str(l, S_USER));
+		sqlite3_bind_int64(st, 2, at);
+		sqlite3_bind_int64(st, 3, at - l->o.window);
+		bind_text(st, 4, str(l, S_OFFER));
+		r = fetch_escalation(l, st, &e, err);
+	} else {
+		esc_err_set(err, ty == EV_CONVERSION ? "a conversion needs \"escalation_id\", "
+			"\"message_id\" or \"user_id\"" : "this event needs \"escalation_id\" or "
+			"\"message_id\"");
+		return ESC_REC_REJECT;
+	}
+	if (r < 0)
+		return ESC_REC_FATAL;
+	if (!r && ref && ty != EV_CONVERSION) {
+		esc_err_set(err, "escalation %.64s is not in the store", ref);
+		return ESC_REC_REJECT;
+	}
+	if (!r && ref)     /* OK with a message: the loop prints it as a warning */
+		esc_err_set(err, "conversion %.64s names escalation %.64s, which is not in the "
+			"store: kept unattributed", str(l, S_ID), ref);
+	attributed = r > 0;
+	l->unattributed += !attributed;
+
+	st = l->st[EV_INS];
+	bind_text(st, 1, str(l, S_ID));
+	if (attributed)
+		sqlite3_bind_int64(st, 2, e.id);
+	else
+		sqlite3_bind_null(st, 2);
+	bind_text(st, 3, ev_names[ty]);
+	sqlite3_bind_int64(st, 4, at);
+	bind_text(st, 5, str(l, S_USER));
+	bind_text(st, 6, str(l, S_AGENT));
+	bind_text(st, 7, str(l, S_OFFER));
+	bind_text(st, 8, str(l, S_STATUS));
+	bind_text(st, 9, str(l, S_SEVERITY));
+	bind_text(st, 10, str(l, S_OUTCOME));
+	bind_opt_num(st, 11, have_value, value);
+	bind_text(st, 12, str(l, S_NOTE) ? str(l, S_NOTE) : l->rank >= 0 ? l->text.p : NULL);
+	sqlite3_bind_text(st, 13, rec->line, (int)rec->len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 14, esc_time_now());
+	if ((r = step(l, st, err)) <= 0) {
+		if (!r)
+			store_fail(l, err);
+		return ESC_REC_FATAL;
+	}
+	evid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	fresh = 1;
+	escid = attributed ? e.id : 0;
+	if (attributed && apply(l, ty, &e, at, have_value, value, err) < 0)
+		return ESC_REC_FATAL;
+echo:
+	l->obj.len = 0;
+	esc_buf_puts(&l->obj, "{\"event\":");
+	put_id(&l->obj, evid);
+	esc_buf_puts(&l->obj, ",\"escalation\":");
+	put_id(&l->obj, escid);
+	esc_buf_puts(&l->obj, fresh ? ",\"new\":true" : ",\"new\":false");
+	if (ty == EV_CONVERSION)
+		esc_buf_puts(&l->obj, attributed ? ",\"attributed\":true" : ",\"attributed\":false");
+	esc_buf_putc(&l->obj, '}');
+	esc_splice(out, &l->scan, rec->line, l->obj.p, l->obj.len);
+	return ESC_REC_OK;
+}
+
+/* ---- the line, the batch ---- */
+
+enum esc_rc
+esc_log_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct esc_err *err)
+{
+	struct esc_log *l = arg;
+	enum esc_rc rc;
+
+	memset(l->v, 0, sizeof l->v);
+	l->arena.len = l->text.len = l->reasons.len = l->alerts.len = 0;
+	l->rank = -1;
+	l->nreasons = 0;
+	l->badtext[0] = '\0';
+	if (esc_scan_line(&l->scan, rec->line, rec->len, on_value, l, err) < 0)
+		return ESC_REC_REJECT;
+	if (esc_buf_oom)
+		return ESC_REC_FATAL;
+	if (!has(l, S_DETECT) && !has(l, S_EVENT)) {
+		esc_err_set(err, "neither a scored message (no \"detect\": run esc-detect and "
+			"esc-offer first) nor an event (no \"event\")");
+		return ESC_REC_REJECT;
+	}
+	if (has(l, S_DETECT) && has(l, S_EVENT)) {
+		esc_err_set(err, "both \"detect\" and \"event\": a line is a message or an event");
+		return ESC_REC_REJECT;
+	}
+	if (!l->in_tx) {
+		if (exec(l, "BEGIN IMMEDIATE", err) < 0)
+			return ESC_REC_FATAL;
+		l->in_tx = 1;
+	}
+	/* each line all or nothing */
+	if (exec(l, "SAVEPOINT line", err) < 0)
+		return ESC_REC_FATAL;
+	rc = has(l, S_DETECT) ? log_question(l, rec, out, err) : log_event(l, rec, out, err);
+	if (rc != ESC_REC_OK) {
+		struct esc_err e2;
+
+		if (exec(l, "ROLLBACK TO line", &e2) < 0 || exec(l, "RELEASE line", &e2) < 0) {
+			*err = e2;
+			return ESC_REC_FATAL;
+		}
+		return rc;
+	}
+	if (exec(l, "RELEASE line", err) < 0)
+		return ESC_REC_FATAL;
+	if (++l->pending >= l->o.batch && esc_log_sync(l, err))
+		return ESC_REC_FATAL;
+	return ESC_REC_OK;
+}
+
+int
+esc_log_sync(void *arg, struct esc_err *err)
+{
+	struct esc_log *l = arg;
+
+	if (!l->in_tx)
+		return 0;
+	if (exec(l, "COMMIT", err) < 0) {
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+		l->in_tx = 0;
+		return ESC_EXIT_STORE;
+	}
+	l->in_tx = 0;
+	l->pending = 0;
+	return 0;
+}
+
+struct esc_log *
+esc_log_new(sqlite3 *db, const struct esc_sla *sla, const struct esc_log_opts *o,
+	struct esc_err *err)
+{
+	struct esc_log *l = calloc(1, sizeof *l);
+	int i;
+
+	if (!l || esc_scan_init(&l->scan, "log") < 0) {
+		free(l);
+		esc_err_set(err, "out of memory");
+		return NULL;
+	}
+	l->db = db;
+	l->sla = sla;
+	l->o = *o;
+	if (l->o.batch <= 0)
+		l->o.batch = 10000;
+	for (i = 0; i < ST_N; i++)
+		if (sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &l->st[i],
+		    NULL) != SQLITE_OK) {
+			esc_store_err(db, err);
+			esc_log_free(l, NULL);
+			return NULL;
+		}
+	return l;
+}
+
+int
+esc_log_free(struct esc_log *l, struct esc_err *err)
+{
+	struct esc_err tmp;
+	int i, rc = 0;
+
+	if (!l)
+		return 0;
+	if (esc_log_sync(l, err ? err : &tmp))
+		rc = -1;
+	for (i = 0; i < ST_N; i++)
+		sqlite3_finalize(l->st[i]);
+	esc_scan_free(&l->scan);
+	esc_buf_free(&l->arena);
+	esc_buf_free(&l->text);
+	esc_buf_free(&l->reasons);
+	esc_buf_free(&l->alerts);
+	esc_buf_free(&l->obj);
+	free(l);
+	return rc;
+}
+
+unsigned long
+esc_log_unattributed(const struct esc_log *l)
+{
+	return l->unattributed;
+}

@@ -1,0 +1,242 @@
+/* store.c — open the SQLite store and keep its schema current.
+ *
+ * The schema is the numbered SQL files in share/sql ("001-store.sql", ...).
+ * PRAGMA user_version holds the number of the last file applied; each file
+ * runs in its own IMMEDIATE transaction that re-reads the version first, so
+ * two processes opening a new store at once apply each file once. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define MAX_MIGRATIONS 128
+
+const char *
+esc_store_path(const char *opt)
+{
+	const char *e;
+
+	if (opt)
+		return opt;
+	if ((e = getenv("ESC_DB")) && *e)
+		return e;
+	return "esc.db";
+}
+
+void
+esc_store_err(sqlite3 *db, struct esc_err *err)
+{
+	const char *f = sqlite3_db_filename(db, "main");
+
+	esc_err_set(err, "%s: %s", f && *f ? f : "store", sqlite3_errmsg(db));
+}
+
+/* The numbers of the migration files, sorted; names[i] is file i's name. */
+static int
+list_migrations(int *nums, char names[][64], struct esc_err *err)
+{
+	char dir[4096];
+	struct dirent *d;
+	DIR *dp;
+	int n = 0, i, j;
+
+	snprintf(dir, sizeof dir, "%s/sql", esc_share_dir());
+	if (!(dp = opendir(dir))) {
+		esc_err_set(err, "cannot open %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((d = readdir(dp))) {
+		size_t len = strlen(d->d_name);
+		char *end;
+		long v;
+
+		if (len < 8 || len >= 64 || strcmp(d->d_name + len - 4, ".sql"))
+			continue;
+		v = strtol(d->d_name, &end, 10);
+		if (end != d->d_name + 3 || *end != '-' || v <= 0)
+			continue;
+		if (n == MAX_MIGRATIONS) {
+			closedir(dp);
+			esc_err_set(err, "%s: too many schema files", dir);
+			return -1;
+		}
+		nums[n] = (int)v;
+		memcpy(names[n], d->d_name, len + 1);
+		n++;
+	}
+	closedir(dp);
+	/* insertion sort: a handful of files */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && nums[j - 1] > nums[j]; j--) {
+			char tmp[64];
+			int t = nums[j];
+
+			nums[j] = nums[j - 1];
+			nums[j - 1] = t;
+			memcpy(tmp, names[j], 64);
+			memcpy(names[j], names[j - 1], 64);
+			memcpy(names[j - 1], tmp, 64);
+		}
+	for (i = 1; i < n; i++)
+		if (nums[i] == nums[i - 1]) {
+			esc_err_set(err, "%s: two schema files numbered %03d", dir, nums[i]);
+			return -1;
+		}
+	if (n == 0)
+		esc_err_set(err, "%s: no schema files", dir);
+	return n ? n : -1;
+}
+
+int
+esc_store_schema_newest(struct esc_err *err)
+{
+	static int nums[MAX_MIGRATIONS];
+	static char names[MAX_MIGRATIONS][64];
+	int n = list_migrations(nums, names, err);
+
+	return n < 0 ? -1 : nums[n - 1];
+}
+
+static int
+user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Apply the files newer than the store, each in its own transaction. */
+static int
+migrate(sqlite3 *db, const char *path, int mode, struct esc_err *err)
+{
+	static int nums[MAX_MIGRATIONS];
+	static char names[MAX_MIGRATIONS][64];
+	char rel[80], *sql, setv[64];
+	size_t len;
+	int n, i, v;
+
+	if ((n = list_migrations(nums, names, err)) < 0)
+		return -1;
+	if (user_version(db, &v) < 0) {
+		esc_store_err(db, err);
+		return -1;
+	}
+	if (v > nums[n - 1]) {
+		esc_err_set(err, "%s: schema version %d is newer than this esc knows (%d): "
+			"use a newer esc", path, v, nums[n - 1]);
+		return -1;
+	}
+	if (v == nums[n - 1])
+		return 0;
+	if (mode == ESC_STORE_READ && sqlite3_db_readonly(db, "main") == 1) {
+		esc_err_set(err, "%s: schema version %d is older than this esc's (%d) and the "
+			"file is read-only: run esc-log on it once to upgrade it", path, v, nums[n - 1]);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+		if (user_version(db, &v) < 0)
+			goto fail_tx;
+		if (nums[i] <= v) {          /* applied, by us or by another process */
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			continue;
+		}
+		snprintf(rel, sizeof rel, "sql/%.63s", names[i]);
+		if (esc_share_read(rel, &sql, &len, err) < 0) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			esc_err_set(err, "%s: applying %s: %s", path, rel, sqlite3_errmsg(db));
+			free(sql);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		free(sql);
+		/* a pragma takes no parameters; the number is ours, not input */
+		snprintf(setv, sizeof setv, "PRAGMA user_version = %d", nums[i]);
+		if (sqlite3_exec(db, setv, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			goto fail_tx;
+	}
+	return 0;
+fail_tx:
+	esc_store_err(db, err);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+fail:
+	esc_store_err(db, err);
+	return -1;
+}
+
+sqlite3 *
+esc_store_open(const char *path, int mode, struct esc_err *err)
+{
+	const char *e = getenv("ESC_BUSY_TIMEOUT");
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	long timeout = 10000;
+	sqlite3 *db = NULL;
+	struct stat sb;
+	char *end;
+	int rc;
+
+	if (e && *e) {
+		timeout = strtol(e, &end, 10);
+		if (*end || timeout < 0) {
+			esc_err_set(err, "ESC_BUSY_TIMEOUT: not a number of milliseconds: %s", e);
+			return NULL;
+		}
+	}
+	if (mode == ESC_STORE_WRITE)
+		flags |= SQLITE_OPEN_CREATE;
+	else if (stat(path, &sb) < 0) {
+		esc_err_set(err, "%s: %s (esc-log creates the store)", path, strerror(errno));
+		return NULL;
+	}
+	if (mode == ESC_STORE_READ && access(path, W_OK) < 0)
+		flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+	rc = sqlite3_open_v2(path, &db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		esc_err_set(err, "%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, (int)(timeout > 0x7fffffff ? 0x7fffffff : timeout));
+	/* WAL lets readers and a writer work at once; NORMAL sync in WAL mode
+	 * keeps every committed transaction through a crash of the process.
+	 * On a read-only file the journal mode cannot change: keep its own. */
+	if (sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK ||
+	    (!sqlite3_db_readonly(db, "main") &&
+	     (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
+	      sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK))) {
+		esc_store_err(db, err);
+		sqlite3_close(db);
+		return NULL;
+	}
+	if (migrate(db, path, mode, err) < 0) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void
+esc_store_close(sqlite3 *db)
+{
+	sqlite3_close(db);
+}
