@@ -8,8 +8,8 @@
  *
  * Natural keys make a second run a no-op: a question is its message id, an
  * event its event id (INSERT ... ON CONFLICT DO NOTHING). Lines are written
- * in batched transactions, each line inside a savepoint, and the batch is
- * committed before any of its output is written (esc_log_sync), so what
+ * in batched transactions, and a batch is committed before any of its
+ * output is written (esc_log_sync), so what
  * esc-log has printed is in the store, and a killed run re-run ends in the
  * same state as one clean run. */
 #include <stdlib.h>
@@ -29,42 +29,46 @@ enum slot {
 	S_N
 };
 
+/* where each value sits: depth, then the keys with their lengths */
+#define K(s) { s, sizeof s - 1 }
 static const struct {
-	const char *k[3];
+	int depth;
+	struct { const char *s; int len; } k[3];
 	enum slot slot;
 } paths[] = {
-	{ { "id" }, S_ID },
-	{ { "conversation_id" }, S_CONV },
-	{ { "user_id" }, S_USER },
-	{ { "created_at" }, S_CREATED },
-	{ { "context" }, S_CONTEXT },
-	{ { "tier" }, S_TIER },
-	{ { "touches" }, S_TOUCHES },
-	{ { "revenue_at_risk" }, S_RISK },
-	{ { "detect" }, S_DETECT },
-	{ { "offer" }, S_OFFER },
-	{ { "event" }, S_EVENT },
-	{ { "escalation_id" }, S_ESCID },
-	{ { "message_id" }, S_MSGID },
-	{ { "agent" }, S_AGENT },
-	{ { "status" }, S_STATUS },
-	{ { "severity" }, S_SEVERITY },
-	{ { "value" }, S_VALUE },
-	{ { "amount" }, S_AMOUNT },
-	{ { "at" }, S_AT },
-	{ { "note" }, S_NOTE },
-	{ { "outcome" }, S_OUTCOME },
-	{ { "detect", "route" }, S_ROUTE },
-	{ { "detect", "severity" }, S_DSEV },
-	{ { "offer", "offer" }, S_OFFER_OFFER },
-	{ { "offer", "template" }, S_TEMPLATE },
-	{ { "offer", "text" }, S_OFFER_TEXT },
-	{ { "offer", "playbook" }, S_PLAYBOOK },
-	{ { "detect", "scores", "personal" }, S_SP },
-	{ { "detect", "scores", "strategic" }, S_SS },
-	{ { "detect", "scores", "advanced" }, S_SA },
-	{ { "detect", "sentiment", "compound" }, S_SENT },
+	{ 1, { K("id") }, S_ID },
+	{ 1, { K("conversation_id") }, S_CONV },
+	{ 1, { K("user_id") }, S_USER },
+	{ 1, { K("created_at") }, S_CREATED },
+	{ 1, { K("context") }, S_CONTEXT },
+	{ 1, { K("tier") }, S_TIER },
+	{ 1, { K("touches") }, S_TOUCHES },
+	{ 1, { K("revenue_at_risk") }, S_RISK },
+	{ 1, { K("detect") }, S_DETECT },
+	{ 1, { K("offer") }, S_OFFER },
+	{ 1, { K("event") }, S_EVENT },
+	{ 1, { K("escalation_id") }, S_ESCID },
+	{ 1, { K("message_id") }, S_MSGID },
+	{ 1, { K("agent") }, S_AGENT },
+	{ 1, { K("status") }, S_STATUS },
+	{ 1, { K("severity") }, S_SEVERITY },
+	{ 1, { K("value") }, S_VALUE },
+	{ 1, { K("amount") }, S_AMOUNT },
+	{ 1, { K("at") }, S_AT },
+	{ 1, { K("note") }, S_NOTE },
+	{ 1, { K("outcome") }, S_OUTCOME },
+	{ 2, { K("detect"), K("route") }, S_ROUTE },
+	{ 2, { K("detect"), K("severity") }, S_DSEV },
+	{ 2, { K("offer"), K("offer") }, S_OFFER_OFFER },
+	{ 2, { K("offer"), K("template") }, S_TEMPLATE },
+	{ 2, { K("offer"), K("text") }, S_OFFER_TEXT },
+	{ 2, { K("offer"), K("playbook") }, S_PLAYBOOK },
+	{ 3, { K("detect"), K("scores"), K("personal") }, S_SP },
+	{ 3, { K("detect"), K("scores"), K("strategic") }, S_SS },
+	{ 3, { K("detect"), K("scores"), K("advanced") }, S_SA },
+	{ 3, { K("detect"), K("sentiment"), K("compound") }, S_SENT },
 };
+#undef K
 
 struct val {
 	int set;
@@ -76,13 +80,14 @@ struct val {
 enum stmt {
 	Q_INS, Q_FIND, E_INS, E_BYID, E_BYMSG, E_ATTRIB, EV_INS, EV_FIND,
 	U_CONV, U_ASSIGN, U_FIRST, U_RESOLVE, U_STATUS,
+	TX_BEGIN, TX_COMMIT, TX_ROLLBACK,
 	ST_N
 };
 
 static const char *const sql[ST_N] = {
 	[Q_INS] = "INSERT INTO questions (message_id, conversation_id, user_id, created_at, "
 		"route, sentiment, tier, context_type, logged_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-		"?7, ?8, ?9) ON CONFLICT (message_id) DO NOTHING RETURNING id",
+		"?7, ?8, ?9) ON CONFLICT (message_id) DO NOTHING",
 	[Q_FIND] = "SELECT q.id, e.id FROM questions q LEFT JOIN escalations e "
 		"ON e.question_id = q.id WHERE q.message_id = ?1",
 	[E_INS] = "INSERT INTO escalations (question_id, message_id, conversation_id, user_id, "
@@ -90,11 +95,10 @@ static const char *const sql[ST_N] = {
 		"score_personal, score_strategic, score_advanced, sentiment, template, offer_text, "
 		"severity, playbook, value_at_risk, touches, created_at, first_response_due, "
 		"resolution_due, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-		"?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26) "
-		"RETURNING id",
+		"?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
 	[E_BYID] = "SELECT id, created_at, severity, status, route FROM escalations WHERE id = ?1",
-	[E_BYMSG] = "SELECT id, created_at, severity, status, route FROM escalations "
-		"WHERE message_id = ?1",
+	[E_BYMSG] = "SELECT e.id, e.created_at, e.severity, e.status, e.route FROM questions q "
+		"JOIN escalations e ON e.question_id = q.id WHERE q.message_id = ?1",
 	[E_ATTRIB] = "SELECT id, created_at, severity, status, route FROM escalations "
 		"WHERE user_id = ?1 AND route = 'paid' AND created_at <= ?2 AND created_at >= ?3 "
 		"AND converted = 0 AND (?4 IS NULL OR offer = ?4) "
@@ -102,7 +106,7 @@ static const char *const sql[ST_N] = {
 	[EV_INS] = "INSERT INTO events (event_id, escalation_id, type, at, user_id, agent, "
 		"offer, status, severity, outcome, value, note, body, logged_at) VALUES (?1, ?2, "
 		"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
-		"ON CONFLICT (event_id) DO NOTHING RETURNING id",
+		"ON CONFLICT (event_id) DO NOTHING",
 	[EV_FIND] = "SELECT id, escalation_id FROM events WHERE event_id = ?1",
 	[U_CONV] = "UPDATE escalations SET converted = 1, conversion_tracked = 1, "
 		"converted_at = ?2, conversion_value = ?3, updated_at = ?4 "
@@ -122,6 +126,9 @@ static const char *const sql[ST_N] = {
 		"THEN coalesce(resolved_at, ?6) END, "
 		"outcome = CASE WHEN ?2 IN ('resolved', 'closed') THEN outcome END, "
 		"updated_at = ?7 WHERE id = ?1",
+	[TX_BEGIN] = "BEGIN IMMEDIATE",
+	[TX_COMMIT] = "COMMIT",
+	[TX_ROLLBACK] = "ROLLBACK",
 };
 
 enum ev_type { EV_CONVERSION, EV_RESOLUTION, EV_ASSIGNMENT, EV_FIRST_RESPONSE, EV_NOTE,
@@ -139,7 +146,9 @@ struct esc_log {
 	struct esc_log_opts o;
 	sqlite3_stmt *st[ST_N];
 	struct esc_scan scan;
-	int in_tx, pending;
+	int in_tx, pending, failed;
+	const char *batch_name;      /* where the open transaction began */
+	unsigned long batch_line;
 	unsigned long unattributed;
 	/* the current line */
 	struct val v[S_N];
@@ -202,11 +211,17 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v, 
 		}
 		return 0;
 	}
+	if (p->depth > 3 || (p->depth > 1 && !esc_key_is(p->k[0].key, p->k[0].len, "detect") &&
+	    !esc_key_is(p->k[0].key, p->k[0].len, "offer")))
+		return 0;     /* deeper down: the offer's steps and scripts */
 	for (i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-		for (d = 0; d < 3 && paths[i].k[d]; d++)
-			if (d >= p->depth || !esc_key_is(p->k[d].key, p->k[d].len, paths[i].k[d]))
+		if (paths[i].depth != p->depth)
+			continue;
+		for (d = 0; d < p->depth; d++)
+			if (p->k[d].len != paths[i].k[d].len ||
+			    memcmp(p->k[d].key, paths[i].k[d].s, (size_t)p->k[d].len))
 				break;
-		if (d != p->depth || (d < 3 && paths[i].k[d]))
+		if (d < p->depth)
 			continue;
 		struct val *x = &l->v[paths[i].slot];
 
@@ -322,10 +337,29 @@ step(struct esc_log *l, sqlite3_stmt *st, struct esc_err *err)
 	return store_fail(l, err);
 }
 
+/* Run an INSERT ... ON CONFLICT DO NOTHING. 1 and *id the new row's id,
+ * 0 when the row was there already, -1 on error. (Not RETURNING: SQLite
+ * builds a temporary table for it, and that costs more than the insert.) */
 static int
-exec(struct esc_log *l, const char *s, struct esc_err *err)
+insert(struct esc_log *l, sqlite3_stmt *st, sqlite3_int64 *id, struct esc_err *err)
 {
-	return sqlite3_exec(l->db, s, NULL, NULL, NULL) == SQLITE_OK ? 0 : store_fail(l, err);
+	if (step(l, st, err) < 0)
+		return -1;
+	sqlite3_reset(st);
+	if (sqlite3_changes(l->db) == 0)
+		return 0;
+	*id = sqlite3_last_insert_rowid(l->db);
+	return 1;
+}
+
+static int
+exec(struct esc_log *l, enum stmt which, struct esc_err *err)
+{
+	sqlite3_stmt *st = l->st[which];
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_fail(l, err);
 }
 
 static void
@@ -419,11 +453,9 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	bind_text(st, 7, str(l, S_TIER));
 	bind_text(st, 8, str(l, S_CONTEXT));
 	sqlite3_bind_int64(st, 9, esc_time_now());
-	if ((r = step(l, st, err)) < 0)
+	if ((r = insert(l, st, &qid, err)) < 0)
 		return ESC_REC_FATAL;
 	if (r) {
-		qid = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
 		fresh = 1;
 	} else {
 		st = l->st[Q_FIND];
@@ -476,13 +508,8 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 		bind_opt_time(st, 24, fr_due);
 		bind_opt_time(st, 25, res_due);
 		sqlite3_bind_int64(st, 26, esc_time_now());
-		if ((r = step(l, st, err)) <= 0) {
-			if (!r)
-				store_fail(l, err);
+		if (insert(l, st, &eid, err) <= 0)
 			return ESC_REC_FATAL;
-		}
-		eid = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
 	}
 	l->obj.len = 0;
 	esc_buf_puts(&l->obj, "{\"question\":");
@@ -739,13 +766,13 @@ log_event(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	bind_text(st, 12, str(l, S_NOTE) ? str(l, S_NOTE) : l->rank >= 0 ? l->text.p : NULL);
 	sqlite3_bind_text(st, 13, rec->line, (int)rec->len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 14, esc_time_now());
-	if ((r = step(l, st, err)) <= 0) {
-		if (!r)
-			store_fail(l, err);
+	if (insert(l, st, &evid, err) <= 0) {
+		if (!err->code) {     /* checked just before: nobody else writes now */
+			esc_err_set(err, "event %.64s: cannot be stored", str(l, S_ID));
+			err->code = ESC_EXIT_STORE;
+		}
 		return ESC_REC_FATAL;
 	}
-	evid = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
 	fresh = 1;
 	escid = attributed ? e.id : 0;
 	if (attributed && apply(l, ty, &e, at, have_value, value, err) < 0)
@@ -791,28 +818,30 @@ esc_log_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct e
 		return ESC_REC_REJECT;
 	}
 	if (!l->in_tx) {
-		if (exec(l, "BEGIN IMMEDIATE", err) < 0)
+		if (exec(l, TX_BEGIN, err) < 0)
 			return ESC_REC_FATAL;
 		l->in_tx = 1;
+		l->batch_name = rec->name;
+		l->batch_line = rec->lineno;
 	}
-	/* each line all or nothing */
-	if (exec(l, "SAVEPOINT line", err) < 0)
-		return ESC_REC_FATAL;
+	/* Every check that can reject a line comes before its first write, so
+	 * only a store failure leaves a line half-done: then the whole batch
+	 * is undone, and its output withheld (esc_log_sync). */
 	rc = has(l, S_DETECT) ? log_question(l, rec, out, err) : log_event(l, rec, out, err);
-	if (rc != ESC_REC_OK) {
-		struct esc_err e2;
+	if (rc == ESC_REC_FATAL) {
+		size_t n = strlen(err->msg);
 
-		if (exec(l, "ROLLBACK TO line", &e2) < 0 || exec(l, "RELEASE line", &e2) < 0) {
-			*err = e2;
-			return ESC_REC_FATAL;
-		}
+		sqlite3_step(l->st[TX_ROLLBACK]);
+		sqlite3_reset(l->st[TX_ROLLBACK]);
+		l->in_tx = 0;
+		l->failed = 1;
+		snprintf(err->msg + n, sizeof err->msg - n, "; nothing from %s:%lu on was stored",
+			l->batch_name, l->batch_line);
 		return rc;
 	}
-	if (exec(l, "RELEASE line", err) < 0)
+	if (rc == ESC_REC_OK && ++l->pending >= l->o.batch && esc_log_sync(l, err))
 		return ESC_REC_FATAL;
-	if (++l->pending >= l->o.batch && esc_log_sync(l, err))
-		return ESC_REC_FATAL;
-	return ESC_REC_OK;
+	return rc;
 }
 
 int
@@ -820,11 +849,23 @@ esc_log_sync(void *arg, struct esc_err *err)
 {
 	struct esc_log *l = arg;
 
+	if (l->failed) {
+		esc_err_set(err, "output from %s:%lu on withheld: it was not stored",
+			l->batch_name, l->batch_line);
+		err->code = ESC_EXIT_STORE;
+		return ESC_EXIT_STORE;
+	}
 	if (!l->in_tx)
 		return 0;
-	if (exec(l, "COMMIT", err) < 0) {
-		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	if (exec(l, TX_COMMIT, err) < 0) {
+		size_t n = strlen(err->msg);
+
+		sqlite3_step(l->st[TX_ROLLBACK]);
+		sqlite3_reset(l->st[TX_ROLLBACK]);
 		l->in_tx = 0;
+		l->failed = 1;
+		snprintf(err->msg + n, sizeof err->msg - n, "; nothing from %s:%lu on was stored",
+			l->batch_name, l->batch_line);
 		return ESC_EXIT_STORE;
 	}
 	l->in_tx = 0;
@@ -867,8 +908,8 @@ esc_log_free(struct esc_log *l, struct esc_err *err)
 
 	if (!l)
 		return 0;
-	if (esc_log_sync(l, err ? err : &tmp))
-		rc = -1;
+	if (!l->failed && esc_log_sync(l, err ? err : &tmp))
+		rc = -1;     /* a failure before this one was reported already */
 	for (i = 0; i < ST_N; i++)
 		sqlite3_finalize(l->st[i]);
 	esc_scan_free(&l->scan);

@@ -170,7 +170,8 @@ long
 esc_log_history(sqlite3 *db, const char *id, FILE *f, struct esc_err *err)
 {
 	static const char qe[] = "SELECT " ESC_COLUMNS " FROM escalations "
-		"WHERE id = ?1 OR (?2 IS NULL AND message_id = ?3)";
+		"WHERE id = ?1 OR (?2 IS NULL AND question_id = "
+		"(SELECT id FROM questions WHERE message_id = ?3))";
 	static const char qv[] = "SELECT event_id, type, at, agent, status, severity, outcome, "
 		"offer, value, note, user_id FROM events WHERE escalation_id = ?1 ORDER BY at, id";
 	static const char *const names[] = {

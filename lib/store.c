@@ -219,11 +219,14 @@ esc_store_open(const char *path, int mode, struct esc_err *err)
 	sqlite3_busy_timeout(db, (int)(timeout > 0x7fffffff ? 0x7fffffff : timeout));
 	/* WAL lets readers and a writer work at once; NORMAL sync in WAL mode
 	 * keeps every committed transaction through a crash of the process.
-	 * On a read-only file the journal mode cannot change: keep its own. */
+	 * On a read-only file the journal mode cannot change: keep its own.
+	 * Statement journals (esc-log runs each line in a savepoint) stay in
+	 * memory: on disk they cost a write per page per line. */
 	if (sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK ||
 	    (!sqlite3_db_readonly(db, "main") &&
 	     (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
-	      sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK))) {
+	      sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK)) ||
+	    sqlite3_exec(db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL) != SQLITE_OK) {
 		esc_store_err(db, err);
 		sqlite3_close(db);
 		return NULL;

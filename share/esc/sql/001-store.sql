@@ -5,6 +5,9 @@
 -- that is already applied is never run again; a store whose version is
 -- higher than the newest file here was made by a newer esc and is refused.
 --
+-- The CHECKs spell out each value with OR: an IN list there would build a
+-- temporary index for every row written.
+--
 -- Times are INTEGER seconds since 1970-01-01 UTC, so ranges and buckets are
 -- plain comparisons; the views at the end show them as RFC 3339 text for
 -- anyone reading the file with the sqlite3 shell.
@@ -17,7 +20,7 @@ CREATE TABLE questions (
 	conversation_id TEXT,
 	user_id         TEXT,
 	created_at      INTEGER NOT NULL,       -- the message's time
-	route           TEXT NOT NULL CHECK (route IN ('paid', 'human', 'none')),
+	route           TEXT NOT NULL CHECK (route = 'paid' OR route = 'human' OR route = 'none'),
 	sentiment       REAL,                   -- VADER compound
 	tier            TEXT,
 	context_type    TEXT,
@@ -29,11 +32,11 @@ CREATE TABLE questions (
 CREATE TABLE escalations (
 	id                 INTEGER PRIMARY KEY,
 	question_id        INTEGER NOT NULL UNIQUE REFERENCES questions (id) ON DELETE CASCADE,
-	message_id         TEXT NOT NULL UNIQUE,
+	message_id         TEXT NOT NULL,       -- unique through question_id
 	conversation_id    TEXT,
 	user_id            TEXT,
 	question           TEXT,                -- the customer's words
-	route              TEXT NOT NULL CHECK (route IN ('paid', 'human')),
+	route              TEXT NOT NULL CHECK (route = 'paid' OR route = 'human'),
 	offer              TEXT,                -- mentorship, course, tutorial, masterclass
 	reason             TEXT NOT NULL,       -- the first reason: personalized_help, strategic, cancel, ...
 	reasons            TEXT NOT NULL,       -- all reasons, a JSON array
@@ -46,9 +49,11 @@ CREATE TABLE escalations (
 	sentiment          REAL,
 	template           TEXT,                -- the template used for the offer text
 	offer_text         TEXT,
-	severity           TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+	severity           TEXT NOT NULL CHECK (severity = 'low' OR severity = 'medium' OR
+	                          severity = 'high' OR severity = 'critical'),
 	status             TEXT NOT NULL DEFAULT 'open'
-	                   CHECK (status IN ('open', 'assigned', 'in_progress', 'waiting', 'resolved', 'closed')),
+	                   CHECK (status = 'open' OR status = 'assigned' OR status = 'in_progress' OR
+	                          status = 'waiting' OR status = 'resolved' OR status = 'closed'),
 	agent              TEXT,
 	playbook           TEXT,
 	value_at_risk      REAL,
@@ -72,8 +77,8 @@ CREATE TABLE events (
 	id            INTEGER PRIMARY KEY,
 	event_id      TEXT NOT NULL UNIQUE,     -- the event's own id (natural key)
 	escalation_id INTEGER REFERENCES escalations (id) ON DELETE CASCADE,
-	type          TEXT NOT NULL CHECK (type IN ('conversion', 'resolution', 'assignment',
-	              'first_response', 'note', 'status')),
+	type          TEXT NOT NULL CHECK (type = 'conversion' OR type = 'resolution' OR
+	              type = 'assignment' OR type = 'first_response' OR type = 'note' OR type = 'status'),
 	at            INTEGER NOT NULL,
 	user_id       TEXT,
 	agent         TEXT,
@@ -105,6 +110,24 @@ CREATE INDEX questions_conversation ON questions (conversation_id, created_at);
 -- instead of the table.
 CREATE INDEX questions_time ON questions (created_at, route);
 CREATE INDEX escalations_time ON escalations (created_at);
+-- totals, per window or per bucket: a range of created_at, counted
+CREATE INDEX escalations_totals ON escalations (created_at, route, converted, conversion_value);
+-- by offer, reason, tier, template and severity: every combination of the
+-- five counted in one GROUP BY that streams this index in its order
+CREATE INDEX escalations_cube ON escalations (offer, reason, tier, template, severity,
+	created_at, converted, conversion_value);
+-- times to conversion: only the converted few
+CREATE INDEX escalations_converted ON escalations (created_at, converted_at, offer, reason,
+	tier, template, severity) WHERE converted;
+-- SLA met, breached and at risk per severity
+CREATE INDEX escalations_sla ON escalations (severity, created_at, status, first_response_at,
+	first_response_due, resolved_at, resolution_due, updated_at);
+-- the leaderboard, and each agent's streak read backwards from the latest
+CREATE INDEX escalations_agent ON escalations (agent, resolved_at, created_at, resolution_due,
+	outcome, playbook, alerts) WHERE resolved_at IS NOT NULL;
+-- esc-stats --alerts, every minute: the open escalations only
+CREATE INDEX escalations_open ON escalations (id)
+	WHERE status <> 'resolved' AND status <> 'closed';
 
 -- For people: the same tables with readable times.
 CREATE VIEW escalation_log AS
