@@ -60,14 +60,6 @@ esc_route_name(enum esc_route r)
 }
 
 const char *
-esc_severity_name(int s)
-{
-	static const char *const names[] = { "low", "medium", "high", "critical" };
-
-	return names[s < 0 ? 0 : s > 3 ? 3 : s];
-}
-
-const char *
 esc_detect_alertname(const struct esc_detector *d, int bit)
 {
 	return bit >= 0 && bit < d->nal ? d->al[bit].name : NULL;

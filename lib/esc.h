@@ -197,6 +197,13 @@ esc_key_is(const char *key, int len, const char *name)
 	return (size_t)len == n && __builtin_memcmp(key, name, n) == 0;
 }
 
+/* Severities, lowest first, as esc-detect writes them and the store keeps them. */
+enum esc_severity { ESC_SEV_LOW, ESC_SEV_MEDIUM, ESC_SEV_HIGH, ESC_SEV_CRITICAL, ESC_SEV_N };
+/* "low".."critical" (n bytes) to its number, or -1. */
+int esc_severity_parse(const char *s, size_t n);
+/* The name of a severity; out-of-range values are clamped. */
+const char *esc_severity_name(int sev);
+
 /* Append the scanned line to out with the tool's own members (if any) taken
  * out and "own":obj added last, then a newline. obj is JSON text. Every
  * other byte of the line is copied as it is. */

@@ -41,3 +41,22 @@ esc_text_field_opt(const char *name)
 	esc_diag("error", NULL, 0, "--field: a name of 1 to %d bytes", ESC_JKEY_MAX - 1);
 	return -1;
 }
+
+static const char *const sev_names[ESC_SEV_N] = { "low", "medium", "high", "critical" };
+
+int
+esc_severity_parse(const char *s, size_t n)
+{
+	int i;
+
+	for (i = 0; i < ESC_SEV_N; i++)
+		if (strlen(sev_names[i]) == n && memcmp(s, sev_names[i], n) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+esc_severity_name(int sev)
+{
+	return sev_names[sev < 0 ? 0 : sev >= ESC_SEV_N ? ESC_SEV_N - 1 : sev];
+}

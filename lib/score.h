@@ -138,7 +138,6 @@ struct esc_verdict {
 int esc_detect(struct esc_detector *d, const struct esc_msg *m, struct esc_verdict *v);
 const char *esc_detect_alertname(const struct esc_detector *d, int bit);
 const char *esc_route_name(enum esc_route r);
-const char *esc_severity_name(int s);
 
 /* ---- chat exports (formats.c) ---- */
 enum esc_format { ESC_FMT_PLAIN, ESC_FMT_INTERCOM, ESC_FMT_ZENDESK, ESC_FMT_CHATWOOT };

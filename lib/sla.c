@@ -28,25 +28,6 @@ struct esc_sla {
 	char tz[128];
 };
 
-static const char *const sev_names[ESC_SEV_N] = { "low", "medium", "high", "critical" };
-
-int
-esc_severity_parse(const char *s, size_t n)
-{
-	int i;
-
-	for (i = 0; i < ESC_SEV_N; i++)
-		if (strlen(sev_names[i]) == n && memcmp(s, sev_names[i], n) == 0)
-			return i;
-	return -1;
-}
-
-const char *
-esc_severity_name(int sev)
-{
-	return sev >= 0 && sev < ESC_SEV_N ? sev_names[sev] : "unknown";
-}
-
 int
 esc_duration_parse(const char *s, long *secs)
 {
@@ -195,13 +176,13 @@ esc_sla_load(const char *file, struct esc_err *err)
 	sla->business = clock && !strcmp(json_string_value(clock), "business");
 	t = json_object_get(j, "targets");
 	for (s = 0; s < ESC_SEV_N; s++) {
-		json_t *o = json_object_get(t, sev_names[s]);
+		json_t *o = json_object_get(t, esc_severity_name(s));
 
 		if (!json_is_object(o) ||
 		    duration_value(json_object_get(o, "first_response"), &sla->target[s][0]) < 0 ||
 		    duration_value(json_object_get(o, "resolution"), &sla->target[s][1]) < 0) {
 			esc_err_set(err, "%s: targets.%s needs \"first_response\" and \"resolution\" "
-				"durations (like \"15m\", \"4h\", \"2d\")", name, sev_names[s]);
+				"durations (like \"15m\", \"4h\", \"2d\")", name, esc_severity_name(s));
 			goto bad;
 		}
 	}

@@ -183,6 +183,46 @@ fail:
 	return -1;
 }
 
+/* A store we may not write, in a directory we may not write, with no
+ * write-ahead log beside it: no writer is at work, and SQLite could not
+ * create the shared-memory file a WAL reader needs. */
+static int
+frozen(const char *path)
+{
+	char dir[4096], wal[4096];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else
+		snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	return access(dir, W_OK) < 0 && access(wal, F_OK) < 0;
+}
+
+/* Open path as an immutable file: a URI, with the path escaped. */
+static int
+open_immutable(const char *path, sqlite3 **db)
+{
+	struct esc_buf uri = { 0 };
+	const char *p;
+	int rc;
+
+	esc_buf_puts(&uri, "file:");
+	for (p = path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			esc_buf_printf(&uri, "%%%02X", (unsigned char)*p);
+		else
+			esc_buf_putc(&uri, *p);
+	}
+	esc_buf_puts(&uri, "?immutable=1");
+	esc_buf_putc(&uri, '\0');
+	rc = esc_buf_oom ? SQLITE_NOMEM : sqlite3_open_v2(uri.p, db,
+		SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+	esc_buf_free(&uri);
+	return rc;
+}
+
 sqlite3 *
 esc_store_open(const char *path, int mode, struct esc_err *err)
 {
@@ -209,7 +249,10 @@ esc_store_open(const char *path, int mode, struct esc_err *err)
 	}
 	if (mode == ESC_STORE_READ && access(path, W_OK) < 0)
 		flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
-	rc = sqlite3_open_v2(path, &db, flags, NULL);
+	if (flags & SQLITE_OPEN_READONLY && frozen(path))
+		rc = open_immutable(path, &db);
+	else
+		rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		esc_err_set(err, "%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
@@ -220,8 +263,8 @@ esc_store_open(const char *path, int mode, struct esc_err *err)
 	/* WAL lets readers and a writer work at once; NORMAL sync in WAL mode
 	 * keeps every committed transaction through a crash of the process.
 	 * On a read-only file the journal mode cannot change: keep its own.
-	 * Statement journals (esc-log runs each line in a savepoint) stay in
-	 * memory: on disk they cost a write per page per line. */
+	 * Statement journals stay in memory: on disk they cost a write per
+	 * page per statement. */
 	if (sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK ||
 	    (!sqlite3_db_readonly(db, "main") &&
 	     (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||

@@ -38,10 +38,6 @@ void esc_store_err(struct sqlite3 *db, struct esc_err *err);
  * sets *secs, or -1. */
 int esc_duration_parse(const char *s, long *secs);
 
-enum esc_severity { ESC_SEV_LOW, ESC_SEV_MEDIUM, ESC_SEV_HIGH, ESC_SEV_CRITICAL, ESC_SEV_N };
-/* "low".."critical" (n bytes) to its number, or -1. */
-int esc_severity_parse(const char *s, size_t n);
-const char *esc_severity_name(int sev);
 
 enum esc_sla_kind { ESC_SLA_FIRST_RESPONSE, ESC_SLA_RESOLUTION };
 struct esc_sla;

@@ -1,0 +1,369 @@
+#!/bin/sh
+# esc-stats: a small store filled through the real pipeline (esc-detect |
+# esc-offer | esc-log, then event lines to esc-log), whose figures are
+# worked out by hand below (or with the sqlite3 shell on the same file);
+# every output format; --since/--until/--by; the Wilson interval; --alerts
+# once and only once; several --db; the store errors; bad options.
+. "$(dirname "$0")/lib.sh"
+
+plan 98
+
+command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
+
+DB=$T/esc.db
+# now, for the report: 2026-03-10T11:40:00Z
+NOW=2026-03-10T11:40:00Z
+sq() { sqlite3 "$DB" "$@"; }
+# unix seconds of an RFC 3339 time, by the sqlite3 shell
+ts() { sqlite3 :memory: "SELECT unixepoch('$1')" 2>/dev/null || sqlite3 :memory: "SELECT strftime('%s', '$1')"; }
+# one JSON line per row of section $1 of $T/out, keys $2 (a jq array)
+sec() { jq -c "select(.section == \"$1\") | $2" "$T/out"; }
+
+# ---- the store -----------------------------------------------------------------
+# Eight escalations, 56 questions that escalate to nothing (64 in all):
+#   p1 03-02 10:00 paid mentorship (audit)  converted 12:00 (2h), 499
+#   p2 03-04 10:00 paid course              converted 03-05 10:00 (24h), 99
+#   p3 03-09 10:00 paid mentorship          not converted
+#   h4 03-01 09:00 human high, cancel_threat (competitor); dana: first response
+#        09:30 (due 10:00, met), resolved 18:00 "lost" (due 17:00: breached)
+#   h1 03-03 09:00 human high, cancel_threat (cancel); dana: first response
+#        09:20 (met), resolved 10:00 "saved" (met)
+#   h5 03-05 09:00 human high, missed_appointment; finn: first response 09:10,
+#        resolved 10:00 "saved" (met; not a cancel threat)
+#   h2 03-10 11:00 human critical (7500 at risk), executive; open, assigned to
+#        erin; touches 4; first response due 11:15, resolution 13:00
+#   h3 03-10 11:20 human high, billing_dispute; open; first response due 12:20,
+#        resolution 19:20
+# and c8, two messages that do not escalate: +0.76 at 11:00, then -0.49 at 11:30.
+# A conversion of a user with no escalation stays unattributed.
+msg() { # id time user text [extra json]
+	jq -nc --arg id "$1" --arg at "$2" --arg u "$3" --arg t "$4" --argjson x "${5:-{\}}" \
+		'{id: $id, created_at: $at, user_id: $u, conversation_id: ("c-" + $id), tier: "pro", text: $t} + $x'
+}
+{
+	msg p1 2026-03-02T10:00:00Z u1 "Can you audit my business and fix my funnel?"
+	msg p2 2026-03-04T10:00:00Z u2 "Can you break down the technique step by step in depth?" '{"tier":"free"}'
+	msg p3 2026-03-09T10:00:00Z u3 "Can you audit my business and fix my funnel?"
+	msg h4 2026-03-01T09:00:00Z u4 "I'm switching to your competitor, this is the third time I'm complaining"
+	msg h1 2026-03-03T09:00:00Z u5 "I want to cancel my subscription, this is terrible service"
+	msg h5 2026-03-05T09:00:00Z u6 "Your stylist never showed up, I missed my appointment and I am furious"
+	msg h2 2026-03-10T11:00:00Z u7 "I am going to call my lawyer about this charge" '{"touches":4,"revenue_at_risk":7500}'
+	msg h3 2026-03-10T11:20:00Z u8 'I want a refund, you charged me "twice"'
+	msg s1 2026-03-10T11:00:00Z u9 "Thank you so much, this is wonderful!" '{"conversation_id":"c8"}'
+	msg s2 2026-03-10T11:30:00Z u9 "That was disappointing" '{"conversation_id":"c8"}'
+	for i in $(seq 10 63); do
+		msg "n$i" "$(printf '2026-03-06T10:%02d:00Z' $((i - 10)))" "v$i" "How do I pluck a hairline?"
+	done
+} > "$T/chats.jsonl"
+cat > "$T/events.jsonl" <<'EOF'
+{"event":"conversion","id":"ev-c1","message_id":"p1","offer":"mentorship","value":499,"at":"2026-03-02T12:00:00Z"}
+{"event":"conversion","id":"ev-c2","message_id":"p2","offer":"course","value":99,"at":"2026-03-05T10:00:00Z"}
+{"event":"conversion","id":"ev-c3","user_id":"nobody","offer":"course","value":99,"at":"2026-03-05T11:00:00Z"}
+{"event":"assignment","id":"ev-h4a","message_id":"h4","agent":"dana","at":"2026-03-01T09:05:00Z"}
+{"event":"first_response","id":"ev-h4f","message_id":"h4","agent":"dana","at":"2026-03-01T09:30:00Z"}
+{"event":"resolution","id":"ev-h4r","message_id":"h4","agent":"dana","outcome":"lost","at":"2026-03-01T18:00:00Z"}
+{"event":"assignment","id":"ev-h1a","message_id":"h1","agent":"dana","at":"2026-03-03T09:10:00Z"}
+{"event":"first_response","id":"ev-h1f","message_id":"h1","agent":"dana","at":"2026-03-03T09:20:00Z"}
+{"event":"resolution","id":"ev-h1r","message_id":"h1","agent":"dana","outcome":"saved","at":"2026-03-03T10:00:00Z"}
+{"event":"first_response","id":"ev-h5f","message_id":"h5","agent":"finn","at":"2026-03-05T09:10:00Z"}
+{"event":"resolution","id":"ev-h5r","message_id":"h5","agent":"finn","outcome":"saved","at":"2026-03-05T10:00:00Z"}
+{"event":"assignment","id":"ev-h2a","message_id":"h2","agent":"erin","at":"2026-03-10T11:05:00Z"}
+EOF
+tool esc-detect "$T/chats.jsonl" 2> "$T/err" | tool esc-offer 2>> "$T/err" |
+	tool esc-log --db "$DB" --now 2026-03-10T11:50:00Z > /dev/null 2>> "$T/err"
+ok $? "esc-detect | esc-offer | esc-log fills the store"
+tool esc-log --db "$DB" --now 2026-03-10T11:50:00Z "$T/events.jsonl" > /dev/null 2>> "$T/err"
+ok $? "esc-log takes the events"
+# the premises the figures below stand on
+is "$(sq "SELECT group_concat(message_id || ':' || route || ':' || coalesce(offer, playbook) || ':' || severity, ' ')
+	FROM (SELECT * FROM escalations ORDER BY created_at)")" \
+	"h4:human:cancel_threat:high p1:paid:mentorship:low h1:human:cancel_threat:high p2:paid:course:low h5:human:missed_appointment:high p3:paid:mentorship:low h2:human:executive:critical h3:human:billing_dispute:high" \
+	"premise: the eight escalations, their routes, offers, playbooks and severities"
+is "$(sq "SELECT count(*) FROM questions")" 64 "premise: 64 questions"
+is "$(sq "SELECT group_concat(message_id || ':' || status || ':' || coalesce(agent, '-'), ' ') FROM (SELECT * FROM escalations WHERE route = 'human' ORDER BY created_at)")" \
+	"h4:resolved:dana h1:resolved:dana h5:resolved:finn h2:assigned:erin h3:open:-" \
+	"premise: the human escalations' states and agents"
+
+# ---- totals ----------------------------------------------------------------
+run esc-stats --db "$DB" --now "$NOW"
+is "$rc" 0 "default report: exit 0"
+is "$(jq -r .section "$T/out" | uniq | tr '\n' ' ')" \
+	"totals by_offer by_reason by_tier by_template by_severity recent sla leaderboard " \
+	"default report: every section, in order, each line with its \"section\""
+is "$(sec totals '[.questions, .escalations, .paid, .human, .escalation_rate, .verdict, .conversions, .conversion_value, .unattributed_conversions]')" \
+	'[64,8,3,5,0.125,"within",2,598,1]' \
+	"totals: 64 questions, 8 escalations (3 paid, 5 human), 12.5% within 10-15%, 2 conversions worth 598, 1 unattributed"
+# Wilson by awk, a second implementation: 2 of 8
+wilson() {
+	awk -v x="$1" -v n="$2" 'BEGIN { z = 1.96; p = x / n; d = 1 + z * z / n;
+		c = (p + z * z / (2 * n)) / d; h = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d;
+		lo = c - h; hi = c + h; if (lo < 0) lo = 0; if (hi > 1) hi = 1;
+		printf "[%.4f,%.4f]\n", lo, hi }'
+}
+is "$(jq -c 'select(.section == "totals") | [.conversion_rate_lo, .conversion_rate_hi] | map(. * 10000 | round / 10000)' "$T/out" |
+	awk -F '[][,]' '{ printf "[%.4f,%.4f]\n", $2, $3 }')" "$(wilson 2 8)" \
+	"totals: conversion rate 2/8 with its Wilson interval"
+
+# ---- by offer, reason, tier, template, severity ---------------------------------
+is "$(sec by_offer '[.offer, .escalations, .conversions, .conversion_rate, .conversion_rate_lo, .conversion_rate_hi, .ttc_median, .ttc_mean, .conversion_value]')" \
+	'[null,5,0,0,0,0.4345,null,null,0]
+["mentorship",2,1,0.5,0.0945,0.9055,7200,7200,499]
+["course",1,1,1,0.2065,1,86400,86400,99]' \
+	"by_offer: mentorship 1 of 2 (Wilson 9.45-90.55%), course 1 of 1 (20.65-100%), times to conversion 2h and 24h"
+is "$(sec by_severity '[.severity, .escalations, .conversions]' | tr '\n' ' ')" \
+	'["critical",1,0] ["high",4,0] ["low",3,2] ' "by_severity: critical 1, high 4, low 3 with 2 conversions, most urgent first"
+is "$(sec by_tier '[.tier, .escalations, .conversions]' | tr '\n' ' ')" \
+	'["pro",7,1] ["free",1,1] ' "by_tier: pro 7 (1 converted), free 1 (converted)"
+is "$(sec by_template '[.template, .escalations]' | tr '\n' ' ')" \
+	'[null,5] ["mentorship.audit",2] ["course.technique",1] ' "by_template: the templates used"
+is "$(sec by_reason '.escalations' | awk '{ s += $1 } END { print s }')" 8 "by_reason: the rows add up to the 8 escalations"
+
+# ---- recent ---------------------------------------------------------------------
+is "$(sec recent '.id' | wc -l | tr -d ' ')" 8 "recent: all 8 (fewer than the default 10)"
+h3id=$(sq "SELECT id FROM escalations WHERE message_id = 'h3'")
+is "$(sec recent '[.id, .created_at, .status, .question]' | head -n 1)" \
+	"[$h3id,\"2026-03-10T11:20:00Z\",\"open\",\"I want a refund, you charged me \\\"twice\\\"\"]" "recent: the latest first, with its question"
+run esc-stats --db "$DB" --now "$NOW" --section recent --limit 3
+is "$(jq -r '.created_at' "$T/out" | tr '\n' ' ')" "2026-03-10T11:20:00Z 2026-03-10T11:00:00Z 2026-03-09T10:00:00Z " \
+	"--limit 3: the three latest, newest first"
+
+# ---- SLA ------------------------------------------------------------------------
+# High: first response h4, h1, h5 met (30m, 20m, 10m); h3 due 12:20 is 40m
+# away: pending (the warning is 30m). Median 20m, p90 (3rd of 3) 30m.
+# Resolution: h1, h5 met (1h each), h4 breached (9h, due 8h); h3 pending.
+# Critical: h2's first response was due 11:15: breached; resolution pending.
+run esc-stats --db "$DB" --now "$NOW" --section sla
+is "$(jq -c '[.severity, .escalations, .first_response_met, .first_response_breached, .first_response_at_risk, .first_response_pending, .first_response_median, .first_response_p90]' "$T/out" | tr '\n' ' ')" \
+	'["critical",1,0,1,0,0,null,null] ["high",4,3,0,0,1,1200,1800] ' \
+	"sla, first response: critical 1 breached; high 3 met, 1 pending, median 20m, p90 30m"
+is "$(jq -c '[.resolution_met, .resolution_breached, .resolution_at_risk, .resolution_pending, .resolution_median, .resolution_p90]' "$T/out" | tr '\n' ' ')" \
+	'[0,0,0,1,null,null] [2,1,0,1,3600,32400] ' "sla, resolution: critical 1 pending; high 2 met, 1 breached, 1 pending, median 1h, p90 9h"
+run esc-stats --db "$DB" --now 2026-03-10T12:40:00Z --section sla
+is "$(jq -c '[.severity, .first_response_breached, .resolution_at_risk, .resolution_pending]' "$T/out" | tr '\n' ' ')" \
+	'["critical",1,1,0] ["high",1,0,1] ' \
+	"--now 12:40: h3's first response is breached, h2's resolution (13:00) at risk"
+
+# ---- leaderboard ------------------------------------------------------------------
+# dana: h4 (9h, lost, missed its due), then h1 (1h, saved a cancel threat, met):
+# 2 resolved, median 5h, 1 saved, streak 1. finn: h5 (1h, saved, but no cancel
+# threat): 1 resolved, 0 saved, streak 1.
+run esc-stats --db "$DB" --now "$NOW" --section leaderboard
+is "$(jq -c '[.rank, .agent, .resolved, .resolution_median, .saved, .streak]' "$T/out" | tr '\n' ' ')" \
+	'[1,"dana",2,18000,1,1] [2,"finn",1,3600,0,1] ' "leaderboard: dana first (1 saved from a cancel threat), finn second"
+
+# ---- --since, --until, --by ------------------------------------------------------------
+run esc-stats --db "$DB" --now "$NOW" --section totals --since 2026-03-03 --until 2026-03-10
+want_q=$(sq "SELECT count(*) FROM questions WHERE created_at >= $(ts 2026-03-03) AND created_at < $(ts 2026-03-10)")
+is "$(sec totals '[.questions, .escalations, .paid, .conversions]')" "[$want_q,4,2,1]" \
+	"--since 2026-03-03 --until 2026-03-10: h1, p2, h5, p3 ($want_q questions by the sqlite3 shell)"
+run esc-stats --db "$DB" --now "$NOW" --section totals --since 2026-03-10T11:00:00+00:00
+is "$(sec totals '[.escalations, .questions]')" "[2,4]" "--since with an offset: h2 and h3, of 4 questions"
+run esc-stats --db "$DB" --now "$NOW" --section offer --by day
+is "$(sec by_offer '[.bucket, .offer, .escalations, .conversions]' | grep mentorship | tr '\n' ' ')" \
+	'["2026-03-02","mentorship",1,1] ["2026-03-09","mentorship",1,0] ' "--by day: mentorship on 03-02 (converted) and 03-09"
+run esc-stats --db "$DB" --now "$NOW" --section totals --by week
+# 2026-03-01 is a Sunday: its week began on Monday 02-23
+for w in 2026-02-23 2026-03-02 2026-03-09; do
+	lo=$(ts $w); hi=$((lo + 7 * 86400))
+	printf '["%s",%s,%s]\n' $w "$(sq "SELECT count(*) FROM questions WHERE created_at >= $lo AND created_at < $hi")" \
+		"$(sq "SELECT count(*) FROM escalations WHERE created_at >= $lo AND created_at < $hi")"
+done > "$T/want"
+sec totals '[.bucket, .questions, .escalations]' > "$T/got"
+diff_ok "$T/got" "$T/want" "--by week: weeks from Monday, counted again by the sqlite3 shell"
+run esc-stats --db "$DB" --now "$NOW" --section totals --by month
+is "$(sec totals '[.bucket, .questions, .escalations]')" '["2026-03-01",64,8]' "--by month: March 2026"
+run esc-stats --db "$DB" --now "$NOW" --section leaderboard --by week
+is "$(jq -c '[.bucket, .rank, .agent, .resolved, .streak]' "$T/out" | tr '\n' ' ')" \
+	'["2026-02-23",1,"dana",1,0] ["2026-03-02",1,"dana",1,1] ["2026-03-02",2,"finn",1,1] ' \
+	"--by week leaderboard: ranks and streaks per week (h4 missed: streak 0)"
+
+# ---- output formats -----------------------------------------------------------------
+run esc-stats --db "$DB" --now "$NOW" -t
+is "$rc" 0 "-t: exit 0"
+like "$(cat "$T/out")" "Conversion by offer" "-t: a heading per section"
+sed -n '/^Conversion by offer/,/^$/p' "$T/out" | grep '^  mentorship' > "$T/row"
+like "$(cat "$T/row")" '^  mentorship +2 +1 +50\.0% \(9\.5-90\.5\) +2h00m +2h00m +499$' \
+	"-t: numbers right-aligned, the rate as a percentage with its interval, durations as 2h00m"
+hdr=$(grep -A 1 '^SLA by severity' "$T/out" | sed -n 2p)
+row=$(grep -A 3 '^SLA by severity' "$T/out" | sed -n 4p)
+is "${#row}" "${#hdr}" "-t: a row is as wide as its heading (aligned)"
+like "$(sed -n '/^SLA by severity/,/^$/p' "$T/out" | grep '^  high')" ' 20m00s +30m00s ' "-t: SLA durations as 20m00s"
+run esc-stats --db "$DB" --now "$NOW" --csv
+is "$rc" 0 "--csv: exit 0"
+python3 - "$T/out" > "$T/csv" <<'EOF'
+import csv, sys
+blocks, cur = [], []
+for line in open(sys.argv[1], newline='').read().split('\n\n'):
+    rows = list(csv.reader(line.strip('\n').split('\n'))) if line.strip() else []
+    blocks.append(rows)
+print(len(blocks))
+print(all(len(r) == len(b[0]) for b in blocks for r in b))
+print([b[0][0] for b in blocks] == ['section'] * len(blocks))
+rec = [b for b in blocks if b[1][0] == 'recent'][0]
+print(rec[1][rec[0].index('question')])
+off = [b for b in blocks if b[1][0] == 'by_offer'][0]
+m = [r for r in off if r[1] == 'mentorship'][0]
+print(','.join(m[off[0].index(k)] for k in ('conversion_rate', 'conversion_rate_lo', 'conversion_rate_hi')))
+EOF
+is "$(sed -n 1,3p "$T/csv" | tr '\n' ' ')" "9 True True " "--csv: 9 blocks, a blank line between, every row as wide as its header row"
+is "$(sed -n 4p "$T/csv")" 'I want a refund, you charged me "twice"' "--csv: a field with a comma and quotes, RFC 4180 quoted"
+is "$(sed -n 5p "$T/csv")" "0.5,0.0945,0.9055" "--csv: a rate and its interval in three columns"
+run esc-stats --db "$DB" --now "$NOW" --explain
+like "$(cat "$T/out")" "USING COVERING INDEX escalations_cube" "--explain: the by_* counts read the covering index"
+like "$(cat "$T/out")" "USING COVERING INDEX escalations_sla" "--explain: the SLA reads its covering index"
+
+# ---- --html, rendered by Chromium ----------------------------------------------------------
+run esc-stats --db "$DB" --now "$NOW" --html "$T/report.html"
+is "$rc/$(wc -c < "$T/out" | tr -d ' ')" "0/0" "--html FILE: exit 0, nothing on stdout"
+is "$(grep -c '<svg class="chart"' "$T/report.html")" 3 "--html: three charts"
+grep -Eiq '(src|href)="(https?:)?//' "$T/report.html"
+ok $((! $?)) "--html: no external resource"
+grep -q 'n=2' "$T/report.html" && grep -q 'class="err"' "$T/report.html"
+ok $? "--html: conversion by offer with error bars"
+CHROMIUM=
+for c in chromium chromium-browser google-chrome; do
+	command -v "$c" > /dev/null 2>&1 && { CHROMIUM=$c; break; }
+done
+if [ -n "$CHROMIUM" ]; then
+	timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$T/chrome" \
+		--dump-dom "file://$T/report.html" > "$T/dom.html" 2> "$T/chrome.err"
+	for chart in offer trend sla; do
+		tag=$(grep -o "<svg[^>]*id=\"chart-$chart\"[^>]*>" "$T/dom.html")
+		size=$(printf '%s' "$tag" | sed -n 's/.*data-rendered="\([0-9]*\)×\([0-9]*\)".*/\1 \2/p')
+		marks=$(sed -n "/id=\"chart-$chart\"/,/<\/svg>/p" "$T/dom.html" | grep -Ec '<(rect|path)')
+		ok "$(echo "$size" | awk -v m="$marks" '$1 > 0 && $2 > 0 && m > 1 { print 0; exit } { print 1 }')" \
+			"Chromium renders the $chart chart: size ${size:-none}, $marks marks"
+	done
+else
+	skip 3 "Chromium is not installed (apt-get install chromium)"
+fi
+
+# ---- --alerts --------------------------------------------------------------------------------
+cp "$DB" "$T/b.db"
+run esc-stats --db "$DB" --alerts --now "$NOW"
+is "$rc" 0 "--alerts: exit 0 when there are alerts"
+h2id=$(sq "SELECT id FROM escalations WHERE message_id = 'h2'")
+is "$(jq -c '[.kind, .escalation_id // .conversation_id]' "$T/out" | sort | tr '\n' ' ')" \
+	"[\"sentiment_drop\",\"c8\"] [\"sla_breach\",$h2id] [\"touches\",$h2id] [\"value_at_risk\",$h2id] " \
+	"--alerts at 11:40: h2's first response past due, its 4 touches, its 7500 at risk; c8's drop"
+is "$(jq -c 'select(.kind == "sla_breach") | [.sla, .severity, .due, .agent, .user_id, .status]' "$T/out")" \
+	'["first_response","critical","2026-03-10T11:15:00Z","erin","u7","assigned"]' \
+	"sla_breach: which SLA, severity, due time, agent, user, status"
+like "$(jq -r 'select(.kind == "sla_breach") | .message' "$T/out")" \
+	"first response to escalation $h2id \\(critical\\) was due at 2026-03-10T11:15:00Z: 25m00s late" \
+	"sla_breach: a message for a person"
+is "$(jq -c 'select(.kind == "sentiment_drop") | [.message_id, .sentiment, .best_before]' "$T/out")" '["s2",-0.4939,0.7574]' \
+	"sentiment_drop: the latest message, its sentiment and the best before it"
+is "$(sq "SELECT count(*) FROM alerts_sent")" 4 "the four alerts are recorded in alerts_sent"
+run esc-stats --db "$DB" --alerts --now "$NOW"
+is "$rc/$(wc -c < "$T/out" | tr -d ' ')" "1/0" "--alerts again, same time: nothing, exit 1"
+run esc-stats --db "$DB" --alerts --now 2026-03-10T11:49:00Z
+is "$rc" 1 "--alerts at 11:49: h3's warning is not due until 11:50"
+run esc-stats --db "$DB" --alerts --now 2026-03-10T11:55:00Z
+is "$rc/$(jq -c '[.kind, .escalation_id, .sla]' "$T/out")" "0/[\"sla_warning\",$h3id,\"first_response\"]" \
+	"--alerts at 11:55: h3's first-response warning"
+like "$(jq -r .message "$T/out")" "first response to escalation $h3id \\(high\\) is due in 25m00s, at 2026-03-10T12:20:00Z" \
+	"sla_warning: a message for a person"
+run esc-stats --db "$DB" --alerts --now 2026-03-10T12:31:00Z
+is "$rc/$(jq -c '[.kind, .escalation_id, .sla]' "$T/out" | tr '\n' ' ')" \
+	"0/[\"sla_warning\",$h2id,\"resolution\"] [\"sla_breach\",$h3id,\"first_response\"] " \
+	"--alerts at 12:31: h2's resolution warning, h3's first-response breach"
+run esc-stats --db "$DB" --alerts --now 2026-03-10T12:32:00Z
+is "$rc" 1 "--alerts a minute later: nothing new, exit 1"
+sq "UPDATE escalations SET status = 'resolved', resolved_at = $(ts 2026-03-10T12:35:00Z) WHERE message_id IN ('h2', 'h3')"
+run esc-stats --db "$DB" --alerts --now 2026-03-10T20:00:00Z
+is "$rc/$(wc -c < "$T/out" | tr -d ' ')" "1/0" "resolved escalations raise no alert (h2's and h3's resolutions would be past due)"
+# a failed write sends nothing and records nothing
+if [ -w /dev/full ]; then
+	tool esc-stats --db "$T/b.db" --alerts --now "$NOW" > /dev/full 2> "$T/err"
+	rc=$?
+	is "$rc/$(sqlite3 "$T/b.db" 'SELECT count(*) FROM alerts_sent')" "5/0" \
+		"--alerts > /dev/full: exit 5, and no alert is recorded as sent"
+else
+	skip 1 "no /dev/full"
+fi
+
+# ---- several --db -------------------------------------------------------------------------------
+run esc-stats --db "$DB" --db "$T/b.db" --now "$NOW" --section totals --section recent --limit 2
+is "$rc" 0 "two --db: exit 0"
+is "$(sec totals '[.questions, .escalations, .conversions]')" "[128,16,4]" "two --db: totals over both files"
+is "$(sec recent '.db' | sort | tr '\n' ' ')" "\"$T/b.db\" \"$DB\" " "two --db: each recent row says which file it came from"
+run esc-stats --db "$DB" --now "$NOW" --section recent --limit 1
+is "$(jq 'has("db")' "$T/out")" false "one --db: no \"db\" field"
+run esc-stats --db "$DB" --db "$T/b.db" --alerts --now "$NOW"
+is "$rc/$(jq -r .db "$T/out" | sort -u)" "0/$T/b.db" "two --db --alerts: only b.db's alerts are new, each naming its file"
+is "$(sqlite3 "$T/b.db" 'SELECT count(*) FROM alerts_sent')/$(sq 'SELECT count(*) FROM alerts_sent')" "4/7" \
+	"... and recorded in b.db, not in the first file (7 there from before)"
+run esc-stats --db "$DB" --db "$DB" --now "$NOW"
+is "$rc" 6 "the same file twice: exit 6"
+like "$(cat "$T/err")" "the same file as" "... saying so"
+set --
+for i in $(seq 0 11); do cp "$T/b.db" "$T/m$i.db"; set -- "$@" --db "$T/m$i.db"; done
+run esc-stats "$@" --section totals
+is "$rc" 6 "12 files: exit 6"
+like "$(cat "$T/err")" "at most 11" "... SQLite reads at most 11 together, said clearly"
+set --
+for i in $(seq 0 10); do set -- "$@" --db "$T/m$i.db"; done
+run esc-stats "$@" --section totals
+is "$rc/$(sec totals .escalations)" "0/88" "11 files: the most SQLite attaches, read together"
+
+# ---- store errors -----------------------------------------------------------------------------------
+run esc-stats --db "$T/none.db"
+is "$rc/$(wc -c < "$T/out" | tr -d ' ')" "6/0" "a missing store: exit 6"
+like "$(cat "$T/err")" "none\\.db" "... the message names the file"
+[ ! -e "$T/none.db" ]
+ok $? "... and esc-stats did not create it"
+ESC_DB=$T/none.db
+export ESC_DB
+run esc-stats
+unset ESC_DB
+is "$rc" 6 "a missing \$ESC_DB: exit 6"
+echo "not a database, just text" > "$T/text.db"
+run esc-stats --db "$T/text.db"
+is "$rc" 6 "a file that is not SQLite: exit 6"
+like "$(cat "$T/err")" "text\\.db.*not a database" "... saying so, with the file's name"
+cp "$T/b.db" "$T/new.db"
+sqlite3 "$T/new.db" "PRAGMA user_version = 99"
+run esc-stats --db "$T/new.db"
+is "$rc" 6 "a store with a newer schema: exit 6"
+like "$(cat "$T/err")" "newer" "... saying it is newer"
+cp "$T/b.db" "$T/lock.db"
+( printf 'PRAGMA locking_mode = EXCLUSIVE;\nBEGIN EXCLUSIVE;\nSELECT 1;\n'; sleep 4 ) |
+	sqlite3 "$T/lock.db" > /dev/null 2>&1 &
+lockpid=$!
+sleep 1
+ESC_BUSY_TIMEOUT=100
+export ESC_BUSY_TIMEOUT
+run esc-stats --db "$T/lock.db" --section totals
+unset ESC_BUSY_TIMEOUT
+kill "$lockpid" 2> /dev/null
+wait "$lockpid" 2> /dev/null
+is "$rc" 6 "a locked store: exit 6"
+like "$(cat "$T/err")" "lock\\.db.*locked" "... saying it is locked"
+if [ "$(id -u)" != 0 ]; then
+	cp "$T/b.db" "$T/ro.db"
+	sqlite3 "$T/ro.db" "PRAGMA journal_mode = DELETE" > /dev/null
+	chmod 444 "$T/ro.db"
+	run esc-stats --db "$T/ro.db" --now "$NOW" --section totals
+	is "$rc/$(sec totals .escalations)" "0/8" "a read-only store: the report still runs"
+	run esc-stats --db "$T/ro.db" --now "$NOW" --alerts
+	is "$rc" 6 "a read-only store, --alerts: exit 6"
+	like "$(cat "$T/err")" "read-only" "... saying it needs to write"
+else
+	skip 3 "running as root: a read-only file is writable"
+fi
+
+# ---- options -------------------------------------------------------------------------------------
+run esc-stats --help
+is "$rc/$(head -n 1 "$T/out" | cut -c1-16)" "0/usage: esc-stats" "--help: usage on stdout, exit 0"
+run esc-stats --version
+like "$rc/$(cat "$T/out")" '^0/esc-stats [0-9]+\.[0-9]+\.[0-9]+$' "--version"
+for bad in "--by year" "--section nope" "--limit 0" "--limit x" "--since yesterday" \
+	"--until 2026-13-01" "-t --csv" "--alerts -t" "--alerts --section sla" "--no-such" "extra" \
+	"--since 2026-03-05 --until 2026-03-01"; do
+	# shellcheck disable=SC2086
+	run esc-stats --db "$DB" $bad
+	is "$rc/$(wc -c < "$T/out" | tr -d ' ')" "2/0" "bad usage ($bad): exit 2, nothing on stdout"
+done
+like "$(cat "$T/err")" "^esc-stats: error: --since must be before --until" "... the last one says why"
+done_testing
