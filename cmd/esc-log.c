@@ -140,7 +140,15 @@ main(int argc, char **argv)
 		case O_SINCE: flt.since = time_opt("--since", optarg); filtered = 1; break;
 		case O_UNTIL: flt.until = time_opt("--until", optarg); filtered = 1; break;
 		case O_OFFER: flt.offer = optarg; filtered = 1; break;
-		case O_STATUS: flt.status = optarg; filtered = 1; break;
+		case O_STATUS:
+			if (!esc_status_valid(optarg)) {
+				esc_diag("error", NULL, 0, "--status: open, assigned, in_progress, "
+					"waiting, resolved or closed: %s", optarg);
+				usage();
+			}
+			flt.status = optarg;
+			filtered = 1;
+			break;
 		case O_SEVERITY:
 			if (esc_severity_parse(optarg, strlen(optarg)) < 0) {
 				esc_diag("error", NULL, 0, "--severity: low, medium, high or critical: %s",

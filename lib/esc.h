@@ -105,7 +105,10 @@ typedef enum esc_rc (*esc_rec_fn)(void *ctx, const struct esc_rec *rec,
 /* Called before output reaches the reader: at every flush, when the input
  * pauses (no data ready), and at the end of each input. A tool that writes
  * elsewhere (esc-log's store) commits here, so what it prints is already
- * kept. Returns 0, or an exit code with err set. */
+ * kept. Returns 0, or an exit code with err set after taking out of the
+ * output buffer (it may keep a pointer to it) what it could not keep; the
+ * rest is written, the run stops. A record callback may shorten the
+ * buffer in the same way. */
 typedef int (*esc_sync_fn)(void *ctx, struct esc_err *err);
 
 struct esc_loop {

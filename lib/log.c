@@ -41,6 +41,7 @@ static const struct {
 	{ 1, { K("user_id") }, S_USER },
 	{ 1, { K("created_at") }, S_CREATED },
 	{ 1, { K("context") }, S_CONTEXT },
+	{ 1, { K("context_type") }, S_CONTEXT },
 	{ 1, { K("tier") }, S_TIER },
 	{ 1, { K("touches") }, S_TOUCHES },
 	{ 1, { K("revenue_at_risk") }, S_RISK },
@@ -94,8 +95,8 @@ static const char *const sql[ST_N] = {
 		"question, route, offer, reason, reasons, alerts, context_type, tier, "
 		"score_personal, score_strategic, score_advanced, sentiment, template, offer_text, "
 		"severity, playbook, value_at_risk, touches, created_at, first_response_due, "
-		"resolution_due, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-		"?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+		"resolution_due, updated_at, conversion_tracked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+		"?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?6 = 'paid')",
 	[E_BYID] = "SELECT id, created_at, severity, status, route FROM escalations WHERE id = ?1",
 	[E_BYMSG] = "SELECT e.id, e.created_at, e.severity, e.status, e.route FROM questions q "
 		"JOIN escalations e ON e.question_id = q.id WHERE q.message_id = ?1",
@@ -146,9 +147,11 @@ struct esc_log {
 	struct esc_log_opts o;
 	sqlite3_stmt *st[ST_N];
 	struct esc_scan scan;
-	int in_tx, pending, failed;
+	int in_tx, pending;
 	const char *batch_name;      /* where the open transaction began */
 	unsigned long batch_line;
+	struct esc_buf *out;         /* the loop's output, and where the */
+	size_t batch_mark;           /* open transaction's output starts */
 	unsigned long unattributed;
 	/* the current line */
 	struct val v[S_N];
@@ -381,6 +384,52 @@ put_time(struct esc_buf *b, time_t t)
 	esc_buf_putc(b, '"');
 }
 
+int
+esc_status_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+		if (!strcmp(s, statuses[i]))
+			return 1;
+	return 0;
+}
+
+/* ---- the batch ---- */
+
+/* Start a transaction if none is open: called once a line has passed its
+ * checks, before its first read of the store, so the line's reads and
+ * writes see one state even with another esc-log at work. */
+static int
+begin(struct esc_log *l, const struct esc_rec *rec, struct esc_err *err)
+{
+	if (l->in_tx)
+		return 0;
+	if (exec(l, TX_BEGIN, err) < 0)
+		return -1;
+	l->in_tx = 1;
+	l->batch_name = rec->name;
+	l->batch_line = rec->lineno;
+	l->batch_mark = l->out->len;
+	return 0;
+}
+
+/* The store failed: undo the open batch and take its lines back out of
+ * the output, so what is printed is what is kept. */
+static void
+undo(struct esc_log *l, struct esc_err *err)
+{
+	size_t n = strlen(err->msg);
+
+	sqlite3_step(l->st[TX_ROLLBACK]);
+	sqlite3_reset(l->st[TX_ROLLBACK]);
+	l->in_tx = 0;
+	l->out->len = l->batch_mark;
+	err->code = ESC_EXIT_STORE;
+	snprintf(err->msg + n, sizeof err->msg - n, "; nothing from %s:%lu on was stored",
+		l->batch_name, l->batch_line);
+}
+
 /* ---- a scored question ---- */
 
 static enum esc_rc
@@ -443,6 +492,8 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	    want_str(l, S_PLAYBOOK, "offer.playbook", 0, err) < 0)
 		return ESC_REC_REJECT;
 
+	if (begin(l, rec, err) < 0)
+		return ESC_REC_FATAL;
 	st = l->st[Q_INS];
 	bind_text(st, 1, str(l, S_ID));
 	bind_text(st, 2, str(l, S_CONV));
@@ -675,11 +726,8 @@ log_event(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	}
 	if (ty == EV_STATUS) {
 		const char *s = str(l, S_STATUS);
-		int ok = 0;
 
-		for (i = 0; s && i < (int)(sizeof statuses / sizeof statuses[0]); i++)
-			ok |= !strcmp(s, statuses[i]);
-		if (s && !ok) {
+		if (s && !esc_status_valid(s)) {
 			esc_err_set(err, "field \"status\" must be open, assigned, in_progress, "
 				"waiting, resolved or closed");
 			return ESC_REC_REJECT;
@@ -700,6 +748,8 @@ log_event(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	}
 
 	/* an event seen before changes nothing */
+	if (begin(l, rec, err) < 0)
+		return ESC_REC_FATAL;
 	st = l->st[EV_FIND];
 	bind_text(st, 1, str(l, S_ID));
 	if ((r = step(l, st, err)) < 0)
@@ -817,28 +867,13 @@ esc_log_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct e
 		esc_err_set(err, "both \"detect\" and \"event\": a line is a message or an event");
 		return ESC_REC_REJECT;
 	}
-	if (!l->in_tx) {
-		if (exec(l, TX_BEGIN, err) < 0)
-			return ESC_REC_FATAL;
-		l->in_tx = 1;
-		l->batch_name = rec->name;
-		l->batch_line = rec->lineno;
-	}
 	/* Every check that can reject a line comes before its first write, so
 	 * only a store failure leaves a line half-done: then the whole batch
-	 * is undone, and its output withheld (esc_log_sync). */
+	 * is undone. */
+	l->out = out;
 	rc = has(l, S_DETECT) ? log_question(l, rec, out, err) : log_event(l, rec, out, err);
-	if (rc == ESC_REC_FATAL) {
-		size_t n = strlen(err->msg);
-
-		sqlite3_step(l->st[TX_ROLLBACK]);
-		sqlite3_reset(l->st[TX_ROLLBACK]);
-		l->in_tx = 0;
-		l->failed = 1;
-		snprintf(err->msg + n, sizeof err->msg - n, "; nothing from %s:%lu on was stored",
-			l->batch_name, l->batch_line);
-		return rc;
-	}
+	if (rc == ESC_REC_FATAL && l->in_tx)
+		undo(l, err);
 	if (rc == ESC_REC_OK && ++l->pending >= l->o.batch && esc_log_sync(l, err))
 		return ESC_REC_FATAL;
 	return rc;
@@ -849,23 +884,10 @@ esc_log_sync(void *arg, struct esc_err *err)
 {
 	struct esc_log *l = arg;
 
-	if (l->failed) {
-		esc_err_set(err, "output from %s:%lu on withheld: it was not stored",
-			l->batch_name, l->batch_line);
-		err->code = ESC_EXIT_STORE;
-		return ESC_EXIT_STORE;
-	}
 	if (!l->in_tx)
 		return 0;
 	if (exec(l, TX_COMMIT, err) < 0) {
-		size_t n = strlen(err->msg);
-
-		sqlite3_step(l->st[TX_ROLLBACK]);
-		sqlite3_reset(l->st[TX_ROLLBACK]);
-		l->in_tx = 0;
-		l->failed = 1;
-		snprintf(err->msg + n, sizeof err->msg - n, "; nothing from %s:%lu on was stored",
-			l->batch_name, l->batch_line);
+		undo(l, err);
 		return ESC_EXIT_STORE;
 	}
 	l->in_tx = 0;
@@ -908,8 +930,8 @@ esc_log_free(struct esc_log *l, struct esc_err *err)
 
 	if (!l)
 		return 0;
-	if (!l->failed && esc_log_sync(l, err ? err : &tmp))
-		rc = -1;     /* a failure before this one was reported already */
+	if (esc_log_sync(l, err ? err : &tmp))
+		rc = -1;
 	for (i = 0; i < ST_N; i++)
 		sqlite3_finalize(l->st[i]);
 	esc_scan_free(&l->scan);

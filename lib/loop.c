@@ -37,12 +37,12 @@ sync_flush(struct esc_loop *lp, struct esc_buf *out, void *ctx)
 		err.msg[0] = '\0';
 		err.code = 0;
 		if ((rc = lp->sync(ctx, &err))) {
-			/* not kept, so not printed; and no second try */
+			/* the tool has taken back out what it could not keep;
+			 * the rest goes out, and there is no second try */
 			esc_diag("error", NULL, 0, "%s", err.msg);
 			lp->stopped = 1;
 			lp->sync = NULL;
-			out->len = 0;
-			return rc;
+			return esc_loop_flush(lp, out) < 0 ? -1 : rc;
 		}
 	}
 	return esc_loop_flush(lp, out);
@@ -103,7 +103,8 @@ one_line(struct esc_loop *lp, const char *name, const char *raw, size_t rawlen,
 			esc_diag("warning", name, rec.lineno, "%s", err.msg);
 		return 0;
 	}
-	out->len = mark;          /* a rejected line leaves nothing half-written */
+	if (out->len > mark)      /* a rejected line leaves nothing half-written */
+		out->len = mark;
 	esc_diag("error", name, rec.lineno, "%s", err.msg[0] ? err.msg : "rejected");
 	if (rc == ESC_REC_FATAL) {
 		lp->stopped = 1;
@@ -166,7 +167,7 @@ esc_loop_file(struct esc_loop *lp, const char *path, esc_rec_fn fn, void *ctx)
 			break;
 		}
 		/* the input pauses: what was done so far reaches the reader now */
-		if (lp->sync && out.len && !ready(fd) && (rc = sync_flush(lp, &out, ctx)))
+		if (lp->sync && !ready(fd) && (rc = sync_flush(lp, &out, ctx)))
 			break;
 		n = read(fd, in.p + in.len, in.cap - in.len - 1);
 		if (n < 0) {

@@ -76,6 +76,9 @@ enum esc_rc esc_log_line(void *log, const struct esc_rec *rec, struct esc_buf *o
 int esc_log_sync(void *log, struct esc_err *err);
 /* Commit what is pending and free. Returns 0, or -1 with err. */
 int esc_log_free(struct esc_log *l, struct esc_err *err);
+/* Is s an escalation status: open, assigned, in_progress, waiting,
+ * resolved or closed? */
+int esc_status_valid(const char *s);
 /* Conversions (and warnings) seen that matched no escalation. */
 unsigned long esc_log_unattributed(const struct esc_log *l);
 
