@@ -18,7 +18,8 @@ TOOLS     = esc-detect esc-offer esc-log esc-stats
 LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/splice.o lib/timefmt.o \
             lib/share.o lib/vocab.o lib/phrases.o lib/text.o lib/sentiment.o \
             lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o \
-            lib/store.o lib/sla.o lib/log.o lib/logq.o lib/stats.o lib/report.o lib/html.o
+            lib/store.o lib/sla.o lib/log.o lib/logq.o lib/stats.o lib/sections.o lib/alerts.o \
+            lib/report.o lib/html.o
 BINS      = $(TOOLS:%=bin/%)
 UNITS     = tests/unit/test-sentiment tests/unit/test-detect tests/unit/test-time tests/unit/test-offer \
             tests/unit/test-stats
@@ -32,7 +33,7 @@ libesc.a: $(LIBOBJ)
 $(LIBOBJ): lib/esc.h lib/score.h
 lib/offer.o cmd/esc-offer.o: lib/offer.h
 lib/store.o lib/sla.o lib/log.o lib/logq.o cmd/esc-log.o: lib/store.h
-lib/stats.o lib/report.o lib/html.o cmd/esc-stats.o: lib/store.h lib/stats.h
+lib/stats.o lib/sections.o lib/alerts.o lib/report.o lib/html.o cmd/esc-stats.o: lib/store.h lib/stats.h lib/stats-int.h
 
 bin/%: cmd/%.o libesc.a
 	@mkdir -p bin

@@ -54,22 +54,23 @@ svg_open(struct esc_buf *b, const char *kind, const char *label)
 	esc_buf_puts(b, "\">\n");
 }
 
-/* The left axis from 0 to top, with five ticks; pct writes percentages. */
+/* The left axis from 0 to top in n steps; pct writes percentages, else
+ * the ticks are counts. */
 static void
-axis_left(struct esc_buf *b, double top, int pct)
+axis_left(struct esc_buf *b, double top, int n, int pct)
 {
 	int i;
 
 	esc_buf_printf(b, "<path class=\"axis\" d=\"M%d %d V%d H%d\"/>\n", ML, MT, H - MB, W - MR);
-	for (i = 0; i <= 4; i++) {
-		double v = top * i / 4, y = H - MB - (H - MB - MT) * i / 4.0;
+	for (i = 0; i <= n; i++) {
+		double v = top * i / n, y = H - MB - (H - MB - MT) * (double)i / n;
 
 		esc_buf_printf(b, "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
 			ML - 6, y + 4);
 		if (pct)
 			esc_buf_printf(b, "%g%%", round(v * 1000) / 10);
 		else
-			esc_buf_printf(b, "%g", v);
+			esc_buf_printf(b, "%.0f", v);
 		esc_buf_puts(b, "</text>\n");
 		if (i)
 			esc_buf_printf(b, "<path class=\"grid\" d=\"M%d %.1f H%d\"/>\n", ML, y, W - MR);
@@ -138,7 +139,7 @@ chart_offer(struct esc_buf *b, const struct esc_table *t)
 	if (top > 1)
 		top = 1;
 	svg_open(b, "offer", "Conversion rate by offer, with 95% Wilson intervals");
-	axis_left(b, top, 1);
+	axis_left(b, top, 4, 1);
 	bw = m ? (double)(W - ML - MR) / (double)m : 0;
 	for (i = 0, m = 0; i < n; i++) {
 		double rate;
@@ -179,10 +180,10 @@ chart_trend(struct esc_buf *b, const struct esc_table *t)
 {
 	int cb = esc_table_col(t, "bucket"), ce = esc_table_col(t, "escalations"),
 		cr = esc_table_col(t, "escalation_rate");
-	double top = 1, rtop = 0.2, bw, x, y, plot = H - MB - MT;
+	double top = 1, step, rtop = 0.2, bw, x, y, plot = H - MB - MT;
 	size_t i, every;
 	char tb[32];
-	int pen = 0;
+	int pen = 0, n;
 
 	for (i = 0; i < t->nrow; i++) {
 		if ((double)esc_table_cell(t, i, ce)->i > top)
@@ -190,17 +191,22 @@ chart_trend(struct esc_buf *b, const struct esc_table *t)
 		if (esc_table_cell(t, i, cr)->type == ESC_V_PCT && esc_table_cell(t, i, cr)->r > rtop)
 			rtop = esc_table_cell(t, i, cr)->r;
 	}
-	top = nice(top);
-	rtop = nice(rtop);
-	if (rtop > 1)
-		rtop = 1;
+	/* escalations are counted: whole ticks, a step of 1, 2, 5, 10, 20, ...
+	 * and at most five of them up to the top */
+	step = nice(top / 5);
+	if (step < 1)
+		step = 1;
+	n = (int)ceil(top / step);
+	top = n * step;
+	/* the rate on the right, on the same grid lines: n round steps */
+	rtop = n * nice(rtop / n);
 	svg_open(b, "trend", "Escalations and escalation rate over time");
-	axis_left(b, top, 0);
+	axis_left(b, top, n, 0);
 	/* the right axis: the rate */
 	esc_buf_printf(b, "<path class=\"axis\" d=\"M%d %d V%d\"/>\n", W - MR, MT, H - MB);
-	for (i = 0; i <= 4; i++)
+	for (i = 0; i <= (size_t)n; i++)
 		esc_buf_printf(b, "<text class=\"tick\" x=\"%d\" y=\"%.1f\">%g%%</text>\n",
-			W - MR + 6, H - MB - plot * (double)i / 4 + 4, round(rtop * i / 4 * 1000) / 10);
+			W - MR + 6, H - MB - plot * (double)i / n + 4, round(rtop * i / n * 1000) / 10);
 	esc_buf_printf(b, "<rect class=\"target\" x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\">"
 		"<title>target: 10-15%% of questions</title></rect>\n", ML,
 		H - MB - plot * (rtop < 0.15 ? rtop : 0.15) / rtop, W - ML - MR,

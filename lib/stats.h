@@ -1,6 +1,6 @@
 /* stats.h — esc-stats: reports over the store (stats.c), written as JSON
  * lines, aligned tables or CSV (report.c), or as one HTML page with inline
- * SVG charts (html.c); and the alerts a cron job raises (stats.c).
+ * SVG charts (html.c); and the alerts a cron job raises (alerts.c).
  *
  * A report is a set of tables, one per section; a table is typed columns
  * and rows of cells. The queries fill the tables; the writers only format. */

@@ -6,7 +6,7 @@
 # once and only once; several --db; the store errors; bad options.
 . "$(dirname "$0")/lib.sh"
 
-plan 98
+plan 106
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -340,18 +340,67 @@ kill "$lockpid" 2> /dev/null
 wait "$lockpid" 2> /dev/null
 is "$rc" 6 "a locked store: exit 6"
 like "$(cat "$T/err")" "lock\\.db.*locked" "... saying it is locked"
-if [ "$(id -u)" != 0 ]; then
-	cp "$T/b.db" "$T/ro.db"
-	sqlite3 "$T/ro.db" "PRAGMA journal_mode = DELETE" > /dev/null
-	chmod 444 "$T/ro.db"
-	run esc-stats --db "$T/ro.db" --now "$NOW" --section totals
-	is "$rc/$(sec totals .escalations)" "0/8" "a read-only store: the report still runs"
-	run esc-stats --db "$T/ro.db" --now "$NOW" --alerts
-	is "$rc" 6 "a read-only store, --alerts: exit 6"
-	like "$(cat "$T/err")" "read-only" "... saying it needs to write"
-else
-	skip 3 "running as root: a read-only file is writable"
+# Read-only stores. Root may write any file: as root the tools run as nobody
+# (65534) by setpriv (util-linux), on copies nobody can read. $T/rw is a
+# directory nobody may write in, $T/ro one nobody may not: there a store with
+# no -wal beside it is opened immutable (lib/store.c).
+ASUSER=
+ro_ok=1
+if [ "$(id -u)" = 0 ]; then
+	if command -v setpriv > /dev/null 2>&1; then
+		ASUSER="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	else
+		ro_ok=0
+	fi
 fi
+# run, as the user the read-only tests run as
+run_ro() {
+	ro_vg=$VALGRIND
+	VALGRIND="$ASUSER $VALGRIND"
+	run "$@"
+	VALGRIND=$ro_vg
+}
+mkdir "$T/ro" "$T/rw"
+cp "$T/b.db" "$T/ro/s.db"
+cp "$T/b.db" "$T/rw/s.db"
+chmod 444 "$T/ro/s.db" "$T/rw/s.db"
+chmod 555 "$T/ro"
+if [ -n "$ASUSER" ]; then
+	chmod 711 "$T"
+	chmod 777 "$T/rw"
+fi
+# nobody must reach the copies and the data files (migrations are listed)
+if [ "$ro_ok" = 1 ] && ! $ASUSER sh -c 'test -r "$1" && ls "$2/sql" > /dev/null' sh \
+	"$T/ro/s.db" "$ESC_SHARE" 2> /dev/null; then
+	ro_ok=0
+fi
+if [ "$ro_ok" = 1 ]; then
+	[ -z "$ASUSER" ] || note "running as root: the read-only stores are read as uid 65534 (setpriv)"
+	ev='{"event":"conversion","id":"ev-ro","user_id":"u-ro","offer":"course","value":1,"at":"2026-03-10T11:00:00Z"}'
+	run_ro esc-stats --db "$T/rw/s.db" --now "$NOW" --section totals
+	is "$rc/$(sec totals .escalations)" "0/8" "a read-only store (in a writable directory): the report still runs"
+	run_ro esc-stats --db "$T/rw/s.db" --now "$NOW" --alerts
+	is "$rc" 6 "a read-only store, --alerts: exit 6"
+	like "$(cat "$T/err")" "rw/s\.db: read-only" "... saying it needs to write"
+	run_ro esc-stats --db "$T/ro/s.db" --now "$NOW" --section totals
+	is "$rc/$(sec totals .escalations)" "0/8" \
+		"a read-only store in a read-only directory, no -wal (opened immutable): the report runs"
+	run_ro esc-stats --db "$T/ro/s.db" --now "$NOW"
+	is "$rc/$(jq -r .section "$T/out" | uniq | wc -l | tr -d ' ')" "0/9" "... every section of it"
+	run_ro esc-stats --db "$T/ro/s.db" --now "$NOW" --alerts
+	is "$rc" 6 "... --alerts: exit 6"
+	like "$(cat "$T/err")" "ro/s\.db: read-only" "... saying it needs to write"
+	printf '%s\n' "$ev" > "$T/ev.jsonl"
+	run_ro esc-log --db "$T/rw/s.db" --now "$NOW" "$T/ev.jsonl"
+	is "$rc" 6 "esc-log on a read-only store: exit 6"
+	like "$(cat "$T/err")" "rw/s\.db: .*readonly" "... the message names the file, read-only"
+	run_ro esc-log --db "$T/ro/s.db" --now "$NOW" "$T/ev.jsonl"
+	is "$rc" 6 "esc-log on a read-only store in a read-only directory: exit 6"
+	like "$(cat "$T/err")" "ro/s\.db: .*readonly" "... the message names the file, read-only"
+else
+	skip 11 "running as root without setpriv, or uid 65534 cannot read $T: a read-only file is writable"
+fi
+chmod 755 "$T/ro"
 
 # ---- options -------------------------------------------------------------------------------------
 run esc-stats --help

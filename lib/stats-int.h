@@ -1,0 +1,82 @@
+/* stats-int.h — what the three files of esc-stats share, and nothing else
+ * includes: the opened files, the tables, the runner (stats.c), and the
+ * sections it runs (sections.c); alerts.c uses the runner too. stats.h is
+ * the interface the tools see. */
+#ifndef ESC_STATS_INT_H
+#define ESC_STATS_INT_H
+
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "esc.h"
+#include "stats.h"
+
+/* ---- the opened files (stats.c) ---- */
+
+struct esc_stats {
+	sqlite3 *db;
+	int n;
+	const char *const *paths;   /* borrows */
+	char schema[32][16];        /* "main", "db1", ... */
+	enum esc_by by;             /* what esc_bucket() computes */
+};
+
+/* Run sql (no rows wanted); -1 with err on failure. */
+int esc_exec(sqlite3 *db, const char *sql, struct esc_err *err);
+/* The SLA warning time of share/store/sla.json into *warn; -1 with err. */
+int esc_stats_sla_warn(long *warn, struct esc_err *err);
+
+/* ---- tables (stats.c) ---- */
+
+/* A new empty table of section sec; NULL when out of memory. */
+struct esc_table *esc_table_new(int sec, const char *title, const struct esc_col *cols,
+	int ncol);
+/* A new row of NULL cells; NULL when out of memory. */
+struct esc_cell *esc_table_row(struct esc_table *t);
+void esc_set_int(struct esc_cell *c, enum esc_vt type, long long v);
+void esc_set_real(struct esc_cell *c, enum esc_vt type, double v);
+/* A copy of s (NULL leaves the cell NULL); -1 when out of memory. */
+int esc_set_text(struct esc_cell *c, const unsigned char *s);
+/* x of n as a rate with its 95% Wilson interval; n <= 0 leaves it NULL. */
+void esc_set_rate(struct esc_cell *c, long long x, long long n);
+/* The blob of esc_quant() in column col: median, p90, mean; 0 if none. */
+int esc_quant_col(sqlite3_stmt *s, int col, double r[3]);
+
+/* ---- running the sections (stats.c) ---- */
+
+struct esc_runner {
+	struct esc_stats *st;
+	const struct esc_stats_opts *o;
+	struct esc_report *r;
+	struct esc_err *err;
+	time_t now;
+	long warn;
+	enum esc_by by;           /* of the section being run */
+	struct esc_buf sql;
+};
+
+/* Prepare a query template (see expand() in stats.c for its {E}, {W}, ...)
+ * and bind :since, :until, :now, :warn and :limit; with --explain keep its
+ * plan in the report. NULL with err on failure. */
+sqlite3_stmt *esc_prep(struct esc_runner *x, const char *what, const char *tmpl);
+/* Bind v to the parameter name, if s has it. */
+void esc_bind(sqlite3_stmt *s, const char *name, long long v);
+/* 0 for SQLITE_ROW or SQLITE_DONE; else err set, s finalized, -1. */
+int esc_step_err(struct esc_runner *x, sqlite3_stmt *s, int rc);
+/* err set to "out of memory"; -1. */
+int esc_oom(struct esc_runner *x);
+/* The one value of s (*null when none), and s reset; -1 with err. */
+int esc_scalar(struct esc_runner *x, sqlite3_stmt *s, long long *v, int *null);
+
+/* ---- the sections (sections.c): each fills x->r->t[], -1 with err ---- */
+
+/* Totals, or with sec ESC_SEC_TREND the same in the buckets of x->by. */
+int esc_sec_totals(struct esc_runner *x, int sec);
+/* The by_* tables want asks for (a mask of 1 << ESC_SEC_OFFER...). */
+int esc_sec_by(struct esc_runner *x, unsigned want);
+int esc_sec_recent(struct esc_runner *x);
+int esc_sec_sla(struct esc_runner *x);
+int esc_sec_board(struct esc_runner *x);
+
+#endif
