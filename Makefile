@@ -22,7 +22,7 @@ LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/splice.o lib/timefmt.
             lib/report.o lib/html.o
 BINS      = $(TOOLS:%=bin/%)
 UNITS     = tests/unit/test-sentiment tests/unit/test-detect tests/unit/test-time tests/unit/test-offer \
-            tests/unit/test-stats
+            tests/unit/test-sla tests/unit/test-stats
 
 all: $(BINS)
 

@@ -448,8 +448,11 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 		esc_err_set(err, "field \"detect\" must be an object: run esc-detect first");
 		return ESC_REC_REJECT;
 	}
-	if (!has(l, S_ID)) {
-		esc_err_set(err, "field \"id\" missing: esc-log keeps each message once, by its id");
+	if (want_str(l, S_ID, "id", 1, err) < 0)
+		return ESC_REC_REJECT;
+	if (!has(l, S_ID) || !l->v[S_ID].len) {
+		esc_err_set(err, "field \"id\" %s: esc-log keeps each message once, by its id",
+			has(l, S_ID) ? "is empty" : "missing");
 		return ESC_REC_REJECT;
 	}
 	for (i = 0; route && i < 3; i++)
@@ -705,8 +708,11 @@ log_event(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 			"first_response, note or status", type);
 		return ESC_REC_REJECT;
 	}
-	if (!has(l, S_ID)) {
-		esc_err_set(err, "field \"id\" missing: esc-log keeps each event once, by its id");
+	if (want_str(l, S_ID, "id", 1, err) < 0)
+		return ESC_REC_REJECT;
+	if (!has(l, S_ID) || !l->v[S_ID].len) {
+		esc_err_set(err, "field \"id\" %s: esc-log keeps each event once, by its id",
+			has(l, S_ID) ? "is empty" : "missing");
 		return ESC_REC_REJECT;
 	}
 	if (want_str(l, S_ID, "id", 1, err) < 0 || want_str(l, S_MSGID, "message_id", 1, err) < 0 ||

@@ -9,6 +9,7 @@
  * gmtime_r), so nothing else depends on it. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -118,6 +119,28 @@ load_hours(struct esc_sla *sla, json_t *hours, const char *name, struct esc_err 
 }
 
 static int
+month_days(int y, int m)
+{
+	static const int n[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	return m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 29 : n[m - 1];
+}
+
+/* Is tz a zone of the tz database? glibc takes an unknown name as UTC
+ * without a word, so look for its file ($TZDIR, else the system's). */
+static int
+known_zone(const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	char path[4096];
+
+	if (*tz == '/' || strstr(tz, ".."))
+		return 0;
+	snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
+	return access(path, R_OK) == 0;
+}
+
+static int
 load_holidays(struct esc_sla *sla, json_t *hol, const char *name, struct esc_err *err)
 {
 	size_t i;
@@ -136,7 +159,7 @@ load_holidays(struct esc_sla *sla, json_t *hol, const char *name, struct esc_err
 		char c;
 
 		if (!s || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &c) != 3 || m < 1 || m > 12 ||
-		    d < 1 || d > 31) {
+		    d < 1 || d > month_days(y, m)) {
 			esc_err_set(err, "%s: holiday %zu is not a date YYYY-MM-DD", name, i + 1);
 			return -1;
 		}
@@ -201,6 +224,11 @@ esc_sla_load(const char *file, struct esc_err *err)
 			goto bad;
 		}
 		snprintf(sla->tz, sizeof sla->tz, "%s", tz);
+		if (!known_zone(tz)) {
+			esc_err_set(err, "%s: unknown time zone \"%s\" (not in the tz database)",
+				name, tz);
+			goto bad;
+		}
 		if (load_hours(sla, json_object_get(j, "hours"), name, err) < 0 ||
 		    load_holidays(sla, json_object_get(j, "holidays"), name, err) < 0)
 			goto bad;

@@ -223,6 +223,23 @@ open_immutable(const char *path, sqlite3 **db)
 	return rc;
 }
 
+/* Switch to WAL. Two processes opening a new store at once can find it
+ * busy, and SQLite's busy handler does not cover this pragma: retry until
+ * the busy timeout has passed. */
+static int
+wal(sqlite3 *db, long timeout)
+{
+	long waited = 0;
+	int rc;
+
+	while ((rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL)) != SQLITE_OK &&
+	       (rc & 0xff) == SQLITE_BUSY && waited < timeout) {
+		sqlite3_sleep(10);
+		waited += 10;
+	}
+	return rc;
+}
+
 sqlite3 *
 esc_store_open(const char *path, int mode, struct esc_err *err)
 {
@@ -267,7 +284,7 @@ esc_store_open(const char *path, int mode, struct esc_err *err)
 	 * page per statement. */
 	if (sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK ||
 	    (!sqlite3_db_readonly(db, "main") &&
-	     (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
+	     (wal(db, timeout) != SQLITE_OK ||
 	      sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK)) ||
 	    sqlite3_exec(db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL) != SQLITE_OK) {
 		esc_store_err(db, err);
