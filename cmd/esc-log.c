@@ -42,10 +42,8 @@ time_opt(const char *name, const char *arg)
 {
 	time_t t;
 
-	if (esc_time_parse(arg, strlen(arg), &t) < 0) {
-		esc_diag("error", NULL, 0, "%s: not an RFC 3339 time or a date: %s", name, arg);
+	if (esc_time_opt(name, arg, &t) < 0)
 		usage();
-	}
 	return t;
 }
 

@@ -73,6 +73,8 @@ int esc_fshut(FILE *f, const char *name);
 int esc_time_parse(const char *s, size_t n, time_t *t);
 /* Format as "2026-03-01T10:15:00Z" into buf (at least 21 bytes). */
 char *esc_time_format(time_t t, char *buf, size_t n);
+/* Days since 1970-01-01 of a proleptic Gregorian date (no TZ involved). */
+long long esc_days_from_civil(int y, int m, int d);
 /* The clock: the --now value if set, else $ESC_NOW, else time(). */
 int esc_time_set_now(const char *s);
 time_t esc_time_now(void);
@@ -246,6 +248,9 @@ int esc_common_opt(struct esc_common *c, int opt, const char *arg);
 /* Apply --share and --now (or $ESC_NOW); call before loading data files.
  * Returns 0 or an exit code (the problem is reported). */
 int esc_common_apply(struct esc_common *c);
+/* Parse an option's time (RFC 3339 or a date) into *t; -1 after saying
+ * what is wrong with it, naming the option. */
+int esc_time_opt(const char *name, const char *arg, time_t *t);
 /* Open --rejects, run fn over the named inputs (none: stdin), then shut
  * stdout and the rejects file. Returns the tool's exit code. */
 int esc_run(struct esc_common *c, int argc, char **argv, esc_rec_fn fn, void *ctx);

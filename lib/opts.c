@@ -68,3 +68,12 @@ esc_run(struct esc_common *c, int argc, char **argv, esc_rec_fn fn, void *ctx)
 		worst = ESC_EXIT_IO;
 	return worst;
 }
+
+int
+esc_time_opt(const char *name, const char *arg, time_t *t)
+{
+	if (esc_time_parse(arg, strlen(arg), t) == 0)
+		return 0;
+	esc_diag("error", NULL, 0, "%s: not an RFC 3339 time or a date: %s", name, arg);
+	return -1;
+}

@@ -109,7 +109,7 @@ floordiv(long long a, long long b)
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-/* Howard Hinnant's civil_from_days and days_from_civil. */
+/* Howard Hinnant's civil_from_days (days_from_civil is in timefmt.c). */
 static void
 civil(long long z, int *y, int *m)
 {
@@ -125,18 +125,6 @@ civil(long long z, int *y, int *m)
 	*y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-static long long
-days(int y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 time_t
 esc_bucket(time_t t, enum esc_by by)
@@ -149,7 +137,7 @@ esc_bucket(time_t t, enum esc_by by)
 	case ESC_BY_WEEK: return (time_t)((d - ((d % 7 + 7 + 3) % 7)) * 86400);  /* 1970-01-01 was a Thursday */
 	case ESC_BY_MONTH:
 		civil(d, &y, &m);
-		return (time_t)(days(y, m, 1) * 86400);
+		return (time_t)(esc_days_from_civil(y, m, 1) * 86400);
 	default: return t;
 	}
 }
@@ -164,7 +152,7 @@ esc_bucket_next(time_t b, enum esc_by by)
 	case ESC_BY_WEEK: return b + 7 * 86400;
 	case ESC_BY_MONTH:
 		civil(floordiv((long long)b, 86400), &y, &m);
-		return (time_t)(days(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * 86400);
+		return (time_t)(esc_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * 86400);
 	default: return b;
 	}
 }

@@ -26,8 +26,8 @@ digits(const char *s, size_t n, int *v)
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's
  * days_from_civil): timegm() without touching TZ. */
-static long long
-days_from_civil(int y, int m, int d)
+long long
+esc_days_from_civil(int y, int m, int d)
 {
 	long long era, yoe, doy, doe;
 
@@ -87,7 +87,7 @@ esc_time_parse(const char *s, size_t n, time_t *t)
 		if (i != n)
 			return -1;
 	}
-	*t = (time_t)(days_from_civil(y, mo, d) * 86400LL + h * 3600 + mi * 60 +
+	*t = (time_t)(esc_days_from_civil(y, mo, d) * 86400LL + h * 3600 + mi * 60 +
 		(sec > 59 ? 59 : sec) - sign * (oh * 3600 + om * 60));
 	return 0;
 }
