@@ -74,7 +74,6 @@ static const struct {
 struct val {
 	int set;
 	enum esc_jtype t;
-	int depth;
 	size_t off, len;
 };
 
@@ -157,7 +156,7 @@ struct esc_log {
 	struct val v[S_N];
 	struct esc_buf arena, text, reasons, alerts, obj;
 	int rank, nreasons;
-	size_t reason_off, reason_len;
+	size_t reason_off;
 	char badtext[ESC_JKEY_MAX];
 };
 
@@ -207,7 +206,6 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v, 
 			esc_buf_json_str(b, v, n);
 			if (b == &l->reasons && l->nreasons++ == 0) {
 				l->reason_off = l->arena.len;
-				l->reason_len = n;
 				esc_buf_put(&l->arena, v, n);
 				esc_buf_putc(&l->arena, '\0');
 			}
@@ -230,7 +228,6 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v, 
 
 		x->set = 1;
 		x->t = t;
-		x->depth = p->depth;
 		x->off = l->arena.len;
 		x->len = n;
 		if (v)
@@ -585,7 +582,7 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 
 /* ---- an event ---- */
 
-struct esc_row {
+struct case_row {
 	sqlite3_int64 id;
 	time_t created;
 	int sev, human;
@@ -593,7 +590,7 @@ struct esc_row {
 };
 
 static int
-fetch_escalation(struct esc_log *l, sqlite3_stmt *st, struct esc_row *e, struct esc_err *err)
+fetch_escalation(struct esc_log *l, sqlite3_stmt *st, struct case_row *e, struct esc_err *err)
 {
 	int r = step(l, st, err);
 	const unsigned char *s;
@@ -620,7 +617,7 @@ closed(const char *status)
 
 /* Change the state of escalation e by event type ty. */
 static int
-apply(struct esc_log *l, enum ev_type ty, const struct esc_row *e, time_t at, int have_value,
+apply(struct esc_log *l, enum ev_type ty, const struct case_row *e, time_t at, int have_value,
 	double value, struct esc_err *err)
 {
 	sqlite3_stmt *st = NULL;
@@ -688,7 +685,7 @@ log_event(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	struct esc_err *err)
 {
 	const char *type = str(l, S_EVENT), *ref = NULL;
-	struct esc_row e = { 0 };
+	struct case_row e = { 0 };
 	enum ev_type ty = EV_N;
 	sqlite3_int64 evid = 0, escid = 0;
 	double value = 0;
