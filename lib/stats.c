@@ -217,13 +217,11 @@ struct quant {
 };
 
 static void
-fn_quant_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+quant_push(struct quant *q, long long v)
 {
-	struct quant *q = sqlite3_aggregate_context(ctx, sizeof *q);
 	long long *nv;
 
-	(void)argc;
-	if (!q || q->oom || sqlite3_value_type(argv[0]) == SQLITE_NULL)
+	if (q->oom)
 		return;
 	if (q->n == q->cap) {
 		q->cap = q->cap ? q->cap * 2 : 64;
@@ -233,7 +231,17 @@ fn_quant_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		}
 		q->v = nv;
 	}
-	q->v[q->n++] = sqlite3_value_int64(argv[0]);
+	q->v[q->n++] = v;
+}
+
+static void
+fn_quant_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct quant *q = sqlite3_aggregate_context(ctx, sizeof *q);
+
+	(void)argc;
+	if (q && sqlite3_value_type(argv[0]) != SQLITE_NULL)
+		quant_push(q, sqlite3_value_int64(argv[0]));
 }
 
 /* The result is a blob of three doubles: median, p90, mean; NULL when no
@@ -275,24 +283,6 @@ struct slagg {
 	double count[2][4];
 	struct quant q[2];
 };
-
-static void
-quant_push(struct quant *q, long long v)
-{
-	long long *nv;
-
-	if (q->oom)
-		return;
-	if (q->n == q->cap) {
-		q->cap = q->cap ? q->cap * 2 : 64;
-		if (!(nv = realloc(q->v, q->cap * sizeof *nv))) {
-			q->oom = 1;
-			return;
-		}
-		q->v = nv;
-	}
-	q->v[q->n++] = v;
-}
 
 static void
 fn_sla_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
