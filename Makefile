@@ -12,17 +12,22 @@ OPT       = -O3
 CFLAGS    = $(OPT) -g -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS  = -D_GNU_SOURCE -DESC_VERSION=\"$(VERSION)\" \
             -DESC_SHAREDIR=\"$(SHAREDIR)\" -Ilib
-LDLIBS    = -lyajl -ljansson -lsqlite3 -lm
+LDLIBS    = -lyajl -ljansson -lsqlite3 -lcurl -lm
 
 TOOLS     = esc-detect esc-offer esc-log esc-stats
 LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/splice.o lib/timefmt.o \
             lib/share.o lib/vocab.o lib/phrases.o lib/text.o lib/sentiment.o \
             lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o \
             lib/store.o lib/sla.o lib/log.o lib/logq.o lib/stats.o lib/sections.o lib/alerts.o \
-            lib/report.o lib/html.o
+            lib/report.o lib/html.o \
+            $(LIBOBJ_NET)
+# outbound calls and tokens
+LIBOBJ_NET  = lib/net.o lib/token.o
 BINS      = $(TOOLS:%=bin/%)
 UNITS     = tests/unit/test-sentiment tests/unit/test-detect tests/unit/test-time tests/unit/test-offer \
-            tests/unit/test-sla tests/unit/test-stats
+            tests/unit/test-sla tests/unit/test-stats tests/unit/test-token
+# programs the shell tests drive (built, not run by prove)
+TESTBINS  = tests/unit/net-call
 
 all: $(BINS)
 
@@ -34,6 +39,7 @@ $(LIBOBJ): lib/esc.h lib/score.h
 lib/offer.o cmd/esc-offer.o: lib/offer.h
 lib/store.o lib/sla.o lib/log.o lib/logq.o cmd/esc-log.o: lib/store.h
 lib/stats.o lib/sections.o lib/alerts.o lib/report.o lib/html.o cmd/esc-stats.o: lib/store.h lib/stats.h lib/stats-int.h
+$(LIBOBJ_NET): lib/net.h
 
 bin/%: cmd/%.o libesc.a
 	@mkdir -p bin
@@ -49,7 +55,7 @@ tests/unit/%: tests/unit/%.c tests/unit/tap.h libesc.a
 	$(CC) $(CFLAGS) $(CPPFLAGS) -o $@ $< libesc.a $(LDLIBS)
 
 # The suite: C unit tests and the shell tests, all TAP, run by prove.
-check: deps all $(UNITS)
+check: deps all $(UNITS) $(TESTBINS)
 	ESC_SHARE=$(CURDIR)/share/esc prove -f $(UNITS) tests/*.t
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in its own tree.
@@ -62,7 +68,7 @@ check-asan:
 	rm -rf build-asan
 
 # The same suite with every tool run under valgrind (see tests/lib.sh).
-check-valgrind: all $(UNITS)
+check-valgrind: all $(UNITS) $(TESTBINS)
 	ESC_SHARE=$(CURDIR)/share/esc ESC_VALGRIND=1 prove -f tests/*.t
 
 deps:
@@ -90,7 +96,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man5/esc-json.5 $(DESTDIR)$(MANDIR)/man7/esc.7
 
 clean:
-	rm -f lib/*.o cmd/*.o libesc.a $(BINS) $(UNITS)
+	rm -f lib/*.o cmd/*.o libesc.a $(BINS) $(UNITS) $(TESTBINS)
 	rm -rf tests/tmp.*
 
 .PHONY: all check check-asan check-valgrind deps demo bench install uninstall clean
