@@ -14,15 +14,18 @@ CPPFLAGS  = -D_GNU_SOURCE -DESC_VERSION=\"$(VERSION)\" \
             -DESC_SHAREDIR=\"$(SHAREDIR)\" -Ilib
 LDLIBS    = -lyajl -ljansson -lsqlite3 -lcurl -lm
 
-TOOLS     = esc-detect esc-offer esc-log esc-stats
+TOOLS     = esc-detect esc-offer esc-log esc-stats crm-track
 LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/splice.o lib/timefmt.o \
             lib/share.o lib/vocab.o lib/phrases.o lib/text.o lib/sentiment.o \
             lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o \
             lib/store.o lib/sla.o lib/log.o lib/logq.o lib/stats.o lib/sections.o lib/alerts.o \
             lib/report.o lib/html.o \
-            $(LIBOBJ_NET)
-# outbound calls and tokens
+            $(LIBOBJ_NET) $(LIBOBJ_CRM) $(LIBOBJ_RECS)
+# outbound calls and tokens; crm-track; upsell recommendations and the
+# reports on the customer side
 LIBOBJ_NET  = lib/net.o lib/token.o
+LIBOBJ_CRM  = lib/crm.o lib/contacts.o lib/forget.o
+LIBOBJ_RECS = lib/recs.o lib/crmstats.o
 BINS      = $(TOOLS:%=bin/%)
 UNITS     = tests/unit/test-sentiment tests/unit/test-detect tests/unit/test-time tests/unit/test-offer \
             tests/unit/test-sla tests/unit/test-stats tests/unit/test-token
@@ -40,12 +43,14 @@ lib/offer.o cmd/esc-offer.o: lib/offer.h
 lib/store.o lib/sla.o lib/log.o lib/logq.o cmd/esc-log.o: lib/store.h
 lib/stats.o lib/sections.o lib/alerts.o lib/report.o lib/html.o cmd/esc-stats.o: lib/store.h lib/stats.h lib/stats-int.h
 $(LIBOBJ_NET): lib/net.h
+$(LIBOBJ_CRM) cmd/crm-track.o: lib/store.h lib/crm.h lib/stats.h
+$(LIBOBJ_RECS): lib/store.h lib/upsell.h lib/stats.h lib/stats-int.h
 
 bin/%: cmd/%.o libesc.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libesc.a $(LDLIBS)
 
-cmd/%.o: cmd/%.c lib/esc.h lib/score.h lib/offer.h lib/store.h
+cmd/%.o: cmd/%.c lib/esc.h lib/score.h lib/offer.h lib/store.h lib/stats.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 .c.o:

@@ -1,6 +1,7 @@
 /* esc-stats — reports over the store: totals, conversion by offer, reason,
- * tier, template and severity, recent escalations, SLA, the leaderboard;
- * or, with --alerts, the alerts due now, each once. */
+ * tier, template and severity, recent escalations, SLA, the leaderboard,
+ * the customer funnel, upsells and opportunities; or, with --alerts, the
+ * alerts due now, each once. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -12,7 +13,8 @@
 
 static const char usage_text[] =
 	"usage: esc-stats [--db FILE]... [--since TIME] [--until TIME] [--by day|week|month]\n"
-	"                 [--section NAME]... [--limit N] [-t | --csv | --html FILE] [--explain]\n"
+	"                 [--section NAME]... [--customer ID] [--limit N]\n"
+	"                 [-t | --csv | --html FILE] [--explain]\n"
 	"       esc-stats [--db FILE]... --alerts [--since TIME]\n"
 	"Report on the escalations in the store, as JSON lines unless told otherwise.\n"
 	"  --db FILE         the store (default $ESC_DB or esc.db); several are read together\n"
@@ -20,7 +22,9 @@ static const char usage_text[] =
 	"  --until TIME      ... and before TIME\n"
 	"  --by PERIOD       a row per day, week (from Monday) or month, UTC\n"
 	"  --section NAME    only this section: totals, offer, reason, tier, template,\n"
-	"                    severity (or by, all five), recent, sla, leaderboard; repeatable\n"
+	"                    severity (or by, all five), recent, sla, leaderboard, funnel,\n"
+	"                    upsell, opportunities; repeatable\n"
+	"  --customer ID     funnel, upsell and opportunities of this customer only\n"
 	"  --limit N         rows of the recent section (default 10)\n"
 	"  -t, --table       aligned tables for a terminal\n"
 	"  --csv             CSV, one block per section\n"
@@ -36,8 +40,11 @@ enum { OUT_JSON, OUT_TABLE, OUT_CSV, OUT_HTML };
 
 enum {
 	OPT_DB = ESC_OPT_TOOL, OPT_SINCE, OPT_UNTIL, OPT_BY, OPT_SECTION, OPT_LIMIT,
-	OPT_CSV, OPT_HTML, OPT_EXPLAIN, OPT_ALERTS,
+	OPT_CSV, OPT_HTML, OPT_EXPLAIN, OPT_ALERTS, OPT_CUSTOMER,
 };
+
+/* the customer side: in the default report when the store has rows for it */
+#define CRM_SECTIONS (1u << ESC_SEC_FUNNEL | 1u << ESC_SEC_UPSELL | 1u << ESC_SEC_OPPS)
 
 static void
 usage(void)
@@ -97,6 +104,7 @@ main(int argc, char **argv)
 		{ "html", required_argument, 0, OPT_HTML },
 		{ "explain", no_argument, 0, OPT_EXPLAIN },
 		{ "alerts", no_argument, 0, OPT_ALERTS },
+		{ "customer", required_argument, 0, OPT_CUSTOMER },
 		{ 0, 0, 0, 0 },
 	};
 	struct esc_common common = { 0 };
@@ -143,7 +151,7 @@ main(int argc, char **argv)
 			if (!(sec = esc_section_parse(optarg))) {
 				esc_diag("error", NULL, 0, "--section: no such section: %s "
 					"(totals, offer, reason, tier, template, severity, by, recent, "
-					"sla, leaderboard)", optarg);
+					"sla, leaderboard, funnel, upsell, opportunities)", optarg);
 				usage();
 			}
 			o.sections |= sec;
@@ -162,6 +170,13 @@ main(int argc, char **argv)
 		case OPT_HTML: fmt = OUT_HTML; nfmt++; html = optarg; break;
 		case OPT_EXPLAIN: o.explain = 1; break;
 		case OPT_ALERTS: alerts = 1; break;
+		case OPT_CUSTOMER:
+			if (!*optarg) {
+				esc_diag("error", NULL, 0, "--customer: empty id");
+				usage();
+			}
+			o.customer = optarg;
+			break;
 		case 'h': fputs(usage_text, stdout); free(dbs); return ESC_EXIT_OK;
 		case 'V': puts("esc-stats " ESC_VERSION); free(dbs); return ESC_EXIT_OK;
 		default: usage();
@@ -175,9 +190,15 @@ main(int argc, char **argv)
 		esc_diag("error", NULL, 0, "-t, --csv and --html: one output at a time");
 		usage();
 	}
-	if (alerts && (nfmt || o.sections || o.by || o.explain || o.has_until)) {
+	if (alerts && (nfmt || o.sections || o.by || o.explain || o.has_until || o.customer)) {
 		esc_diag("error", NULL, 0, "--alerts prints alerts as JSON lines: it takes no "
-			"-t, --csv, --html, --section, --by, --until or --explain");
+			"-t, --csv, --html, --section, --by, --until, --customer or --explain");
+		usage();
+	}
+	/* escalations know a person as user_id and are not filtered by one */
+	if (o.customer && (o.sections & ~CRM_SECTIONS)) {
+		esc_diag("error", NULL, 0, "--customer goes with the funnel, upsell and "
+			"opportunities sections only");
 		usage();
 	}
 	if (o.has_since && o.has_until && o.since >= o.until) {
@@ -186,8 +207,12 @@ main(int argc, char **argv)
 	}
 	if ((rc = esc_common_apply(&common)))
 		goto done;
-	if (!o.sections)
+	if (!o.sections && o.customer) {
+		o.sections = CRM_SECTIONS;
+	} else if (!o.sections) {
 		o.sections = ESC_SEC_DEFAULT;
+		o.if_rows = CRM_SECTIONS;
+	}
 	if (fmt == OUT_HTML && (o.sections & 1u << ESC_SEC_TOTALS))
 		o.sections |= 1u << ESC_SEC_TREND;
 	if (!ndb)

@@ -1,7 +1,7 @@
-/* stats-int.h — what the three files of esc-stats share, and nothing else
+/* stats-int.h — what the files of esc-stats share, and nothing else
  * includes: the opened files, the tables, the runner (stats.c), and the
- * sections it runs (sections.c); alerts.c uses the runner too. stats.h is
- * the interface the tools see. */
+ * sections it runs (sections.c, crmstats.c); alerts.c uses the runner
+ * too. stats.h is the interface the tools see. */
 #ifndef ESC_STATS_INT_H
 #define ESC_STATS_INT_H
 
@@ -78,5 +78,13 @@ int esc_sec_by(struct esc_runner *x, unsigned want);
 int esc_sec_recent(struct esc_runner *x);
 int esc_sec_sla(struct esc_runner *x);
 int esc_sec_board(struct esc_runner *x);
+
+/* ---- the customer side (crmstats.c): the same contract; a section in
+ * o->if_rows is left out (its table NULL) when the store has no rows for
+ * it in the range ---- */
+
+int esc_sec_funnel(struct esc_runner *x);
+int esc_sec_upsell(struct esc_runner *x);
+int esc_sec_opps(struct esc_runner *x);
 
 #endif

@@ -171,7 +171,7 @@ esc_by_parse(const char *s)
 
 static const char *const sec_names[ESC_SEC_N] = {
 	"totals", "by_offer", "by_reason", "by_tier", "by_template", "by_severity",
-	"recent", "sla", "leaderboard", "trend",
+	"recent", "sla", "leaderboard", "funnel", "upsell", "opportunities", "trend",
 };
 
 const char *
@@ -370,7 +370,8 @@ esc_exec(sqlite3 *db, const char *sql, struct esc_err *err)
 struct esc_stats *
 esc_stats_open(const char *const *paths, int n, struct esc_err *err)
 {
-	static const char *const tables[] = { "escalations", "questions", "events" };
+	static const char *const tables[] = { "escalations", "questions", "events",
+		"interactions", "recommendations", "opportunities" };
 	struct esc_stats *st;
 	struct esc_buf sql = { 0 };
 	struct stat sb[32];
@@ -430,7 +431,7 @@ esc_stats_open(const char *const *paths, int n, struct esc_err *err)
 	}
 	/* several files: one TEMP view per table over all of them, with the
 	 * file's number in "db" */
-	for (t = 0; n > 1 && t < 3; t++) {
+	for (t = 0; n > 1 && t < (int)(sizeof tables / sizeof *tables); t++) {
 		sql.len = 0;
 		esc_buf_printf(&sql, "CREATE TEMP VIEW esc_%s AS ", tables[t]);
 		for (i = 0; i < n; i++)
@@ -576,11 +577,27 @@ esc_quant_col(sqlite3_stmt *s, int col, double r[3])
 
 /* ---- running the sections ---- */
 
-/* Expand a query: {E}, {Q}, {V} the tables (or the views over several
- * files), {DB} the file's number, {W} the --since/--until window on
- * created_at ({WS}: not to be searched by range), {B} the bucket of created_at (0 without --by), {G} the bucket
- * in a GROUP BY list. Only these fixed fragments are ever put in SQL text;
- * every value is bound. */
+/* Expand a query: {E}, {Q}, {V}, {I}, {R}, {O} the tables (or the views
+ * over several files), {DB} the file's number, {W} the --since/--until
+ * window on created_at ({WS}: not to be searched by range; {WA} on at,
+ * {WP} on purchased_at), {CU} the --customer filter on customer_id, {B}
+ * the bucket of created_at (0 without --by), {G} the bucket in a GROUP BY
+ * list. Only these fixed fragments are ever put in SQL text; every value
+ * is bound. */
+/* The --since/--until window on the time column col. */
+static void
+window(struct esc_buf *b, const struct esc_stats_opts *o, const char *col)
+{
+	if (o->has_since)
+		esc_buf_printf(b, "%s >= :since", col);
+	if (o->has_since && o->has_until)
+		esc_buf_puts(b, " AND ");
+	if (o->has_until)
+		esc_buf_printf(b, "%s < :until", col);
+	if (!o->has_since && !o->has_until)
+		esc_buf_puts(b, "1");
+}
+
 static const char *
 expand(struct esc_runner *x, const char *tmpl)
 {
@@ -599,6 +616,18 @@ expand(struct esc_runner *x, const char *tmpl)
 			esc_buf_puts(&x->sql, multi ? "temp.esc_questions" : "main.questions");
 		else if (!strncmp(p, "{V}", 3))
 			esc_buf_puts(&x->sql, multi ? "temp.esc_events" : "main.events");
+		else if (!strncmp(p, "{I}", 3))
+			esc_buf_puts(&x->sql, multi ? "temp.esc_interactions" : "main.interactions");
+		else if (!strncmp(p, "{R}", 3))
+			esc_buf_puts(&x->sql, multi ? "temp.esc_recommendations" : "main.recommendations");
+		else if (!strncmp(p, "{O}", 3))
+			esc_buf_puts(&x->sql, multi ? "temp.esc_opportunities" : "main.opportunities");
+		else if (!strncmp(p, "{WA}", 4))
+			window(&x->sql, x->o, "at");
+		else if (!strncmp(p, "{WP}", 4))
+			window(&x->sql, x->o, "purchased_at");
+		else if (!strncmp(p, "{CU}", 4))
+			esc_buf_puts(&x->sql, x->o->customer ? "customer_id = :customer" : "1");
 		else if (!strncmp(p, "{DB}", 4))
 			esc_buf_puts(&x->sql, multi ? "db" : "0");
 		else if (!strncmp(p, "{W}", 3))
@@ -653,6 +682,7 @@ esc_prep(struct esc_runner *x, const char *what, const char *tmpl)
 	sqlite3_stmt *s, *e;
 	struct esc_buf *b = &x->r->explain;
 	char *q;
+	int k;
 
 	if (esc_buf_oom) {
 		esc_err_set(x->err, "out of memory");
@@ -667,6 +697,8 @@ esc_prep(struct esc_runner *x, const char *what, const char *tmpl)
 	esc_bind(s, ":now", x->now);
 	esc_bind(s, ":warn", x->warn);
 	esc_bind(s, ":limit", x->o->limit);
+	if (x->o->customer && (k = sqlite3_bind_parameter_index(s, ":customer")))
+		sqlite3_bind_text(s, k, x->o->customer, -1, SQLITE_STATIC);
 	if (!x->o->explain)
 		return s;
 	esc_buf_printf(b, "-- %s\n%s\n", what, sql);
@@ -801,6 +833,12 @@ esc_stats_run(struct esc_stats *st, const struct esc_stats_opts *o,
 	if ((o->sections & 1u << ESC_SEC_SLA) && esc_sec_sla(&x) < 0)
 		goto out;
 	if ((o->sections & 1u << ESC_SEC_LEADERBOARD) && esc_sec_board(&x) < 0)
+		goto out;
+	if ((o->sections & 1u << ESC_SEC_FUNNEL) && esc_sec_funnel(&x) < 0)
+		goto out;
+	if ((o->sections & 1u << ESC_SEC_UPSELL) && esc_sec_upsell(&x) < 0)
+		goto out;
+	if ((o->sections & 1u << ESC_SEC_OPPS) && esc_sec_opps(&x) < 0)
 		goto out;
 	if (o->sections & 1u << ESC_SEC_TREND) {
 		/* the trend is by day unless --by says otherwise */

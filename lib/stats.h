@@ -18,9 +18,14 @@ enum esc_section {
 	ESC_SEC_TOTALS, ESC_SEC_OFFER, ESC_SEC_REASON, ESC_SEC_TIER,
 	ESC_SEC_TEMPLATE, ESC_SEC_SEVERITY, ESC_SEC_RECENT, ESC_SEC_SLA,
 	ESC_SEC_LEADERBOARD,
+	ESC_SEC_FUNNEL,        /* the customer journey (crmstats.c) */
+	ESC_SEC_UPSELL,        /* upsell recommendations by type */
+	ESC_SEC_OPPS,          /* usage-alert opportunities: "opportunities" */
 	ESC_SEC_TREND,         /* totals per day for the HTML chart, not a --section */
 	ESC_SEC_N,
 };
+/* Every section but the trend; esc-stats leaves the customer side out
+ * when the store has no rows for it (struct esc_stats_opts, if_rows). */
 #define ESC_SEC_DEFAULT ((1u << ESC_SEC_TREND) - 1)
 /* The name of a section as --section and the "section" key spell it. */
 const char *esc_section_name(int sec);
@@ -75,6 +80,8 @@ struct esc_stats_opts {
 	unsigned sections;     /* mask of 1 << enum esc_section */
 	long limit;            /* rows of "recent" */
 	int explain;           /* collect EXPLAIN QUERY PLAN of every query */
+	const char *customer;  /* borrows: funnel, upsell, opportunities of this customer_id only */
+	unsigned if_rows;      /* of sections: leave out those the store has no rows for */
 };
 
 /* The store files a report reads, opened together. */
