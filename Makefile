@@ -14,18 +14,19 @@ CPPFLAGS  = -D_GNU_SOURCE -DESC_VERSION=\"$(VERSION)\" \
             -DESC_SHAREDIR=\"$(SHAREDIR)\" -Ilib
 LDLIBS    = -lyajl -ljansson -lsqlite3 -lcurl -lm
 
-TOOLS     = esc-detect esc-offer esc-log esc-stats crm-track
+TOOLS     = esc-detect esc-offer esc-log esc-stats crm-track upsell-gen
 LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/splice.o lib/timefmt.o \
             lib/share.o lib/vocab.o lib/phrases.o lib/text.o lib/sentiment.o \
             lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o \
             lib/store.o lib/sla.o lib/log.o lib/logq.o lib/stats.o lib/sections.o lib/alerts.o \
             lib/report.o lib/html.o \
-            $(LIBOBJ_NET) $(LIBOBJ_CRM) $(LIBOBJ_RECS)
-# outbound calls and tokens; crm-track; upsell recommendations and the
-# reports on the customer side
+            $(LIBOBJ_NET) $(LIBOBJ_CRM) $(LIBOBJ_RECS) $(LIBOBJ_OPPS)
+# outbound calls and tokens; crm-track; upsell recommendations and their
+# reports; usage-alert opportunities
 LIBOBJ_NET  = lib/net.o lib/token.o
 LIBOBJ_CRM  = lib/crm.o lib/contacts.o lib/forget.o
 LIBOBJ_RECS = lib/recs.o lib/crmstats.o
+LIBOBJ_OPPS = lib/opps.o lib/plan.o
 BINS      = $(TOOLS:%=bin/%)
 UNITS     = tests/unit/test-sentiment tests/unit/test-detect tests/unit/test-time tests/unit/test-offer \
             tests/unit/test-sla tests/unit/test-stats tests/unit/test-token
@@ -45,6 +46,7 @@ lib/stats.o lib/sections.o lib/alerts.o lib/report.o lib/html.o cmd/esc-stats.o:
 $(LIBOBJ_NET): lib/net.h
 $(LIBOBJ_CRM) cmd/crm-track.o: lib/store.h lib/crm.h lib/stats.h
 $(LIBOBJ_RECS): lib/store.h lib/upsell.h lib/stats.h lib/stats-int.h
+$(LIBOBJ_OPPS) cmd/upsell-gen.o: lib/store.h lib/upsell.h lib/opps.h lib/net.h
 
 bin/%: cmd/%.o libesc.a
 	@mkdir -p bin
