@@ -24,7 +24,7 @@ LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/splice.o lib/timefmt.
 # outbound calls and tokens; crm-track; upsell recommendations and their
 # reports; usage-alert opportunities
 LIBOBJ_NET  = lib/net.o lib/token.o
-LIBOBJ_CRM  = lib/crm.o lib/contacts.o lib/forget.o
+LIBOBJ_CRM  = lib/crm.o lib/contacts.o lib/forget.o lib/batch.o
 LIBOBJ_RECS = lib/recs.o lib/crmstats.o
 LIBOBJ_OPPS = lib/opps.o lib/plan.o
 BINS      = $(TOOLS:%=bin/%)
@@ -45,6 +45,7 @@ lib/store.o lib/sla.o lib/log.o lib/logq.o cmd/esc-log.o: lib/store.h
 lib/stats.o lib/sections.o lib/alerts.o lib/report.o lib/html.o cmd/esc-stats.o: lib/store.h lib/stats.h lib/stats-int.h
 $(LIBOBJ_NET): lib/net.h
 $(LIBOBJ_CRM) cmd/crm-track.o: lib/store.h lib/crm.h lib/stats.h
+lib/crm.o lib/recs.o lib/batch.o: lib/batch.h
 $(LIBOBJ_RECS): lib/store.h lib/upsell.h lib/stats.h lib/stats-int.h
 $(LIBOBJ_OPPS) cmd/upsell-gen.o: lib/store.h lib/upsell.h lib/opps.h lib/net.h
 

@@ -15,8 +15,8 @@ static const char usage_text[] =
 	"usage: crm-track [--db FILE] [--batch N] [options] [FILE...]\n"
 	"       crm-track --funnel [--db FILE] [--customer ID] [--since TIME] [--until TIME]\n"
 	"                 [-t | --csv]\n"
-	"       crm-track --forget ID [--db FILE]\n"
-	"       crm-track --purge [--older-than DURATION] [--dry-run] [--db FILE]\n"
+	"       crm-track --forget ID [--vacuum] [--db FILE]\n"
+	"       crm-track --purge [--older-than DURATION] [--dry-run] [--vacuum] [--db FILE]\n"
 	"       crm-track -l CUSTOMER [--db FILE]\n"
 	"Record journey events and contacts; echo each line with a \"crm\" object.\n"
 	"  --db FILE         the store (default $ESC_DB or ./esc.db)\n"
@@ -33,12 +33,14 @@ static const char usage_text[] =
 	"                    changed for --older-than (default share/crm/retention.json)\n"
 	"  --older-than DURATION   like 90d, 2160h\n"
 	"  --dry-run         with --purge: count, change nothing\n"
+	"  --vacuum          with --forget or --purge: also rebuild the file, for what\n"
+	"                    other programs freed without zeroing (slow on a big store)\n"
 	"  -l, --history CUSTOMER  a person's contact, events and consent changes\n"
 	ESC_COMMON_USAGE;
 
 enum {
 	O_DB = ESC_OPT_TOOL, O_BATCH, O_FUNNEL, O_CUSTOMER, O_SINCE, O_UNTIL, O_CSV,
-	O_FORGET, O_PURGE, O_OLDER, O_DRY,
+	O_FORGET, O_PURGE, O_OLDER, O_DRY, O_VACUUM,
 };
 
 enum { OUT_JSON, OUT_TABLE, OUT_CSV };
@@ -79,7 +81,7 @@ open_store(const char *path)
 
 /* --forget, --purge, -l: one pass over the store, one answer. */
 static int
-admin(const char *path, const char *forget, int purge, long older, int dry,
+admin(const char *path, const char *forget, int purge, long older, int dry, int vacuum,
 	const char *history)
 {
 	struct esc_err err = { 0 };
@@ -91,9 +93,9 @@ admin(const char *path, const char *forget, int purge, long older, int dry,
 	if (!(db = open_store(path)))
 		return ESC_EXIT_STORE;
 	if (forget)
-		n = esc_crm_forget(db, forget, &out, &err);
+		n = esc_crm_forget(db, forget, vacuum, &out, &err);
 	else if (purge)
-		n = esc_crm_purge(db, older, dry, &out, &err);
+		n = esc_crm_purge(db, older, dry, vacuum, &out, &err);
 	else
 		n = esc_crm_history(db, history, &out, &err);
 	esc_store_close(db);
@@ -165,6 +167,7 @@ main(int argc, char **argv)
 		{ "purge", no_argument, 0, O_PURGE },
 		{ "older-than", required_argument, 0, O_OLDER },
 		{ "dry-run", no_argument, 0, O_DRY },
+		{ "vacuum", no_argument, 0, O_VACUUM },
 		{ "history", required_argument, 0, 'l' },
 		{ 0, 0, 0, 0 },
 	};
@@ -175,7 +178,7 @@ main(int argc, char **argv)
 	struct esc_err err = { 0 };
 	struct esc_crm *crm;
 	struct sqlite3 *db;
-	int opt, rc, fun = 0, purge = 0, dry = 0, fmt = OUT_JSON, reportopt = 0, modes;
+	int opt, rc, fun = 0, purge = 0, dry = 0, vacuum = 0, fmt = OUT_JSON, reportopt = 0, modes;
 	long older = 0, v;
 	char *end;
 
@@ -226,6 +229,7 @@ main(int argc, char **argv)
 			older_arg = optarg;
 			break;
 		case O_DRY: dry = 1; break;
+		case O_VACUUM: vacuum = 1; break;
 		case 'l': history = optarg; break;
 		case 'h': fputs(usage_text, stdout); return ESC_EXIT_OK;
 		case 'V': puts("crm-track " ESC_VERSION); return ESC_EXIT_OK;
@@ -244,6 +248,10 @@ main(int argc, char **argv)
 	}
 	if ((older_arg || dry) && !purge) {
 		esc_diag("error", NULL, 0, "--older-than and --dry-run go with --purge");
+		usage();
+	}
+	if (vacuum && !forget && !purge) {
+		esc_diag("error", NULL, 0, "--vacuum goes with --forget or --purge");
 		usage();
 	}
 	if (modes && optind < argc) {
@@ -265,7 +273,7 @@ main(int argc, char **argv)
 		return ESC_EXIT_DATA;
 	}
 	if (modes)
-		return admin(dbpath, forget, purge, older, dry, history);
+		return admin(dbpath, forget, purge, older, dry, vacuum, history);
 
 	if (!(db = esc_store_open(dbpath, ESC_STORE_WRITE, &err))) {
 		esc_diag("error", NULL, 0, "%s", err.msg);

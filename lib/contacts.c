@@ -6,9 +6,13 @@
  * consent_changes with the time it was given or withdrawn (consented_at,
  * else the line's at, else now); a new contact keeps every channel the
  * line names, granted or refused, as its first record; a change already
- * kept (same channel, value and time) is not kept twice. A line that
- * changes nothing writes nothing, so feeding the same file twice is a no-op and
- * does not make an old contact look fresh to the retention rule. */
+ * kept (same channel, value and time) is not kept twice. A consent older
+ * than the channel's latest change kept is history: it is kept as a
+ * change, but the contact's consent stays as the later change left it, so
+ * an old file fed again cannot give back a consent withdrawn since. A
+ * line that changes nothing writes nothing, so feeding the same file twice
+ * is a no-op and does not make an old contact look fresh to the retention
+ * rule. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +118,7 @@ enum {
 	COL_BLOCKED, COL_BLOCKED_AT,
 };
 
-enum stmt { K_FIND, K_INS, K_UPD, K_CHANGE, ST_N };
+enum stmt { K_FIND, K_INS, K_UPD, K_CHANGE, K_LATEST, ST_N };
 static const char *const sql[ST_N] = {
 	[K_FIND] = "SELECT id, email, phone, name, external_id, timezone, source, "
 		"blocked_reason, consent_sms, consent_email, consent_calls, consented_at, "
@@ -130,6 +134,8 @@ static const char *const sql[ST_N] = {
 	[K_CHANGE] = "INSERT INTO consent_changes (contact_id, channel, granted, at, event_id, "
 		"logged_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
 		"ON CONFLICT (contact_id, at, channel, granted) DO NOTHING",
+	/* the time of a channel's latest change: an older one is history */
+	[K_LATEST] = "SELECT max(at) FROM consent_changes WHERE contact_id = ?1 AND channel = ?2",
 };
 
 struct esc_contacts {
@@ -237,7 +243,7 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 {
 	char custbuf[32], evbuf[32], extbuf[32];
 	const char *cust = NULL, *evid = NULL, *val[CF_N] = { 0 };
-	int given[CF_N] = { 0 }, cgiven[CH_N] = { 0 }, cval[CH_N] = { 0 };
+	int given[CF_N] = { 0 }, cgiven[CH_N] = { 0 }, cval[CH_N] = { 0 }, stale[CH_N] = { 0 };
 	struct contact old = { 0 }, nw = { 0 };
 	int i, r, exists, fresh = 0, changed = 0, nchanges = 0, kept = 0, blocked = -1, has_cat;
 	long long rowid = 0;
@@ -326,6 +332,24 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 	}
 	exists = rowid > 0;
 
+	/* ---- which consents are news, which history ---- */
+	when = has_cat && json_is_string(json_object_get(root, "consented_at")) ? cat : at;
+	st = k->st[K_LATEST];
+	for (i = 0; exists && i < CH_N; i++) {
+		if (!cgiven[i])
+			continue;
+		sqlite3_bind_int64(st, 1, rowid);
+		sqlite3_bind_text(st, 2, channels[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			store_fail(k, st, err);
+			goto out;
+		}
+		stale[i] = sqlite3_column_type(st, 0) != SQLITE_NULL &&
+			when < (time_t)sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+
 	/* ---- the contact as the line makes it ---- */
 	for (i = 0; i < CF_N; i++)
 		if (dupstr(&nw.text[i], given[i] ? val[i] : old.text[i], err) < 0)
@@ -336,19 +360,19 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 		rc = ESC_REC_REJECT;
 		goto out;
 	}
-	when = has_cat && json_is_string(json_object_get(root, "consented_at")) ? cat : at;
 	for (i = 0; i < CH_N; i++) {
-		nw.consent[i] = cgiven[i] ? cval[i] : old.consent[i];
+		nw.consent[i] = cgiven[i] && !stale[i] ? cval[i] : old.consent[i];
 		/* a new contact's first record names every channel given */
-		if (cgiven[i] && (!exists || cval[i] != old.consent[i]))
+		if (cgiven[i] && !stale[i] && (!exists || cval[i] != old.consent[i]))
 			nchanges++;
 	}
 	nw.has_consented_at = old.has_consented_at;
 	nw.consented_at = old.consented_at;
-	if (has_cat) {
-		nw.has_consented_at = json_is_string(json_object_get(root, "consented_at"));
-		nw.consented_at = cat;
-	} else if (nchanges) {
+	if (has_cat && !json_is_string(json_object_get(root, "consented_at"))) {
+		nw.has_consented_at = 0;
+	} else if ((has_cat || nchanges) &&
+	    (!old.has_consented_at || when >= old.consented_at)) {
+		/* it only moves forward: the latest consent given or withdrawn */
 		nw.has_consented_at = 1;
 		nw.consented_at = when;
 	}
@@ -400,7 +424,7 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 	}
 	st = k->st[K_CHANGE];
 	for (i = 0; i < CH_N; i++) {
-		if (!cgiven[i] || (exists && cval[i] == old.consent[i]))
+		if (!cgiven[i] || (exists && !stale[i] && cval[i] == old.consent[i]))
 			continue;
 		sqlite3_bind_int64(st, 1, rowid);
 		sqlite3_bind_text(st, 2, channels[i], -1, SQLITE_STATIC);

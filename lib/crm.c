@@ -22,15 +22,21 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "batch.h"
 #include "crm.h"
 #include "store.h"
 
 #define ID_MAX 256
+/* The largest amount, in minor units: 10^13 (a hundred billion dollars).
+ * Reports sum amounts as 64-bit integers; a cap far below 2^63 keeps a
+ * forged amount from making those sums overflow. */
+#define AMOUNT_MAX 10000000000000LL
+/* decimals a currency may have in crm/currencies.json (ISO 4217 uses 0 to 4) */
+#define DECIMALS_MAX 6
 
 enum stmt {
 	I_FIND, I_INS, R_BYID, R_BYTYPE, R_SHOWN, R_CLICKED, R_DISMISSED, R_PURCHASED,
 	H_CONTACT, H_LIST,
-	TX_BEGIN, TX_COMMIT, TX_ROLLBACK,
 	ST_N
 };
 
@@ -62,9 +68,6 @@ static const char *const sql[ST_N] = {
 		"UNION ALL SELECT 1, c.at, c.id, c.event_id, c.channel, NULL, c.granted, NULL, NULL "
 		"FROM consent_changes c JOIN contacts k ON k.id = c.contact_id "
 		"WHERE k.customer_id = ?1 ORDER BY 2, 1, 3",
-	[TX_BEGIN] = "BEGIN IMMEDIATE",
-	[TX_COMMIT] = "COMMIT",
-	[TX_ROLLBACK] = "ROLLBACK",
 };
 
 /* Seed 003's interaction types; the schema's CHECK spells the same ten. */
@@ -88,11 +91,7 @@ struct esc_crm {
 	struct esc_scan scan;
 	struct esc_contacts *contacts;
 	json_t *currencies;          /* share/crm/currencies.json */
-	int in_tx, pending;
-	const char *batch_name;      /* where the open transaction began */
-	unsigned long batch_line;
-	struct esc_buf *out;         /* the loop's output, and where the */
-	size_t batch_mark;           /* open transaction's output starts */
+	struct esc_batch batch;
 	struct esc_buf obj;
 };
 
@@ -199,37 +198,6 @@ done(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
-static int
-begin(struct esc_crm *c, const struct esc_rec *rec, struct esc_err *err)
-{
-	if (c->in_tx)
-		return 0;
-	if (step(c, c->st[TX_BEGIN], err) < 0)
-		return -1;
-	c->in_tx = 1;
-	c->batch_name = rec->name;
-	c->batch_line = rec->lineno;
-	c->batch_mark = c->out->len;
-	return 0;
-}
-
-/* The store failed: undo the open batch and take its lines back out of
- * the output. */
-static void
-undo(struct esc_crm *c, struct esc_err *err)
-{
-	size_t n = strlen(err->msg);
-
-	sqlite3_step(c->st[TX_ROLLBACK]);
-	sqlite3_reset(c->st[TX_ROLLBACK]);
-	c->in_tx = 0;
-	c->pending = 0;
-	c->out->len = c->batch_mark;
-	err->code = ESC_EXIT_STORE;
-	snprintf(err->msg + n, sizeof err->msg - n, "; nothing from %s:%lu on was stored",
-		c->batch_name, c->batch_line);
-}
-
 /* ---- journey events ---- */
 
 /* The amount in cents: "amount_cents" (an integer), else "amount" in the
@@ -249,6 +217,11 @@ amount(struct esc_crm *c, json_t *root, json_t *meta, long long *cents, struct e
 		if (!json_is_integer(j) || json_integer_value(j) < 0) {
 			esc_err_set(err, "field \"amount_cents\" must be a whole number of cents, "
 				"0 or more");
+			return -1;
+		}
+		if (json_integer_value(j) > AMOUNT_MAX) {
+			esc_err_set(err, "field \"amount_cents\" is too large (at most %lld)",
+				AMOUNT_MAX);
 			return -1;
 		}
 		*cents = json_integer_value(j);
@@ -283,11 +256,14 @@ amount(struct esc_crm *c, json_t *root, json_t *meta, long long *cents, struct e
 	for (i = 0; i < d; i++)
 		scale *= 10;
 	x *= (double)scale;
-	if (x > 9e15) {
+	if (x > (double)AMOUNT_MAX) {
 		esc_err_set(err, "field \"amount\" is too large");
 		return -1;
 	}
-	if (fabs(x - (double)llround(x)) > 1e-6 * (x > 1 ? x : 1)) {
+	/* what is left after the minor unit must be the error of binary
+	 * fractions (19.99 * 100 = 1998.9999999999998), not a real fraction
+	 * of a cent: a bound that grows with x only as fast as that error */
+	if (fabs(x - (double)llround(x)) > 1e-6 + x * 1e-14) {
 		esc_err_set(err, "field \"amount\" has more decimals than its currency (%d)", d);
 		return -1;
 	}
@@ -489,8 +465,7 @@ esc_crm_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct e
 	/* Every check that can reject a line comes before its first write, so
 	 * only a store failure leaves a line half-done: then the whole batch
 	 * is undone. */
-	c->out = out;
-	if (begin(c, rec, err) < 0) {
+	if (esc_batch_begin(&c->batch, rec, out, err) < 0) {
 		json_decref(root);
 		return ESC_REC_FATAL;
 	}
@@ -499,20 +474,22 @@ esc_crm_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct e
 	else
 		rc = event_line(c, root, json_string_value(jt), rec, err);
 	json_decref(root);
-	if (esc_buf_oom)
-		return ESC_REC_FATAL;
+	if (rc == ESC_REC_OK)
+		esc_splice(out, &c->scan, rec->line, c->obj.p, c->obj.len);
+	/* out of memory stops the run: nothing of the batch is kept that
+	 * will not be printed */
+	if (esc_buf_oom) {
+		esc_err_set(err, "out of memory");
+		err->code = ESC_EXIT_IO;
+		rc = ESC_REC_FATAL;
+	}
 	if (rc == ESC_REC_FATAL) {
-		if (!err->code)
-			err->code = ESC_EXIT_STORE;
-		undo(c, err);
+		esc_batch_undo(&c->batch, err);
 		return rc;
 	}
 	if (rc != ESC_REC_OK)
 		return rc;
-	esc_splice(out, &c->scan, rec->line, c->obj.p, c->obj.len);
-	if (++c->pending >= c->o.batch && esc_crm_sync(c, err))
-		return ESC_REC_FATAL;
-	return ESC_REC_OK;
+	return esc_batch_line_done(&c->batch, err) ? ESC_REC_FATAL : ESC_REC_OK;
 }
 
 int
@@ -520,22 +497,22 @@ esc_crm_sync(void *arg, struct esc_err *err)
 {
 	struct esc_crm *c = arg;
 
-	if (!c->in_tx)
-		return 0;
-	if (step(c, c->st[TX_COMMIT], err) < 0) {
-		undo(c, err);
-		return ESC_EXIT_STORE;
-	}
-	c->in_tx = 0;
-	c->pending = 0;
-	return 0;
+	return esc_batch_commit(&c->batch, err);
+}
+
+static int
+decimals_ok(json_t *v)
+{
+	return json_is_integer(v) && json_integer_value(v) >= 0 &&
+		json_integer_value(v) <= DECIMALS_MAX;
 }
 
 struct esc_crm *
 esc_crm_new(sqlite3 *db, const struct esc_crm_opts *o, struct esc_err *err)
 {
 	struct esc_crm *c = calloc(1, sizeof *c);
-	json_t *d;
+	const char *key;
+	json_t *d, *v;
 	int i;
 
 	if (!c || esc_scan_init(&c->scan, "crm") < 0) {
@@ -545,14 +522,12 @@ esc_crm_new(sqlite3 *db, const struct esc_crm_opts *o, struct esc_err *err)
 	}
 	c->db = db;
 	c->o = *o;
-	if (c->o.batch <= 0)
-		c->o.batch = 10000;
 	if (!(c->currencies = esc_share_json("crm/currencies.json", err))) {
 		err->code = ESC_EXIT_DATA;
 		esc_crm_free(c, NULL);
 		return NULL;
 	}
-	if (!json_is_integer(json_object_get(c->currencies, "default")) ||
+	if (!decimals_ok(json_object_get(c->currencies, "default")) ||
 	    !json_is_object(d = json_object_get(c->currencies, "decimals"))) {
 		esc_err_set(err, "%s/crm/currencies.json: needs \"default\" (decimals) and "
 			"\"decimals\" (an object: code to decimals)", esc_share_dir());
@@ -560,6 +535,14 @@ esc_crm_new(sqlite3 *db, const struct esc_crm_opts *o, struct esc_err *err)
 		esc_crm_free(c, NULL);
 		return NULL;
 	}
+	json_object_foreach(d, key, v)
+		if (!decimals_ok(v)) {
+			esc_err_set(err, "%s/crm/currencies.json: decimals of \"%.16s\" must be a "
+				"whole number from 0 to %d", esc_share_dir(), key, DECIMALS_MAX);
+			err->code = ESC_EXIT_DATA;
+			esc_crm_free(c, NULL);
+			return NULL;
+		}
 	for (i = 0; i < ST_N; i++)
 		if (sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->st[i],
 		    NULL) != SQLITE_OK) {
@@ -568,7 +551,8 @@ esc_crm_new(sqlite3 *db, const struct esc_crm_opts *o, struct esc_err *err)
 			esc_crm_free(c, NULL);
 			return NULL;
 		}
-	if (!(c->contacts = esc_contacts_new(db, err))) {
+	if (!(c->contacts = esc_contacts_new(db, err)) ||
+	    esc_batch_init(&c->batch, db, c->o.batch, err) < 0) {
 		err->code = ESC_EXIT_STORE;
 		esc_crm_free(c, NULL);
 		return NULL;
@@ -584,7 +568,7 @@ esc_crm_free(struct esc_crm *c, struct esc_err *err)
 
 	if (!c)
 		return 0;
-	if (c->in_tx && esc_crm_sync(c, err ? err : &tmp))
+	if (esc_batch_free(&c->batch, err ? err : &tmp) < 0)
 		rc = -1;
 	for (i = 0; i < ST_N; i++)
 		sqlite3_finalize(c->st[i]);

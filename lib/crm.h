@@ -50,22 +50,24 @@ int esc_tz_valid(const char *name);
 /* ---- forgetting (forget.c) ---- */
 /* Erase every row that holds the person named by id: a customer id, an
  * email, a phone number or an external id of a contact, or a raw customer
- * id with no contact. One transaction; freed pages are zeroed
- * (secure_delete), the file is rebuilt (VACUUM) so no older copy of a row
- * survives in free space, and the write-ahead log is emptied. One row in
- * the "forgotten" table records the counts, without the id. A JSON line
- * (counts per table) is appended to out. Returns the rows erased (0:
- * nothing matched, nothing written), or -1 with err. On success err->msg
- * is empty, or a warning: another process kept the log from emptying. */
-long long esc_crm_forget(struct sqlite3 *db, const char *id, struct esc_buf *out,
+ * id with no contact. One transaction; what it frees is zeroed
+ * (secure_delete, on in every esc connection), and the write-ahead log is
+ * emptied. With vacuum, the file is also rebuilt (VACUUM), which drops
+ * what other programs freed without zeroing; it runs even when nothing
+ * matched. One row in the "forgotten" table records the counts, without
+ * the id. A JSON line (counts per table) is appended to out. Returns the
+ * rows erased (0: nothing matched, nothing written), or -1 with err. On
+ * success err->msg is empty, or a warning: another process kept the log
+ * from emptying. */
+long long esc_crm_forget(struct sqlite3 *db, const char *id, int vacuum, struct esc_buf *out,
 	struct esc_err *err);
 /* The retention rule: forget every contact who consented to nothing and
  * was last changed before now - older_than, each with reason "retention".
- * With dry_run, count them and change nothing. A JSON line is appended to
- * out. Returns the number of people (that would be) forgotten, or -1
- * with err; err->msg as for esc_crm_forget. */
-long esc_crm_purge(struct sqlite3 *db, long older_than, int dry_run, struct esc_buf *out,
-	struct esc_err *err);
+ * With dry_run, count them and change nothing. vacuum, the JSON line and
+ * err->msg as for esc_crm_forget. Returns the number of people (that
+ * would be) forgotten, or -1 with err. */
+long esc_crm_purge(struct sqlite3 *db, long older_than, int dry_run, int vacuum,
+	struct esc_buf *out, struct esc_err *err);
 /* The default --older-than, from share/crm/retention.json, in seconds.
  * 0, or -1 with err. */
 int esc_crm_retention(long *secs, struct esc_err *err);

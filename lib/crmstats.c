@@ -31,6 +31,7 @@
  * opportunities: count and estimated value by state (in the order of the
  *   workflow) and automation level, for opportunities created in the
  *   window. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,7 +234,9 @@ esc_sec_upsell(struct esc_runner *x)
 		"SELECT type, count(*), "
 		"count(coalesce(shown_at, clicked_at, dismissed_at, purchased_at)), "
 		"count(clicked_at), count(dismissed_at), count(purchased_at), "
-		"sum(revenue_cents) FROM {R} WHERE {W} AND {CU} GROUP BY type ORDER BY type";
+		/* total() cannot overflow; the cast saturates where sum() would fail */
+		"CAST(total(revenue_cents) AS INTEGER) FROM {R} WHERE {W} AND {CU} "
+		"GROUP BY type ORDER BY type";
 	static const char qs[] =
 		"SELECT count(*) FROM {I} WHERE type = 'session_completed' AND {WA} AND {CU}";
 	long long sessions = 0, n[6], all[6] = { 0 };
@@ -259,7 +262,7 @@ esc_sec_upsell(struct esc_runner *x)
 		}
 		for (i = 0; i < 6; i++) {
 			n[i] = sqlite3_column_int64(s, 1 + i);
-			all[i] += n[i];
+			all[i] = n[i] > LLONG_MAX - all[i] ? LLONG_MAX : all[i] + n[i];
 		}
 		if (upsell_row(t, sqlite3_column_text(s, 0), n, sessions) < 0)
 			goto nomem;

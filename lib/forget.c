@@ -4,12 +4,13 @@
  * Erasing a row is not enough to erase its bytes. SQLite leaves a deleted
  * row's content in the free space of its page, and an earlier version of
  * a row that was updated (an escalation whose status changed, a contact
- * whose email changed) can sit there too, from before this run; the
- * write-ahead log keeps old pages until a checkpoint. So: secure_delete
- * zeroes what this transaction frees, VACUUM then rebuilds the file from
- * the live rows only, and a TRUNCATE checkpoint empties the -wal file. The
- * rebuild costs time in proportion to the store's size; forgetting is
- * rare, and a purge that finds nobody skips it. */
+ * whose email changed) can sit there too; the write-ahead log keeps old
+ * pages until a checkpoint. Every esc connection runs with secure_delete
+ * (store.c), so what esc frees or overwrites is zeroed as it goes, and
+ * here a TRUNCATE checkpoint empties the -wal file. That leaves only what
+ * another program (a sqlite3 shell, an older esc) freed without zeroing:
+ * with vacuum, VACUUM rebuilds the file from the live rows. It is not the
+ * default: it takes time in proportion to the store and twice its space. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,17 @@ static const struct {
 		"(SELECT id FROM escalations WHERE user_id = ?1) OR escalation_id IN "
 		"(SELECT e.id FROM escalations e JOIN questions q ON q.id = e.question_id "
 		"WHERE q.user_id = ?1)" },
+	/* the alerts already sent about their escalations and conversations:
+	 * a conversation id can name a person, and a new escalation that
+	 * reuses a freed id must not find its alerts spent */
+	{ "alerts_sent", "DELETE FROM alerts_sent WHERE subject IN ("
+		/* alerts.c names a conversation by its first 100 bytes */
+		"SELECT 'conversation:' || CAST(substr(CAST(conversation_id AS BLOB), 1, 100) AS TEXT) "
+		"FROM questions WHERE user_id = ?1 AND conversation_id IS NOT NULL) OR subject IN ("
+		"SELECT 'escalation:' || e.id || w.s FROM escalations e, (SELECT '' AS s "
+		"UNION ALL SELECT ':first_response' UNION ALL SELECT ':resolution') w "
+		"WHERE e.user_id = ?1 OR e.question_id IN "
+		"(SELECT id FROM questions WHERE user_id = ?1))" },
 	{ "escalations", "DELETE FROM escalations WHERE user_id = ?1 OR question_id IN "
 		"(SELECT id FROM questions WHERE user_id = ?1)" },
 	{ "questions", "DELETE FROM questions WHERE user_id = ?1" },
@@ -287,10 +299,10 @@ drop_samples(struct forget *f)
 	return 0;
 }
 
-/* After the commit: rebuild the file (when something was erased) and
- * empty the log. A reader holding the log open keeps the checkpoint from
- * finishing: say so in err, as a warning (the caller has succeeded); a
- * second run, even one that erases nothing, finishes it. */
+/* After the commit: rebuild the file (when asked) and empty the log. A
+ * reader holding the log open keeps the checkpoint from finishing: say so
+ * in err, as a warning (the caller has succeeded); a second run, even one
+ * that erases nothing, finishes it. */
 static int
 scrub(struct forget *f, int vacuum)
 {
@@ -318,7 +330,8 @@ begin_summary(struct esc_buf *out, const char *reason)
 }
 
 long long
-esc_crm_forget(sqlite3 *db, const char *id, struct esc_buf *out, struct esc_err *err)
+esc_crm_forget(sqlite3 *db, const char *id, int vacuum, struct esc_buf *out,
+	struct esc_err *err)
 {
 	struct forget f;
 	long long rows = 0, r;
@@ -348,7 +361,7 @@ esc_crm_forget(sqlite3 *db, const char *id, struct esc_buf *out, struct esc_err 
 		goto fail;
 	in_tx = 0;
 	finish(&f);
-	if (scrub(&f, rows > 0) < 0)
+	if (scrub(&f, vacuum) < 0)
 		goto fail;
 	begin_summary(out, "request");
 	esc_buf_printf(out, ",\"people\":%ld,\"rows\":%lld,\"tables\":", f.people, rows);
@@ -364,7 +377,7 @@ fail:
 }
 
 long
-esc_crm_purge(sqlite3 *db, long older_than, int dry_run, struct esc_buf *out,
+esc_crm_purge(sqlite3 *db, long older_than, int dry_run, int vacuum, struct esc_buf *out,
 	struct esc_err *err)
 {
 	struct forget f;
@@ -404,7 +417,7 @@ esc_crm_purge(sqlite3 *db, long older_than, int dry_run, struct esc_buf *out,
 			goto fail;
 		in_tx = 0;
 		finish(&f);
-		if (scrub(&f, n > 0) < 0)
+		if (scrub(&f, vacuum) < 0)
 			goto fail;
 	}
 	begin_summary(out, "retention");

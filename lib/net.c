@@ -62,8 +62,8 @@ env_ms(const char *name, long def, long min, long *ms, struct esc_err *err)
 			*ms = strtol(s, NULL, 10);
 			goto check;
 		}
-	} else if (esc_duration_parse(s, &secs) == 0) {
-		*ms = secs * 1000;
+	} else if (esc_duration_parse(s, &secs) == 0 && secs <= 86400L * 365) {
+		*ms = secs * 1000;   /* a year at most: no overflow */
 		goto check;
 	}
 	esc_err_set(err, "%s: \"%.40s\" is not a duration (like 10s, 2m or 500ms)", name, s);
@@ -109,44 +109,36 @@ esc_net_init(struct esc_net *n, struct esc_err *err)
 void
 esc_url_redact(const char *url, char *buf, size_t n)
 {
-	const char *p, *host, *end, *at;
-	size_t len, i, o = 0;
+	char *scheme = NULL, *host = NULL, *port = NULL, *p;
+	CURLU *u;
+	size_t o;
 
 	if (!n)
 		return;
-	if (!url || !(p = strstr(url, "://")) || p == url) {
-		snprintf(buf, n, "(not a URL)");
+	snprintf(buf, n, "(not a URL)");
+	/* the parser curl will connect with: what it takes for the host is
+	 * the host, and a URL it cannot read names nothing (a hand-made split
+	 * at the first "/", "?" or "#" would show a password holding one) */
+	if (!url || !(u = curl_url()))
 		return;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		curl_url_get(u, CURLUPART_PORT, &port, 0);   /* only one the URL gives */
+		/* a host name, an address, [v6]; anything else is hidden */
+		for (p = host; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == ':' ||
+			    *p == '[' || *p == ']' || *p == '_'))
+				*p = '?';
+		o = (size_t)snprintf(buf, n, "%s://%s", scheme, host);
+		if (port && o < n)
+			snprintf(buf + o, n - o, ":%s", port);
 	}
-	for (i = 0; url + i < p; i++) {
-		char c = url[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')) {
-			snprintf(buf, n, "(not a URL)");
-			return;
-		}
-	}
-	host = p + 3;
-	end = host + strcspn(host, "/?#");
-	/* userinfo ends at the last '@' of the authority */
-	for (at = end; at > host && at[-1] != '@'; at--)
-		;
-	host = at;
-	len = (size_t)(p + 3 - url);
-	for (i = 0; i < len && o + 1 < n; i++)
-		buf[o++] = url[i];
-	for (; host < end && o + 1 < n; host++) {
-		char c = *host;
-
-		/* a host name, an address, [v6], :port; anything else is hidden */
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_')
-			buf[o++] = c;
-		else
-			buf[o++] = '?';
-	}
-	buf[o] = '\0';
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
 }
 
 /* What went wrong with one try, and whether another might go better. */

@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "batch.h"
 #include "esc.h"
 #include "store.h"
 #include "upsell.h"
@@ -69,17 +70,14 @@ struct tier {
 	json_t *prices;                    /* type -> cents */
 };
 
-enum stmt { R_INS, R_GET, TX_BEGIN, TX_COMMIT, TX_ROLLBACK, ST_N };
+enum stmt { R_INS, R_GET, ST_N };
 static const char *const sql[ST_N] = {
 	[R_INS] = "INSERT INTO recommendations (customer_id, session_id, type, title, "
 		"description, price_cents, currency, plan, session_type, created_at, metadata) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
 		"ON CONFLICT (session_id, type) DO NOTHING",
-	[R_GET] = "SELECT id, type, title, description, price_cents, currency, plan "
+	[R_GET] = "SELECT id, type, title, description, price_cents, currency, plan, customer_id "
 		"FROM recommendations WHERE session_id = ?1 AND type = ?2",
-	[TX_BEGIN] = "BEGIN IMMEDIATE",
-	[TX_COMMIT] = "COMMIT",
-	[TX_ROLLBACK] = "ROLLBACK",
 };
 
 struct esc_recs {
@@ -90,11 +88,7 @@ struct esc_recs {
 	struct rule *rules;
 	size_t nrules;
 	const char *currency, *default_plan;
-	int in_tx, pending;
-	const char *batch_name;      /* where the open transaction began */
-	unsigned long batch_line;
-	struct esc_buf *out;         /* the loop's output, and where the */
-	size_t batch_mark;           /* open transaction's output starts */
+	struct esc_batch batch;
 	/* the current line */
 	struct val v[S_N];
 	struct esc_buf arena, obj, meta;
@@ -287,52 +281,6 @@ optional(struct esc_recs *r, enum slot top, enum slot inmeta, const char **s,
 	return 0;
 }
 
-/* ---- the batch ---- */
-
-static int
-exec(struct esc_recs *r, enum stmt s, struct esc_err *err)
-{
-	int rc = sqlite3_step(r->st[s]);
-
-	sqlite3_reset(r->st[s]);
-	if (rc != SQLITE_DONE) {
-		esc_store_err(r->db, err);
-		err->code = ESC_EXIT_STORE;
-		return -1;
-	}
-	return 0;
-}
-
-static int
-begin(struct esc_recs *r, const struct esc_rec *rec, struct esc_err *err)
-{
-	if (r->in_tx)
-		return 0;
-	if (exec(r, TX_BEGIN, err) < 0)
-		return -1;
-	r->in_tx = 1;
-	r->batch_name = rec->name;
-	r->batch_line = rec->lineno;
-	r->batch_mark = r->out->len;
-	return 0;
-}
-
-/* The store failed: undo the open batch and take its lines back out of
- * the output, so what is printed is what is kept. */
-static void
-undo(struct esc_recs *r, struct esc_err *err)
-{
-	size_t n = strlen(err->msg);
-
-	sqlite3_step(r->st[TX_ROLLBACK]);
-	sqlite3_reset(r->st[TX_ROLLBACK]);
-	r->in_tx = 0;
-	r->out->len = r->batch_mark;
-	err->code = ESC_EXIT_STORE;
-	snprintf(err->msg + n, sizeof err->msg - n, "; nothing from %s:%lu on was stored",
-		r->batch_name, r->batch_line);
-}
-
 /* ---- a completed session ---- */
 
 static void
@@ -399,6 +347,11 @@ recommend(struct esc_recs *r, const struct esc_rec *rec, const struct rule *u,
 	put_str(&r->obj, "currency", sqlite3_column_text(g, 5));
 	put_str(&r->obj, "plan", sqlite3_column_text(g, 6));
 	esc_buf_puts(&r->obj, fresh ? ",\"new\":true}" : ",\"new\":false}");
+	/* a session id is the key: another customer's under the same id is
+	 * theirs, printed as kept, and said */
+	if (strcmp((const char *)sqlite3_column_text(g, 7), customer))
+		esc_err_set(err, "session %.64s already has a %.64s recommendation for another "
+			"customer: kept as it was", session, u->type);
 	sqlite3_reset(g);
 	sqlite3_clear_bindings(g);
 	esc_splice(out, &r->scan, rec->line, r->obj.p, r->obj.len);
@@ -466,7 +419,7 @@ session_completed(struct esc_recs *r, const struct esc_rec *rec, struct esc_buf 
 
 		if (!rule_applies(u, stype))
 			continue;
-		if (begin(r, rec, err) < 0 ||
+		if (esc_batch_begin(&r->batch, rec, out, err) < 0 ||
 		    recommend(r, rec, u, customer, session, at, stype, priced,
 			json_integer_value(json_object_get(tier, u->type)), out, err) < 0)
 			return ESC_REC_FATAL;
@@ -485,14 +438,17 @@ esc_recs_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct 
 {
 	struct esc_recs *r = arg;
 	enum esc_rc rc;
-	char keep[sizeof err->msg];
 
 	memset(r->v, 0, sizeof r->v);
 	r->arena.len = 0;
 	if (esc_scan_line(&r->scan, rec->line, rec->len, on_value, r, err) < 0)
 		return ESC_REC_REJECT;
-	if (esc_buf_oom)
+	if (esc_buf_oom) {
+		esc_err_set(err, "out of memory");
+		err->code = ESC_EXIT_IO;
+		esc_batch_undo(&r->batch, err);
 		return ESC_REC_FATAL;
+	}
 	if (!present(r, S_TYPE)) {
 		esc_err_set(err, "field \"type\" missing: an event names its type "
 			"(session_completed, ...)");
@@ -506,17 +462,18 @@ esc_recs_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct 
 		esc_splice(out, &r->scan, rec->line, "null", 4);
 		return ESC_REC_OK;
 	}
-	r->out = out;
 	rc = session_completed(r, rec, out, err);
-	if (rc == ESC_REC_FATAL && r->in_tx)
-		undo(r, err);
-	if (rc == ESC_REC_OK && ++r->pending >= BATCH) {
-		/* a warning of this line survives the commit */
-		snprintf(keep, sizeof keep, "%s", err->msg);
-		if (esc_recs_sync(r, err))
-			return ESC_REC_FATAL;
-		snprintf(err->msg, sizeof err->msg, "%s", keep);
+	/* out of memory stops the run: nothing of the batch is kept that
+	 * will not be printed */
+	if (esc_buf_oom) {
+		esc_err_set(err, "out of memory");
+		err->code = ESC_EXIT_IO;
+		rc = ESC_REC_FATAL;
 	}
+	if (rc == ESC_REC_FATAL)
+		esc_batch_undo(&r->batch, err);
+	if (rc == ESC_REC_OK && esc_batch_line_done(&r->batch, err))
+		return ESC_REC_FATAL;
 	return rc;
 }
 
@@ -525,15 +482,7 @@ esc_recs_sync(void *arg, struct esc_err *err)
 {
 	struct esc_recs *r = arg;
 
-	if (!r->in_tx)
-		return 0;
-	if (exec(r, TX_COMMIT, err) < 0) {
-		undo(r, err);
-		return ESC_EXIT_STORE;
-	}
-	r->in_tx = 0;
-	r->pending = 0;
-	return 0;
+	return esc_batch_commit(&r->batch, err);
 }
 
 struct esc_recs *
@@ -575,6 +524,10 @@ esc_recs_new(sqlite3 *db, const char *file, struct esc_err *err)
 			esc_recs_free(r, NULL);
 			return NULL;
 		}
+	if (esc_batch_init(&r->batch, db, BATCH, err) < 0) {
+		esc_recs_free(r, NULL);
+		return NULL;
+	}
 	return r;
 }
 
@@ -586,7 +539,7 @@ esc_recs_free(struct esc_recs *r, struct esc_err *err)
 
 	if (!r)
 		return 0;
-	if (esc_recs_sync(r, err ? err : &tmp))
+	if (esc_batch_free(&r->batch, err ? err : &tmp) < 0)
 		rc = -1;
 	for (i = 0; i < ST_N; i++)
 		sqlite3_finalize(r->st[i]);

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$top/tests/servers/lib.sh"
 
-plan 88
+plan 91
 
 NC=$top/tests/unit/net-call
 # net-call: stdout to $T/out, stderr to $T/err, exit status in $rc
@@ -40,6 +40,12 @@ call redact 'https://bot:pa55w0rd@hooks.example.com:8443/services/T0/B1/XyZsecre
 is "$(cat "$T/out")" "https://hooks.example.com:8443" "redact: scheme, host and port only"
 call redact 'http://[::1]:8080/a@b?c=d@e'
 is "$(cat "$T/out")" "http://[::1]:8080" "redact: an IPv6 host; an @ after the path is not userinfo"
+call redact 'https://bot:pa/55w0rd@hooks.example.com/services'
+is "$(cat "$T/out")" "(not a URL)" "redact: a password holding a slash is not shown as a host"
+call redact 'smtps://bot:p#55w0rd@mail.example.com:465'
+is "$(cat "$T/out")" "(not a URL)" "redact: ... nor one holding a hash"
+call redact 'smtp://mail.example.com'
+is "$(cat "$T/out")" "smtp://mail.example.com" "redact: no port given, none shown"
 call redact 'not a url'
 is "$(cat "$T/out")" "(not a URL)" "redact: something that is not a URL is named as such"
 

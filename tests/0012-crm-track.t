@@ -10,7 +10,7 @@
 
 DB=$T/db
 NOW=2026-03-05T00:00:00Z
-plan 62
+plan 67
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -156,6 +156,31 @@ sq 'select * from contacts order by id' > "$T/k.after"
 sq 'select * from consent_changes order by id' > "$T/cc.after"
 diff_ok "$T/k.after" "$T/k.before" "... the contacts end as they were"
 diff_ok "$T/cc.after" "$T/cc.before" "... and no consent change is kept twice"
+# a later clock: a line without a time is "now" again, and must still
+# find its consent already kept
+run crm-track --db "$DB" --now 2026-03-20T00:00:00Z "$T/k.jsonl"
+sq 'select * from consent_changes order by id' > "$T/cc.after"
+diff_ok "$T/cc.after" "$T/cc.before" "the contacts again with a later --now: no consent change kept twice"
+is "$(sq "select consent_sms || consent_email || consent_calls || ':' || consented_at from contacts where customer_id = 'k-1'")" \
+	"011:$(epoch "$NOW")" "... and the consent is as the latest change left it"
+
+# an old export fed again after a withdrawal does not give the consent back
+printf '%s\n' '{"type":"contact","customer":"r-1","email":"r1@example.com","consent":{"email":true,"sms":true},"at":"2026-03-01T00:00:00Z"}' > "$T/grant.jsonl"
+printf '%s\n' '{"type":"contact","customer":"r-1","consent":{"email":false},"at":"2026-03-02T00:00:00Z"}' > "$T/withdraw.jsonl"
+run crm-track --db "$DB" --now "$NOW" "$T/grant.jsonl"
+run crm-track --db "$DB" --now "$NOW" "$T/withdraw.jsonl"
+sq "select * from contacts where customer_id = 'r-1'" > "$T/r.before"
+run crm-track --db "$DB" --now 2026-03-09T00:00:00Z "$T/grant.jsonl"
+is "$rc/$(jq -c '.crm | [.new, .changed, .consent_changes]' "$T/out")" '0/[false,false,0]' \
+	"a grant older than the withdrawal, again: nothing changed"
+sq "select * from contacts where customer_id = 'r-1'" > "$T/r.after"
+diff_ok "$T/r.after" "$T/r.before" "... the contact as the withdrawal left it (email 0, sms 1)"
+printf '%s\n' '{"type":"contact","customer":"r-1","consent":{"email":true},"at":"2026-02-15T00:00:00Z"}' > "$T/older.jsonl"
+run crm-track --db "$DB" --now "$NOW" "$T/older.jsonl"
+is "$(jq -c .crm.consent_changes "$T/out"):$(sq "select consent_email || ':' || consented_at from contacts where customer_id = 'r-1'"):$(sq "select group_concat(granted || '@' || at) from (select granted, at from consent_changes c join contacts k on k.id = c.contact_id where k.customer_id = 'r-1' and channel = 'email' order by at)")" \
+	"1:0:$(epoch 2026-03-02T00:00:00Z):1@$(epoch 2026-02-15T00:00:00Z),1@$(epoch 2026-03-01T00:00:00Z),0@$(epoch 2026-03-02T00:00:00Z)" \
+	"a consent older than the latest change: kept as history, the contact unchanged"
+
 printf '%s\n' '{"type":"contact","customer":"k-2","timezone":"Etc/GMT+5","phone":"+447700900123"}' > "$T/same.jsonl"
 run crm-track --db "$DB" --now 2026-04-01T00:00:00Z "$T/same.jsonl"
 is "$(jq -c .crm "$T/out")/$(sq "select updated_at from contacts where customer_id = 'k-2'")" \

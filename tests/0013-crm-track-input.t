@@ -9,7 +9,7 @@
 
 DB=$T/db
 NOW=2026-03-05T00:00:00Z
-plan 127
+plan 133
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -85,6 +85,14 @@ bad "{\"id\":\"e1\",$EV,\"amount_cents\":12.5}" \
 bad "{\"id\":\"e1\",$EV,\"amount\":-1}" 'field "amount" must be a number, 0 or more' "a negative amount"
 bad "{\"id\":\"e1\",$EV,\"amount\":1.234}" 'field "amount" has more decimals than its currency \(2\)' \
 	"an amount in tenths of cents"
+bad "{\"id\":\"e1\",$EV,\"amount\":10000000.004}" \
+	'field "amount" has more decimals than its currency \(2\)' \
+	"a large amount with a fraction of a cent"
+bad "{\"id\":\"e1\",$EV,\"amount_cents\":9223372036854775807}" \
+	'field "amount_cents" is too large \(at most 10000000000000\)' \
+	"amount_cents that two of would overflow a sum"
+bad "{\"id\":\"e1\",$EV,\"amount\":1e14}" 'field "amount" is too large' \
+	"an amount over the cap"
 bad "{\"id\":\"e1\",$EV,\"amount\":10,\"currency\":\"dollars\"}" \
 	'field "currency" must be an ISO 4217 code, like "USD"' "a currency that is not a code"
 bad "{\"id\":\"e1\",$EV,\"recommendation_id\":\"7\"}" \
@@ -128,7 +136,7 @@ bad "{$K}" 'a new contact needs "email" or "phone" \(k-1\)' "a new contact with 
 bad '{"type":"contact","email":"a@b.example"}' 'field "customer" missing \(or "customer_id"\)' \
 	"a contact without a customer"
 
-is "$n" 52 "the matrix has the lines it should"
+is "$n" 55 "the matrix has the lines it should"
 is "$(sq 'select count(*) from interactions') $(sq 'select count(*) from contacts') $(sq 'select count(*) from consent_changes')" \
 	"0 0 0" "after the matrix, the store holds nothing"
 

@@ -10,7 +10,7 @@
 
 DB=$T/db
 NOW=2026-03-10T00:00:00Z
-plan 48
+plan 53
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -122,22 +122,40 @@ everything() {
 		select * from recommendations order by id; select * from opportunities order by id;
 		select * from opportunity_events order by id"
 }
+# alerts esc-stats --alerts has sent: about her escalations and
+# conversation, and one about Bo's
+sq "INSERT INTO alerts_sent (kind, subject, at)
+	SELECT 'touches', 'escalation:' || id, 1 FROM escalations WHERE message_id IN ('m1', 'm3')
+	UNION ALL SELECT 'sla_breach', 'escalation:' || id || ':first_response', 1 FROM escalations
+	WHERE message_id = 'm1'
+	UNION ALL SELECT 'sentiment_drop', 'conversation:cv1', 1"
 others > "$T/others.before"
 
 # ---- forget Ana, named by her email in another case ---------------------------------
 run crm-track --db "$DB" --now "$NOW" --forget ANA.Forget@example.COM
 is "$rc" 0 "--forget by email: exit 0"
 is "$(jq -c . "$T/out")" \
-	'{"reason":"request","people":1,"rows":20,"tables":{"consent_changes":3,"contacts":1,"interactions":2,"recommendations":1,"opportunity_events":2,"opportunities":2,"events":5,"escalations":2,"questions":2}}' \
+	'{"reason":"request","people":1,"rows":23,"tables":{"consent_changes":3,"contacts":1,"interactions":2,"recommendations":1,"opportunity_events":2,"opportunities":2,"events":5,"alerts_sent":3,"escalations":2,"questions":2}}' \
 	"the summary: rows per table (2 questions, 2 escalations, 5 events, 1 contact, 3 consent changes, 2 interactions, 1 recommendation, 2 opportunities and their 2 events)"
+cp "$T/out" "$T/forget.out"
+is "$(sq "select kind || ' ' || subject from alerts_sent")" \
+	"touches escalation:$(sq "select id from escalations where message_id = 'm3'")" \
+	"the alerts sent about her escalations and conversation are gone, Bo's stays"
+# esc zeroes what it frees; the sqlite3 shell above did not
+is "$(hits "$PHONE"):$(hits "$ANA"):$(hits Quinterro):$(hits crm-ana-88)" 0:0:0:0 \
+	"without --vacuum, what esc wrote of her is gone from the files"
+is "$(hits "$EMAIL")" 1 "... but not the old row another program left unzeroed in free space"
+run crm-track --db "$DB" --now "$NOW" --forget ANA.Forget@example.COM --vacuum
+is "$rc/$(jq -c '[.people, .rows]' "$T/out")" "1/[0,0]" \
+	"--forget --vacuum: nobody left to erase (exit 1), and the file is rebuilt"
 for s in "$EMAIL" "$PHONE" "$ANA" Quinterro crm-ana-88 old-draft; do
 	is "$(hits "$s")" 0 "grep finds $s nowhere in the database, -wal or -shm file"
 done
 everything > "$T/others.after"
 diff_ok "$T/others.after" "$T/others.before" "every other row is as it was"
-is "$(sq "select count(*) || ':' || reason || ':' || rows from forgotten")" "1:request:20" \
+is "$(sq "select count(*) || ':' || reason || ':' || rows from forgotten")" "1:request:23" \
 	"one audit row: reason request, the rows erased"
-is "$(sq 'select detail from forgotten' | jq -c .)" "$(jq -c .tables "$T/out")" "... the counts per table"
+is "$(sq 'select detail from forgotten' | jq -c .)" "$(jq -c .tables "$T/forget.out")" "... the counts per table"
 sq 'select * from forgotten' > "$T/audit"
 ok "$(grep -q -i -e ana -e 447700900123 -e quinterro -e forget@ "$T/audit"; [ $? = 1 ]; echo $?)" \
 	"... and nothing about her"
@@ -149,6 +167,12 @@ like "$(cat "$T/err")" 'note: nothing in .* matched: nothing erased' "... and a 
 is "$(sq 'select count(*) from forgotten')" 1 "... no audit row for nothing"
 
 # ---- by phone, by external id, a raw user id -----------------------------------------
+# Bo's escalation changes after the rebuild: esc-log rewrites the row that
+# holds his words, and zeroes the old copy as it frees it
+printf '%s\n' '{"event":"status","id":"e7","message_id":"m3","status":"in_progress","note":"waiting on the customer","at":"2026-03-02T10:10:00Z"}' |
+	tool esc-log --db "$DB" --now "$NOW" > /dev/null 2> "$T/err"
+is "$(sq "select status from escalations where message_id = 'm3'")" in_progress \
+	"precondition: esc-log rewrote Bo's escalation"
 # another process has the store open, idle: the -wal file stays, emptied
 mkfifo "$T/fifo"
 sqlite3 "$DB" < "$T/fifo" > "$T/reader.out" 2>&1 &

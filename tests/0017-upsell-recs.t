@@ -7,7 +7,7 @@
 # matrix.
 . "$(dirname "$0")/lib.sh"
 
-plan 92
+plan 93
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 [ -x "$BIN/upsell-gen" ] || { echo "1..0 # SKIP bin/upsell-gen is not built"; exit 0; }
@@ -111,6 +111,10 @@ is "$(jq -c '[.upsell.id, .upsell.new]' "$T/out" | tr -d '\n')" \
 	"$(sq "SELECT group_concat(json_array(id, json('false')), '') FROM (SELECT id FROM recommendations WHERE session_id = 's-9' ORDER BY id)")" \
 	"... the same ids, \"new\": false"
 is "$(sq "SELECT count(*) FROM recommendations")" "$before" "... and no new row"
+printf '%s\n' '{"id":"ev-x","type":"session_completed","customer":"c-other","session":"s-9","at":"2026-03-01T10:00:00Z","session_type":"chat"}' > "$T/other.jsonl"
+run upsell-gen --db "$DB" "$T/other.jsonl"
+is "$rc/$(sq "SELECT count(*) FROM recommendations WHERE customer_id = 'c-other'")/$(grep -c 'warning.*session s-9 already has a .* recommendation for another customer: kept as it was' "$T/err")" \
+	"0/0/1" "another customer's session under a kept session id: nothing new, and a warning"
 # the same session under another event id, with another plan: still one per (session, type)
 printf '%s\n' '{"id":"ev-9","type":"session_completed","customer":"c-42","session":"s-9","at":"2026-03-01T12:00:00Z","session_type":"chat","plan":"premium"}' > "$T/in.jsonl"
 run upsell-gen --db "$DB" "$T/in.jsonl"

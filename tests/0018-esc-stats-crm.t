@@ -7,7 +7,7 @@
 # stores, the default report, --explain, the empty store.
 . "$(dirname "$0")/lib.sh"
 
-plan 52
+plan 53
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -250,6 +250,16 @@ EOF
 else
 	skip 3 "bin/crm-track or bin/upsell-gen is not built"
 fi
+
+# ---- revenue too large for a 64-bit sum: the report saturates, it does not fail ----------
+cp "$DB" "$T/big.db"
+sqlite3 "$T/big.db" "INSERT INTO recommendations (customer_id, session_id, type, title, created_at,
+	shown_at, purchased_at, revenue_cents) VALUES
+	('Z', 'z-1', 'big', 'Big', 1772359000, 1772359000, 1772359000, 9000000000000000000),
+	('Z', 'z-2', 'big', 'Big', 1772359000, 1772359000, 1772359000, 9000000000000000000)"
+run esc-stats --db "$T/big.db" --section upsell
+is "$rc/$(grep -o '"type":"big".*"revenue_cents":[0-9]*' "$T/out" | sed 's/.*://')" '0/9223372036854775807' \
+	"revenue over 2^63: exit 0, the largest integer"
 
 # ---- the empty store, usage ------------------------------------------------------------
 run esc-stats --db "$T/empty.db"
