@@ -45,7 +45,7 @@ static const char *const sql[ST_N] = {
 		"WHERE event_id = ?1",
 	[I_INS] = "INSERT INTO interactions (event_id, customer_id, type, session_id, "
 		"recommendation_id, amount_cents, at, metadata, logged_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (event_id) DO NOTHING",
 	/* a recommendation is linked only to its own customer's events */
 	[R_BYID] = "SELECT id FROM recommendations WHERE id = ?1 AND customer_id = ?2",
 	[R_BYTYPE] = "SELECT id FROM recommendations WHERE session_id = ?1 AND type = ?2 "
@@ -343,22 +343,6 @@ event_line(struct esc_crm *c, json_t *root, const char *type, const struct esc_r
 		rtype = json_string_value(jr);
 	}
 
-	/* an event seen before changes nothing */
-	st = c->st[I_FIND];
-	bind_text(st, 1, id);
-	if ((r = step(c, st, err)) < 0)
-		return ESC_REC_FATAL;
-	if (r) {
-		rowid = sqlite3_column_int64(st, 0);
-		recid = sqlite3_column_int64(st, 1);
-		if (strcmp((const char *)sqlite3_column_text(st, 2), ev_names[ty]) ||
-		    strcmp((const char *)sqlite3_column_text(st, 3), cust))
-			esc_err_set(err, "event %.64s is already in the store with another type or "
-				"customer: kept as it was", id);
-		done(st);
-		goto echo;
-	}
-
 	/* which recommendation: a missing one is a warning, not a reject */
 	if (want || rtype) {
 		if (want) {
@@ -409,6 +393,27 @@ event_line(struct esc_crm *c, json_t *root, const char *type, const struct esc_r
 	free(metatext);
 	if (r < 0)
 		return ESC_REC_FATAL;
+	if (!sqlite3_changes(c->db)) {
+		/* an event seen before changes nothing: say what is stored, and
+		 * nothing of a recommendation looked up for a new one */
+		err->msg[0] = '\0';
+		st = c->st[I_FIND];
+		bind_text(st, 1, id);
+		if ((r = step(c, st, err)) <= 0) {
+			if (r == 0)
+				esc_err_set(err, "event %.64s: neither inserted nor found", id);
+			err->code = ESC_EXIT_STORE;
+			return ESC_REC_FATAL;
+		}
+		rowid = sqlite3_column_int64(st, 0);
+		recid = sqlite3_column_int64(st, 1);
+		if (strcmp((const char *)sqlite3_column_text(st, 2), ev_names[ty]) ||
+		    strcmp((const char *)sqlite3_column_text(st, 3), cust))
+			esc_err_set(err, "event %.64s is already in the store with another type or "
+				"customer: kept as it was", id);
+		done(st);
+		goto echo;
+	}
 	rowid = sqlite3_last_insert_rowid(c->db);
 	fresh = 1;
 
