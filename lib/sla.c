@@ -2,31 +2,22 @@
  *
  * On the calendar clock a target of 4h falls due 4 hours later. On the
  * business clock only open hours count: the weekly hours of sla.json in
- * its time zone, less the holidays. The zone's rules come from the
- * system's tz database through localtime_r and mktime, so daylight-saving
- * changes fall where they really do. Loading a business-hours SLA sets TZ
- * for the process: esc's own times are all UTC (timegm-style code and
- * gmtime_r), so nothing else depends on it. */
+ * its time zone, less the holidays, counted by hours.c (which reads the
+ * zone's rules from the system's tz database, so daylight-saving changes
+ * fall where they really do). */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
+#include "hours.h"
 #include "store.h"
-
-#define MAX_HOLIDAYS 512
-/* a target longer than this many days of search is a configuration error */
-#define MAX_DAYS 1000
 
 struct esc_sla {
 	int business;
 	long target[ESC_SEV_N][2];
 	long warning;
-	int open[7], close[7];   /* minutes after local midnight; open < 0: closed */
-	int holidays[MAX_HOLIDAYS];   /* yyyymmdd, local dates */
-	int nholidays;
-	char tz[128];
+	struct esc_hours hours;  /* the business clock's open hours */
 };
 
 int
@@ -63,19 +54,6 @@ esc_duration_parse(const char *s, long *secs)
 }
 
 static int
-hhmm(const char *s, int *minutes)
-{
-	int h, m;
-	char c;
-
-	if (!s || sscanf(s, "%2d:%2d%c", &h, &m, &c) != 2 || h < 0 || m < 0 || m > 59 ||
-	    h > 24 || (h == 24 && m))
-		return -1;
-	*minutes = h * 60 + m;
-	return 0;
-}
-
-static int
 duration_value(json_t *v, long *secs)
 {
 	if (json_is_integer(v) && json_integer_value(v) >= 0) {
@@ -83,89 +61,6 @@ duration_value(json_t *v, long *secs)
 		return 0;
 	}
 	return json_is_string(v) ? esc_duration_parse(json_string_value(v), secs) : -1;
-}
-
-static int
-load_hours(struct esc_sla *sla, json_t *hours, const char *name, struct esc_err *err)
-{
-	static const char *const days[7] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
-	int i, any = 0;
-
-	if (!json_is_object(hours)) {
-		esc_err_set(err, "%s: \"hours\" must be an object of weekdays", name);
-		return -1;
-	}
-	for (i = 0; i < 7; i++) {
-		json_t *d = json_object_get(hours, days[i]);
-
-		sla->open[i] = sla->close[i] = -1;
-		if (!d || json_is_null(d))
-			continue;
-		if (!json_is_array(d) || json_array_size(d) != 2 ||
-		    hhmm(json_string_value(json_array_get(d, 0)), &sla->open[i]) < 0 ||
-		    hhmm(json_string_value(json_array_get(d, 1)), &sla->close[i]) < 0 ||
-		    sla->open[i] >= sla->close[i]) {
-			esc_err_set(err, "%s: hours.%s must be null or [\"HH:MM\", \"HH:MM\"], "
-				"opening before closing", name, days[i]);
-			return -1;
-		}
-		any = 1;
-	}
-	if (!any) {
-		esc_err_set(err, "%s: the business clock needs open hours on some day", name);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-month_days(int y, int m)
-{
-	static const int n[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	return m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 29 : n[m - 1];
-}
-
-/* Is tz a zone of the tz database? glibc takes an unknown name as UTC
- * without a word, so look for its file ($TZDIR, else the system's). */
-static int
-known_zone(const char *tz)
-{
-	const char *dir = getenv("TZDIR");
-	char path[4096];
-
-	if (*tz == '/' || strstr(tz, ".."))
-		return 0;
-	snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-	return access(path, R_OK) == 0;
-}
-
-static int
-load_holidays(struct esc_sla *sla, json_t *hol, const char *name, struct esc_err *err)
-{
-	size_t i;
-	json_t *h;
-
-	if (!hol)
-		return 0;
-	if (!json_is_array(hol) || json_array_size(hol) > MAX_HOLIDAYS) {
-		esc_err_set(err, "%s: \"holidays\" must be a list of dates (at most %d)", name,
-			MAX_HOLIDAYS);
-		return -1;
-	}
-	json_array_foreach(hol, i, h) {
-		const char *s = json_string_value(h);
-		int y, m, d;
-		char c;
-
-		if (!s || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &c) != 3 || m < 1 || m > 12 ||
-		    d < 1 || d > month_days(y, m)) {
-			esc_err_set(err, "%s: holiday %zu is not a date YYYY-MM-DD", name, i + 1);
-			return -1;
-		}
-		sla->holidays[sla->nholidays++] = y * 10000 + m * 100 + d;
-	}
-	return 0;
 }
 
 struct esc_sla *
@@ -216,24 +111,11 @@ esc_sla_load(const char *file, struct esc_err *err)
 		goto bad;
 	}
 	if (sla->business) {
-		const char *tz = json_string_value(json_object_get(j, "timezone"));
-
-		if (!tz || !*tz || strlen(tz) >= sizeof sla->tz) {
-			esc_err_set(err, "%s: the business clock needs a \"timezone\" such as "
-				"\"Europe/London\"", name);
+		if (esc_hours_parse(&sla->hours, json_object_get(j, "hours"),
+		    json_object_get(j, "holidays"),
+		    json_string_value(json_object_get(j, "timezone")), name, err) < 0)
 			goto bad;
-		}
-		snprintf(sla->tz, sizeof sla->tz, "%s", tz);
-		if (!known_zone(tz)) {
-			esc_err_set(err, "%s: unknown time zone \"%s\" (not in the tz database)",
-				name, tz);
-			goto bad;
-		}
-		if (load_hours(sla, json_object_get(j, "hours"), name, err) < 0 ||
-		    load_holidays(sla, json_object_get(j, "holidays"), name, err) < 0)
-			goto bad;
-		setenv("TZ", sla->tz, 1);
-		tzset();
+		esc_zone_use(sla->hours.tz);
 	}
 	json_decref(j);
 	return sla;
@@ -269,64 +151,8 @@ esc_sla_business(const struct esc_sla *sla)
 	return sla->business;
 }
 
-/* Local midnight of a date, plus minutes; mktime works out the offset in
- * force then, across daylight-saving changes. */
-static time_t
-local_at(int y, int m, int d, int minutes)
-{
-	struct tm tm = { 0 };
-
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = minutes / 60;
-	tm.tm_min = minutes % 60;
-	tm.tm_isdst = -1;
-	return mktime(&tm);
-}
-
-static int
-holiday(const struct esc_sla *sla, int ymd)
-{
-	int i;
-
-	for (i = 0; i < sla->nholidays; i++)
-		if (sla->holidays[i] == ymd)
-			return 1;
-	return 0;
-}
-
 time_t
 esc_sla_add(const struct esc_sla *sla, time_t start, long secs)
 {
-	time_t t = start;
-	long left = secs;
-	int day;
-
-	if (!sla->business)
-		return start + secs;
-	for (day = 0; day < MAX_DAYS && left > 0; day++) {
-		struct tm tm;
-		int y, m, d;
-
-		if (!localtime_r(&t, &tm))
-			return start + secs;
-		y = tm.tm_year + 1900;
-		m = tm.tm_mon + 1;
-		d = tm.tm_mday;
-		if (sla->open[tm.tm_wday] >= 0 && !holiday(sla, y * 10000 + m * 100 + d)) {
-			time_t open = local_at(y, m, d, sla->open[tm.tm_wday]);
-			time_t close = local_at(y, m, d, sla->close[tm.tm_wday]);
-
-			if (t < open)
-				t = open;
-			if (t < close) {
-				if (left <= close - t)
-					return t + left;
-				left -= (long)(close - t);
-			}
-		}
-		t = local_at(y, m, d + 1, 0);
-	}
-	return t;
+	return sla->business ? esc_hours_add(&sla->hours, start, secs) : start + secs;
 }
