@@ -808,7 +808,7 @@ int
 esc_smtp_send(const struct esc_net *n, const struct esc_mail *m, int *permanent,
 	struct esc_err *err)
 {
-	const char *url = getenv("ESC_SMTP_URL"), *tls = getenv("ESC_SMTP_TLS");
+	const char *url = m->url ? m->url : getenv("ESC_SMTP_URL"), *tls = getenv("ESC_SMTP_TLS");
 	const char *from = m->from ? m->from : getenv("ESC_SMTP_FROM");
 	const char *user = getenv("ESC_SMTP_USER"), *pass = getenv("ESC_SMTP_PASSWORD");
 	char from_spec[300], to_spec[300], env_from[310], env_to[310];

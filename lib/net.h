@@ -71,6 +71,7 @@ struct esc_mail {
 	const char *subject;
 	const char *body;            /* plain text, UTF-8 */
 	const char *message_id;      /* NULL: one is made up */
+	const char *url;             /* the server; NULL: $ESC_SMTP_URL */
 };
 /* Returns 0 when the server accepted the message; -1 with err (code
  * ESC_EXIT_NET) otherwise. Retries as esc_http does: a 4xx reply is
