@@ -14,24 +14,27 @@ CPPFLAGS  = -D_GNU_SOURCE -DESC_VERSION=\"$(VERSION)\" \
             -DESC_SHAREDIR=\"$(SHAREDIR)\" -Ilib
 LDLIBS    = -lyajl -ljansson -lsqlite3 -lcurl -lm
 
-TOOLS     = esc-detect esc-offer esc-log esc-stats crm-track upsell-gen
+TOOLS     = esc-detect esc-offer esc-log esc-stats crm-track upsell-gen survey-send
 LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/splice.o lib/timefmt.o \
             lib/share.o lib/vocab.o lib/phrases.o lib/text.o lib/sentiment.o \
             lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o \
             lib/store.o lib/sla.o lib/hours.o lib/log.o lib/logq.o lib/stats.o lib/sections.o lib/alerts.o \
             lib/report.o lib/html.o \
-            $(LIBOBJ_NET) $(LIBOBJ_CRM) $(LIBOBJ_RECS) $(LIBOBJ_OPPS)
+            $(LIBOBJ_NET) $(LIBOBJ_CRM) $(LIBOBJ_RECS) $(LIBOBJ_OPPS) $(LIBOBJ_SURVEY)
 # outbound calls and tokens; crm-track; upsell recommendations and their
-# reports; usage-alert opportunities
+# reports; usage-alert opportunities; survey-send
 LIBOBJ_NET  = lib/net.o lib/token.o
 LIBOBJ_CRM  = lib/crm.o lib/contacts.o lib/forget.o lib/batch.o
 LIBOBJ_RECS = lib/recs.o lib/crmstats.o
 LIBOBJ_OPPS = lib/opps.o lib/plan.o
+LIBOBJ_SURVEY = lib/survcfg.o lib/survstore.o lib/survey.o lib/survdue.o lib/channels.o \
+            lib/answers.o lib/problems.o lib/handover.o
 BINS      = $(TOOLS:%=bin/%)
 UNITS     = tests/unit/test-sentiment tests/unit/test-detect tests/unit/test-time tests/unit/test-offer \
-            tests/unit/test-sla tests/unit/test-stats tests/unit/test-token
+            tests/unit/test-sla tests/unit/test-stats tests/unit/test-token \
+            tests/unit/test-problems
 # programs the shell tests drive (built, not run by prove)
-TESTBINS  = tests/unit/net-call
+TESTBINS  = tests/unit/net-call tests/unit/channel-send
 
 all: $(BINS)
 
@@ -48,6 +51,10 @@ $(LIBOBJ_CRM) cmd/crm-track.o: lib/store.h lib/crm.h lib/stats.h
 lib/crm.o lib/recs.o lib/batch.o: lib/batch.h
 $(LIBOBJ_RECS): lib/store.h lib/upsell.h lib/stats.h lib/stats-int.h
 $(LIBOBJ_OPPS) cmd/upsell-gen.o: lib/store.h lib/upsell.h lib/opps.h lib/net.h
+$(LIBOBJ_SURVEY) cmd/survey-send.o: lib/store.h lib/survey.h lib/hours.h lib/net.h lib/crm.h lib/stats.h
+lib/survstore.o lib/survey.o lib/survdue.o lib/answers.o lib/problems.o lib/handover.o: \
+            lib/survey-int.h
+lib/hours.o: lib/hours.h lib/crm.h
 
 bin/%: cmd/%.o libesc.a
 	@mkdir -p bin

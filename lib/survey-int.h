@@ -1,0 +1,69 @@
+/* survey-int.h — inside the library: struct esc_survey (its statements,
+ * the meeting token waiting for its webhook) and the store helpers
+ * (survstore.c) that survey-send's files share. Not installed. */
+#ifndef ESC_SURVEY_INT_H
+#define ESC_SURVEY_INT_H
+
+#include "net.h"
+#include "survey.h"
+
+struct sqlite3_stmt;
+
+/* A unit of work (survstore.c): BEGIN IMMEDIATE when no transaction is
+ * open, else a savepoint in the open one (a dry run's, kept to the end
+ * and undone by esc_survey_free: nothing nested commits it). */
+struct esc_survey_tx {
+	struct sqlite3 *db;
+	int open, own;
+};
+
+enum esc_survey_stmt {
+	SV_FIND, SV_INS, SV_ATT_INS, SV_GET, SV_CLAIMED, SV_PREV, SV_CONTACT, SV_THROTTLE,
+	SV_DUE, SV_SET, SV_UNCONFIRM, SV_SKIP, SV_CLAIM, SV_SENT, SV_FAILED, SV_ATT_ID,
+	SV_N
+};
+
+struct esc_survey {
+	struct sqlite3 *db;
+	struct esc_survey_opts o;
+	struct esc_survey_cfg cfg;
+	struct esc_net net;
+	struct esc_scan scan;
+	struct sqlite3_stmt *st[SV_N];
+	unsigned long net_failures, stuck;
+	struct esc_buf obj, line;
+	struct esc_survey_tx dry;       /* a dry run's one transaction */
+	/* the meeting token esc_handover_open made, until esc_handover_notify
+	 * sends it right after the line's commit (handover.c); wiped then */
+	long long pending_id;
+	char pending_token[ESC_TOKEN_LEN + 1];
+};
+
+/* Step statement which (of s->st) to its end and reset it: the rows
+ * changed, or -1 with err. */
+int esc_survey_run(struct esc_survey *s, enum esc_survey_stmt which, struct esc_err *err);
+/* Is t shaped like a token esc_token_new makes? */
+int esc_survey_token_shaped(const char *t);
+
+/* ---- the store (survstore.c) ---- */
+/* Set err from db's last error, code ESC_EXIT_STORE; returns -1. */
+int esc_survey_store_fail(struct sqlite3 *db, struct esc_err *err);
+/* Prepare sql; NULL with err. */
+struct sqlite3_stmt *esc_survey_prepare(struct sqlite3 *db, const char *sql,
+	struct esc_err *err);
+/* Step st once and finalize it (steals st): the rows changed, or -1
+ * with err. */
+int esc_survey_once(struct sqlite3 *db, struct sqlite3_stmt *st, struct esc_err *err);
+/* Bind v, or NULL when v is NULL (text) or equals none (integers). */
+void esc_survey_bind_text(struct sqlite3_stmt *st, int i, const char *v);
+void esc_survey_bind_int(struct sqlite3_stmt *st, int i, long long v, long long none);
+/* Does column col of st's row hold hash (a token's, found by it)? In
+ * constant time. */
+int esc_survey_hash_is(struct sqlite3_stmt *st, int col, const char *hash);
+/* Begin does nothing when tx is open; commit and rollback nothing when it
+ * is not. A commit that fails leaves tx open, for the rollback. */
+int esc_survey_begin(struct sqlite3 *db, struct esc_survey_tx *tx, struct esc_err *err);
+int esc_survey_commit(struct esc_survey_tx *tx, struct esc_err *err);
+void esc_survey_rollback(struct esc_survey_tx *tx);
+
+#endif
