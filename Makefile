@@ -22,13 +22,13 @@ LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/splice.o lib/timefmt.
             lib/report.o lib/html.o \
             $(LIBOBJ_NET) $(LIBOBJ_CRM) $(LIBOBJ_RECS) $(LIBOBJ_OPPS) $(LIBOBJ_SURVEY)
 # outbound calls and tokens; crm-track; upsell recommendations and their
-# reports; usage-alert opportunities; survey-send
+# reports; usage-alert opportunities; survey-send and its reports
 LIBOBJ_NET  = lib/net.o lib/token.o
 LIBOBJ_CRM  = lib/crm.o lib/contacts.o lib/forget.o lib/batch.o
 LIBOBJ_RECS = lib/recs.o lib/crmstats.o
 LIBOBJ_OPPS = lib/opps.o lib/plan.o
 LIBOBJ_SURVEY = lib/survcfg.o lib/survstore.o lib/survey.o lib/survdue.o lib/channels.o \
-            lib/answers.o lib/problems.o lib/handover.o
+            lib/answers.o lib/problems.o lib/handover.o lib/survstats.o
 BINS      = $(TOOLS:%=bin/%)
 UNITS     = tests/unit/test-sentiment tests/unit/test-detect tests/unit/test-time tests/unit/test-offer \
             tests/unit/test-sla tests/unit/test-stats tests/unit/test-token \
@@ -54,6 +54,7 @@ $(LIBOBJ_OPPS) cmd/upsell-gen.o: lib/store.h lib/upsell.h lib/opps.h lib/net.h
 $(LIBOBJ_SURVEY) cmd/survey-send.o: lib/store.h lib/survey.h lib/hours.h lib/net.h lib/crm.h lib/stats.h
 lib/survstore.o lib/survey.o lib/survdue.o lib/answers.o lib/problems.o lib/handover.o: \
             lib/survey-int.h
+lib/survstats.o: lib/stats-int.h
 lib/hours.o: lib/hours.h lib/crm.h
 
 bin/%: cmd/%.o libesc.a

@@ -1,7 +1,7 @@
 /* esc-stats — reports over the store: totals, conversion by offer, reason,
  * tier, template and severity, recent escalations, SLA, the leaderboard,
- * the customer funnel, upsells and opportunities; or, with --alerts, the
- * alerts due now, each once. */
+ * the customer funnel, upsells and opportunities, surveys and unresolved
+ * problems; or, with --alerts, the alerts due now, each once. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 
 static const char usage_text[] =
 	"usage: esc-stats [--db FILE]... [--since TIME] [--until TIME] [--by day|week|month]\n"
-	"                 [--section NAME]... [--customer ID] [--limit N]\n"
+	"                 [--section NAME]... [--surveys] [--customer ID] [--limit N]\n"
 	"                 [-t | --csv | --html FILE] [--explain]\n"
 	"       esc-stats [--db FILE]... --alerts [--since TIME]\n"
 	"Report on the escalations in the store, as JSON lines unless told otherwise.\n"
@@ -23,9 +23,12 @@ static const char usage_text[] =
 	"  --by PERIOD       a row per day, week (from Monday) or month, UTC\n"
 	"  --section NAME    only this section: totals, offer, reason, tier, template,\n"
 	"                    severity (or by, all five), recent, sla, leaderboard, funnel,\n"
-	"                    upsell, opportunities; repeatable\n"
+	"                    upsell, opportunities, surveys, survey_methods,\n"
+	"                    survey_funnel, problems; repeatable\n"
+	"  --surveys         the four survey sections (surveys ended in the window;\n"
+	"                    problems opened in it)\n"
 	"  --customer ID     funnel, upsell and opportunities of this customer only\n"
-	"  --limit N         rows of the recent section (default 10)\n"
+	"  --limit N         rows of the recent and problems sections (default 10)\n"
 	"  -t, --table       aligned tables for a terminal\n"
 	"  --csv             CSV, one block per section\n"
 	"  --html FILE       one self-contained HTML page with charts ('-': stdout)\n"
@@ -40,7 +43,7 @@ enum { OUT_JSON, OUT_TABLE, OUT_CSV, OUT_HTML };
 
 enum {
 	OPT_DB = ESC_OPT_TOOL, OPT_SINCE, OPT_UNTIL, OPT_BY, OPT_SECTION, OPT_LIMIT,
-	OPT_CSV, OPT_HTML, OPT_EXPLAIN, OPT_ALERTS, OPT_CUSTOMER,
+	OPT_CSV, OPT_HTML, OPT_EXPLAIN, OPT_ALERTS, OPT_CUSTOMER, OPT_SURVEYS,
 };
 
 /* the customer side: in the default report when the store has rows for it */
@@ -105,6 +108,7 @@ main(int argc, char **argv)
 		{ "explain", no_argument, 0, OPT_EXPLAIN },
 		{ "alerts", no_argument, 0, OPT_ALERTS },
 		{ "customer", required_argument, 0, OPT_CUSTOMER },
+		{ "surveys", no_argument, 0, OPT_SURVEYS },
 		{ 0, 0, 0, 0 },
 	};
 	struct esc_common common = { 0 };
@@ -151,11 +155,13 @@ main(int argc, char **argv)
 			if (!(sec = esc_section_parse(optarg))) {
 				esc_diag("error", NULL, 0, "--section: no such section: %s "
 					"(totals, offer, reason, tier, template, severity, by, recent, "
-					"sla, leaderboard, funnel, upsell, opportunities)", optarg);
+					"sla, leaderboard, funnel, upsell, opportunities, surveys, "
+					"survey_methods, survey_funnel, problems)", optarg);
 				usage();
 			}
 			o.sections |= sec;
 			break;
+		case OPT_SURVEYS: o.sections |= ESC_SEC_SURVEY_ALL; break;
 		case OPT_LIMIT:
 			errno = 0;
 			o.limit = strtol(optarg, &end, 10);
@@ -211,7 +217,7 @@ main(int argc, char **argv)
 		o.sections = CRM_SECTIONS;
 	} else if (!o.sections) {
 		o.sections = ESC_SEC_DEFAULT;
-		o.if_rows = CRM_SECTIONS;
+		o.if_rows = CRM_SECTIONS | ESC_SEC_SURVEY_ALL;
 	}
 	if (fmt == OUT_HTML && (o.sections & 1u << ESC_SEC_TOTALS))
 		o.sections |= 1u << ESC_SEC_TREND;

@@ -163,7 +163,7 @@ void
 esc_report_text(const struct esc_report *r, struct esc_buf *out)
 {
 	const struct esc_table *t;
-	size_t i, w[64], cw, k;
+	size_t i, w[64], cw, k, max;
 	char v[256];
 	int s, c, first = 1;
 
@@ -174,6 +174,7 @@ esc_report_text(const struct esc_report *r, struct esc_buf *out)
 			esc_buf_putc(out, '\n');
 		first = 0;
 		esc_buf_printf(out, "%s\n", t->title);
+		max = t->text_max ? (size_t)t->text_max : 48;
 		if (!t->nrow) {
 			esc_buf_puts(out, "  (nothing)\n");
 			continue;
@@ -181,7 +182,7 @@ esc_report_text(const struct esc_report *r, struct esc_buf *out)
 		for (c = 0; c < t->ncol && c < 64; c++) {
 			w[c] = width(t->cols[c].head);
 			for (i = 0; i < t->nrow; i++) {
-				esc_cell_text(esc_table_cell(t, i, c), v, sizeof v, 48);
+				esc_cell_text(esc_table_cell(t, i, c), v, sizeof v, max);
 				if ((cw = width(v)) > w[c])
 					w[c] = cw;
 			}
@@ -209,7 +210,7 @@ esc_report_text(const struct esc_report *r, struct esc_buf *out)
 			for (c = 0; c < t->ncol && c < 64; c++) {
 				size_t pad;
 
-				esc_cell_text(esc_table_cell(t, i, c), v, sizeof v, 48);
+				esc_cell_text(esc_table_cell(t, i, c), v, sizeof v, max);
 				pad = w[c] - width(v);
 				esc_buf_puts(out, "  ");
 				if (right_aligned(t->cols[c].type))

@@ -87,4 +87,9 @@ int esc_sec_funnel(struct esc_runner *x);
 int esc_sec_upsell(struct esc_runner *x);
 int esc_sec_opps(struct esc_runner *x);
 
+/* ---- surveys (survstats.c): the sections of ESC_SEC_SURVEY_ALL in want,
+ * the same contract ---- */
+
+int esc_sec_surveys(struct esc_runner *x, unsigned want);
+
 #endif

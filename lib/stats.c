@@ -171,7 +171,8 @@ esc_by_parse(const char *s)
 
 static const char *const sec_names[ESC_SEC_N] = {
 	"totals", "by_offer", "by_reason", "by_tier", "by_template", "by_severity",
-	"recent", "sla", "leaderboard", "funnel", "upsell", "opportunities", "trend",
+	"recent", "sla", "leaderboard", "funnel", "upsell", "opportunities",
+	"surveys", "survey_methods", "survey_funnel", "problems", "trend",
 };
 
 const char *
@@ -371,7 +372,8 @@ struct esc_stats *
 esc_stats_open(const char *const *paths, int n, struct esc_err *err)
 {
 	static const char *const tables[] = { "escalations", "questions", "events",
-		"interactions", "recommendations", "opportunities" };
+		"interactions", "recommendations", "opportunities", "surveys", "survey_attempts",
+		"survey_answers", "problems" };
 	struct esc_stats *st;
 	struct esc_buf sql = { 0 };
 	struct stat sb[32];
@@ -580,7 +582,9 @@ esc_quant_col(sqlite3_stmt *s, int col, double r[3])
 /* Expand a query: {E}, {Q}, {V}, {I}, {R}, {O} the tables (or the views
  * over several files), {DB} the file's number, {W} the --since/--until
  * window on created_at ({WS}: not to be searched by range; {WA} on at,
- * {WP} on purchased_at), {CU} the --customer filter on customer_id, {B}
+ * {WP} on purchased_at, {WE} on ended_at), {S}, {SA}, {SN}, {P} the
+ * survey tables, {D:a} the file of alias a's row (0 for one file), {CU}
+ * the --customer filter on customer_id, {B}
  * the bucket of created_at (0 without --by), {G} the bucket in a GROUP BY
  * list. Only these fixed fragments are ever put in SQL text; every value
  * is bound. */
@@ -622,6 +626,19 @@ expand(struct esc_runner *x, const char *tmpl)
 			esc_buf_puts(&x->sql, multi ? "temp.esc_recommendations" : "main.recommendations");
 		else if (!strncmp(p, "{O}", 3))
 			esc_buf_puts(&x->sql, multi ? "temp.esc_opportunities" : "main.opportunities");
+		else if (!strncmp(p, "{S}", 3))
+			esc_buf_puts(&x->sql, multi ? "temp.esc_surveys" : "main.surveys");
+		else if (!strncmp(p, "{SA}", 4))
+			esc_buf_puts(&x->sql, multi ? "temp.esc_survey_attempts" : "main.survey_attempts");
+		else if (!strncmp(p, "{SN}", 4))
+			esc_buf_puts(&x->sql, multi ? "temp.esc_survey_answers" : "main.survey_answers");
+		else if (!strncmp(p, "{P}", 3))
+			esc_buf_puts(&x->sql, multi ? "temp.esc_problems" : "main.problems");
+		else if (!strncmp(p, "{D:", 3) && e - p == 4)
+			/* the file of a row of alias p[3], to join rows of one file */
+			esc_buf_printf(&x->sql, multi ? "%c.db" : "0", p[3]);
+		else if (!strncmp(p, "{WE}", 4))
+			window(&x->sql, x->o, "ended_at");
 		else if (!strncmp(p, "{WA}", 4))
 			window(&x->sql, x->o, "at");
 		else if (!strncmp(p, "{WP}", 4))
@@ -839,6 +856,8 @@ esc_stats_run(struct esc_stats *st, const struct esc_stats_opts *o,
 	if ((o->sections & 1u << ESC_SEC_UPSELL) && esc_sec_upsell(&x) < 0)
 		goto out;
 	if ((o->sections & 1u << ESC_SEC_OPPS) && esc_sec_opps(&x) < 0)
+		goto out;
+	if ((o->sections & ESC_SEC_SURVEY_ALL) && esc_sec_surveys(&x, o->sections) < 0)
 		goto out;
 	if (o->sections & 1u << ESC_SEC_TREND) {
 		/* the trend is by day unless --by says otherwise */

@@ -21,12 +21,20 @@ enum esc_section {
 	ESC_SEC_FUNNEL,        /* the customer journey (crmstats.c) */
 	ESC_SEC_UPSELL,        /* upsell recommendations by type */
 	ESC_SEC_OPPS,          /* usage-alert opportunities: "opportunities" */
+	ESC_SEC_SURVEYS,       /* survey-send's chains: rates, CSAT, NPS (survstats.c) */
+	ESC_SEC_SURVEY_METHODS, /* per step of the chain: "survey_methods" */
+	ESC_SEC_SURVEY_FUNNEL, /* how far chains got: "survey_funnel" */
+	ESC_SEC_PROBLEMS,      /* the top unresolved problems */
 	ESC_SEC_TREND,         /* totals per day for the HTML chart, not a --section */
 	ESC_SEC_N,
 };
-/* Every section but the trend; esc-stats leaves the customer side out
- * when the store has no rows for it (struct esc_stats_opts, if_rows). */
+/* Every section but the trend; esc-stats leaves the customer side and
+ * the surveys out when the store has no rows for them (struct
+ * esc_stats_opts, if_rows). */
 #define ESC_SEC_DEFAULT ((1u << ESC_SEC_TREND) - 1)
+/* The survey sections (esc-stats --surveys). */
+#define ESC_SEC_SURVEY_ALL (1u << ESC_SEC_SURVEYS | 1u << ESC_SEC_SURVEY_METHODS | \
+	1u << ESC_SEC_SURVEY_FUNNEL | 1u << ESC_SEC_PROBLEMS)
 /* The name of a section as --section and the "section" key spell it. */
 const char *esc_section_name(int sec);
 /* A --section value to a mask of sections ("by" is the five by_*), or 0. */
@@ -61,6 +69,7 @@ struct esc_table {
 	const char *title;     /* "Conversion by offer" */
 	int ncol;
 	const struct esc_col *cols;
+	int text_max;          /* -t: a longer text is cut to this many characters; 0: 48 */
 	size_t nrow, cap;
 	struct esc_cell *cells;   /* row r, column c: cells[r * ncol + c] */
 };
@@ -78,7 +87,7 @@ struct esc_stats_opts {
 	int has_since, has_until;
 	enum esc_by by;
 	unsigned sections;     /* mask of 1 << enum esc_section */
-	long limit;            /* rows of "recent" */
+	long limit;            /* rows of "recent" and "problems" */
 	int explain;           /* collect EXPLAIN QUERY PLAN of every query */
 	const char *customer;  /* borrows: funnel, upsell, opportunities of this customer_id only */
 	unsigned if_rows;      /* of sections: leave out those the store has no rows for */
