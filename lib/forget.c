@@ -29,6 +29,17 @@ static const struct {
 	const char *table;
 	const char *sql;
 } erase[] = {
+	/* survey-send: the chains, their attempts, answers (feedback is the
+	 * person's words) and handovers */
+	{ "survey_answers", "DELETE FROM survey_answers WHERE customer_id = ?1" },
+	{ "survey_attempts", "DELETE FROM survey_attempts WHERE customer_id = ?1" },
+	{ "handovers", "DELETE FROM handovers WHERE customer_id = ?1" },
+	{ "surveys", "DELETE FROM surveys WHERE customer_id = ?1" },
+	/* the problems they had: problems() below has counted them out of
+	 * those others share and listed in temp.forget_problems those nobody
+	 * else has, whose description may be their words */
+	{ "problem_users", "DELETE FROM problem_users WHERE customer_id = ?1" },
+	{ "problems", "DELETE FROM problems WHERE id IN (SELECT id FROM temp.forget_problems)" },
 	{ "consent_changes", "DELETE FROM consent_changes WHERE contact_id IN "
 		"(SELECT id FROM contacts WHERE customer_id = ?1)" },
 	{ "contacts", "DELETE FROM contacts WHERE customer_id = ?1" },
@@ -61,7 +72,8 @@ static const struct {
 };
 #define NERASE (sizeof erase / sizeof erase[0])
 
-enum stmt { F_FIND, F_AUDIT, F_STAT4, F_PURGE, F_PURGE_COUNT, F_N };
+enum stmt { F_FIND, F_AUDIT, F_STAT4, F_PURGE, F_PURGE_COUNT, F_SHARED, F_ALONE, F_ALONE_CLEAR,
+	F_N };
 static const char *const sql[F_N] = {
 	/* an email matches whatever its case; the rest as they are */
 	[F_FIND] = "SELECT customer_id, email FROM contacts WHERE customer_id = ?1 "
@@ -73,6 +85,23 @@ static const char *const sql[F_N] = {
 		"consent_email = 0 AND consent_calls = 0 AND updated_at < ?1 ORDER BY id",
 	[F_PURGE_COUNT] = "SELECT count(*) FROM contacts WHERE consent_sms = 0 AND "
 		"consent_email = 0 AND consent_calls = 0 AND updated_at < ?1",
+	/* a problem others have too stays, without them: one user and their
+	 * attempts fewer, and no session of theirs named */
+	[F_SHARED] = "UPDATE problems SET affected_users = max(problems.affected_users - 1, 1), "
+		"attempts = max(problems.attempts - u.attempts, 1), "
+		"first_session_id = CASE WHEN problems.first_session_id = u.session_id OR "
+		"problems.first_session_id IN (SELECT session_id FROM surveys WHERE customer_id = ?1) "
+		"THEN NULL ELSE problems.first_session_id END, "
+		"last_session_id = CASE WHEN problems.last_session_id = u.session_id OR "
+		"problems.last_session_id IN (SELECT session_id FROM surveys WHERE customer_id = ?1) "
+		"THEN NULL ELSE problems.last_session_id END "
+		"FROM problem_users u WHERE u.problem_id = problems.id AND u.customer_id = ?1 AND "
+		"EXISTS (SELECT 1 FROM problem_users o WHERE o.problem_id = problems.id AND "
+		"o.customer_id <> ?1)",
+	[F_ALONE] = "INSERT OR IGNORE INTO temp.forget_problems (id) SELECT u.problem_id "
+		"FROM problem_users u WHERE u.customer_id = ?1 AND NOT EXISTS (SELECT 1 FROM "
+		"problem_users o WHERE o.problem_id = u.problem_id AND o.customer_id <> ?1)",
+	[F_ALONE_CLEAR] = "DELETE FROM temp.forget_problems",
 };
 
 struct person {
@@ -141,6 +170,10 @@ forget_init(struct forget *f, sqlite3 *db, struct esc_err *err)
 	memset(f, 0, sizeof *f);
 	f->db = db;
 	f->err = err;
+	/* the problems a person alone had, found before their problem_users
+	 * rows go (temp: never in the store's file) */
+	if (exec(f, "CREATE TEMP TABLE IF NOT EXISTS forget_problems (id INTEGER PRIMARY KEY)") < 0)
+		return -1;
 	for (i = 0; i < NERASE; i++)
 		if (sqlite3_prepare_v2(db, erase[i].sql, -1, &f->del[i], NULL) != SQLITE_OK)
 			return fail(f);
@@ -198,6 +231,40 @@ collect(struct forget *f, sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? 0 : fail(f);
 }
 
+static int
+step_done(struct forget *f, enum stmt s)
+{
+	int rc = sqlite3_step(f->st[s]);
+
+	sqlite3_reset(f->st[s]);
+	return rc == SQLITE_DONE ? 0 : fail(f);
+}
+
+/* Before a person's problem_users rows go: count them out of the problems
+ * others share, and list the ones nobody else has for erase[]. */
+static int
+problems(struct forget *f, const struct person *p)
+{
+	sqlite3_bind_text(f->st[F_SHARED], 1, p->customer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(f->st[F_ALONE], 1, p->customer, -1, SQLITE_STATIC);
+	return step_done(f, F_ALONE_CLEAR) < 0 || step_done(f, F_SHARED) < 0 ||
+		step_done(f, F_ALONE) < 0 ? -1 : 0;
+}
+
+/* A deleted problem's words stay in the full-text index's old segments
+ * (FTS5 records a delete as a new entry naming the words): merging them
+ * all into one leaves none, and secure_delete zeroes the pages freed. */
+static int
+fts_merge(struct forget *f)
+{
+	size_t i;
+
+	for (i = 0; i < NERASE; i++)
+		if (!strcmp(erase[i].table, "problems") && f->total[i])
+			return exec(f, "INSERT INTO problems_fts (problems_fts) VALUES ('optimize')");
+	return 0;
+}
+
 /* Erase one person, adding to f->n. Returns the rows erased, or -1. */
 static long long
 erase_person(struct forget *f, const struct person *p)
@@ -205,6 +272,8 @@ erase_person(struct forget *f, const struct person *p)
 	long long rows = 0;
 	size_t i;
 
+	if (problems(f, p) < 0)
+		return -1;
 	for (i = 0; i < NERASE; i++) {
 		sqlite3_stmt *st = f->del[i];
 
@@ -355,7 +424,7 @@ esc_crm_forget(sqlite3 *db, const char *id, int vacuum, struct esc_buf *out,
 		rows += r;
 	}
 	/* nobody: nothing to record */
-	if (rows && (audit(&f, "request") < 0 || drop_samples(&f) < 0))
+	if (rows && (audit(&f, "request") < 0 || fts_merge(&f) < 0 || drop_samples(&f) < 0))
 		goto fail;
 	if (exec(&f, rows ? "COMMIT" : "ROLLBACK") < 0)
 		goto fail;
@@ -413,7 +482,7 @@ esc_crm_purge(sqlite3 *db, long older_than, int dry_run, int vacuum, struct esc_
 			rows += r;
 		}
 		n = (long)f.np;
-		if (drop_samples(&f) < 0 || exec(&f, "COMMIT") < 0)
+		if (fts_merge(&f) < 0 || drop_samples(&f) < 0 || exec(&f, "COMMIT") < 0)
 			goto fail;
 		in_tx = 0;
 		finish(&f);

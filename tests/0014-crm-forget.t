@@ -6,11 +6,15 @@
 # finds the email, the phone, the name and the customer id nowhere in the
 # database file or beside it. Other people's rows stay as they were; one
 # audit row without personal data records it. Then the retention rule.
+# Then survey-send's rows (inserted as it writes them): a person's chain,
+# attempts, answer, handover and the problem only she had are erased, her
+# words gone from the full-text index too; a problem shared with another
+# person stays, counted without her.
 . "$(dirname "$0")/lib.sh"
 
 DB=$T/db
 NOW=2026-03-10T00:00:00Z
-plan 53
+plan 65
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -135,7 +139,7 @@ others > "$T/others.before"
 run crm-track --db "$DB" --now "$NOW" --forget ANA.Forget@example.COM
 is "$rc" 0 "--forget by email: exit 0"
 is "$(jq -c . "$T/out")" \
-	'{"reason":"request","people":1,"rows":23,"tables":{"consent_changes":3,"contacts":1,"interactions":2,"recommendations":1,"opportunity_events":2,"opportunities":2,"events":5,"alerts_sent":3,"escalations":2,"questions":2}}' \
+	'{"reason":"request","people":1,"rows":23,"tables":{"survey_answers":0,"survey_attempts":0,"handovers":0,"surveys":0,"problem_users":0,"problems":0,"consent_changes":3,"contacts":1,"interactions":2,"recommendations":1,"opportunity_events":2,"opportunities":2,"events":5,"alerts_sent":3,"escalations":2,"questions":2}}' \
 	"the summary: rows per table (2 questions, 2 escalations, 5 events, 1 contact, 3 consent changes, 2 interactions, 1 recommendation, 2 opportunities and their 2 events)"
 cp "$T/out" "$T/forget.out"
 is "$(sq "select kind || ' ' || subject from alerts_sent")" \
@@ -258,5 +262,69 @@ run crm-track --db "$DB" --share "$T/share" --purge
 is "$rc" 4 "a bad crm/retention.json: exit 4"
 run crm-track --db "$DB" --purge --older-than never
 is "$rc" 2 "--older-than never: exit 2"
+
+# ---- survey-send's data: chains, attempts, answers, handovers, problems ---------------
+# Zed answered a survey with words of her own (the marker), had a problem
+# nobody else had and one Yu has too.
+DB=$T/survey.db
+ZED=cust-zed-41
+ZMAIL=zed.survey@example.com
+ZPHONE=+447700900777
+MARK=Quixotlantic
+cat > "$T/zed.jsonl" <<EOF
+{"type":"contact","customer":"$ZED","email":"$ZMAIL","phone":"$ZPHONE","name":"Zed Zorrilla","consent":{"sms":true,"email":true}}
+{"type":"contact","customer":"cust-yu-42","email":"yu@example.org","consent":{"email":true}}
+EOF
+run crm-track --db "$DB" --now "$NOW" "$T/zed.jsonl"
+printf '%s\n' "{\"id\":\"z1\",\"conversation_id\":\"cz\",\"user_id\":\"$ZED\",\"created_at\":\"2026-03-02T10:00:00Z\",\"text\":\"I want to cancel, this is terrible, I will call my lawyer\",\"touches\":4}" |
+	tool esc-detect 2> "$T/err" | tool esc-offer 2>> "$T/err" | tool esc-log --db "$DB" --now "$NOW" > /dev/null 2>> "$T/err"
+# one transaction: one full-text segment, as survey-send would leave it
+sq "BEGIN;
+INSERT INTO surveys (id, session_id, customer_id, ended_at, problem, state, step, method, answered_at,
+	problem_solved, rating, created_at, updated_at) VALUES
+	(1, 's-zed-1', '$ZED', 100, 'my $MARK invoice export crashes', 'answered', 'sms_link', 'sms_link', 200, 0, 2, 100, 200),
+	(2, 's-yu-1', 'cust-yu-42', 100, 'calendar sync fails', 'answered', 'in_widget', 'in_widget', 150, 0, 3, 100, 150);
+INSERT INTO survey_attempts (id, survey_id, customer_id, step, state, due_at, sent_at, channel, token, expires_at, used_at) VALUES
+	(1, 1, '$ZED', 'in_widget', 'sent', 100, 100, 'widget', 'h1', 900, NULL),
+	(2, 1, '$ZED', 'sms_link', 'sent', 110, 110, 'twilio', 'h2', 900, 200),
+	(3, 2, 'cust-yu-42', 'in_widget', 'sent', 100, 100, 'widget', 'h3', 900, 150);
+INSERT INTO survey_answers (attempt_id, survey_id, customer_id, method, problem_solved, rating, feedback,
+	complete, digest, answered_at, logged_at) VALUES
+	(2, 1, '$ZED', 'sms_link', 0, 2, 'the $MARK export still crashes; call me on $ZPHONE', 1, 'd1', 200, 200),
+	(3, 2, 'cust-yu-42', 'in_widget', 0, 3, 'calendar sync still fails', 1, 'd2', 150, 150);
+INSERT INTO problems (id, description, hash, first_session_id, last_session_id, affected_users, attempts,
+	created_at, updated_at) VALUES
+	(1, 'my $MARK invoice export crashes', 'x1', 's-zed-1', 's-zed-1', 1, 1, 200, 200),
+	(2, 'the calendar sync fails every morning', 'x2', 's-yu-1', 's-zed-1', 2, 3, 150, 200);
+INSERT INTO problem_users (problem_id, customer_id, session_id, first_at, attempts) VALUES
+	(1, '$ZED', 's-zed-1', 200, 1), (2, 'cust-yu-42', 's-yu-1', 150, 1), (2, '$ZED', 's-zed-1', 160, 2);
+INSERT INTO handovers (escalation_id, survey_id, problem_id, customer_id, type, state, within_service_hours,
+	created_at, updated_at) SELECT id, 1, 1, '$ZED', 'ai_failure', 'awaiting_agent', 1, 200, 200
+	FROM escalations WHERE user_id = '$ZED';
+COMMIT"
+is "$(sq "select (select count(*) from handovers) || (select count(*) from problems_fts where problems_fts match '$MARK')")" 11 \
+	"precondition: Zed's handover, and her problem in the full-text index"
+ok "$([ "$(hits "$MARK")" -gt 0 ] && [ "$(hits "$ZPHONE")" -gt 0 ]; echo $?)" "precondition: the marker and her phone are in the file"
+yu() {
+	sq "select * from surveys where id = 2; select * from survey_attempts where id = 3;
+		select * from survey_answers where survey_id = 2; select * from problem_users where customer_id <> '$ZED';
+		select * from contacts where customer_id <> '$ZED'"
+}
+yu > "$T/yu.before"
+
+run crm-track --db "$DB" --now "$NOW" --forget "$ZMAIL"
+is "$rc/$(jq -c '.tables | [.survey_answers, .survey_attempts, .handovers, .surveys, .problem_users, .problems, .escalations]' "$T/out")" \
+	"0/[1,2,1,1,2,1,1]" "--forget: her answer, attempts, handover, survey, problem rows, the problem she alone had, the escalation"
+is "$(sq 'select id, affected_users, attempts, first_session_id, quote(last_session_id), status from problems')" \
+	"2|1|1|s-yu-1|NULL|unresolved" "the shared problem stays: one user and her two attempts fewer, her session not named"
+is "$(sq "select count(*) from problems_fts where problems_fts match '$MARK'"):$(sq "select group_concat(rowid) from problems_fts where problems_fts match 'calendar'")" \
+	"0:2" "the full-text index: her problem is gone, the shared one is found"
+yu > "$T/yu.after"
+diff_ok "$T/yu.after" "$T/yu.before" "Yu's survey, attempt, answer, problem row and contact are as they were"
+for s in "$MARK" "$ZMAIL" "$ZPHONE" "$ZED" Zorrilla; do
+	is "$(hits "$s")" 0 "grep finds $s nowhere in the database, -wal or -shm file (no --vacuum)"
+done
+is "$(sq 'pragma integrity_check'):$(sq "insert into problems_fts (problems_fts) values ('integrity-check')" 2>&1)" "ok:" \
+	"the store and its full-text index are sound"
 
 done_testing
