@@ -265,7 +265,7 @@ twilio_post(const struct esc_net *net, const char *resource, const struct esc_bu
 	if ((rc = esc_http(net, &rq, &rs, err)) == 0)
 		resp_id(&rs, keys, id, n);
 	else {
-		*permanent = rs.permanent || err->code == ESC_EXIT_INPUT;
+		*permanent = err->code == ESC_EXIT_INPUT ? 1 : rs.permanent;
 		twilio_code(&rs, err);
 	}
 out:
@@ -368,7 +368,7 @@ email_http(const struct esc_net *net, const char *url, const char *subject, cons
 	if ((rc = esc_http(net, &rq, &rs, err)) == 0)
 		resp_id(&rs, keys, id, n);
 	else
-		*permanent = rs.permanent || err->code == ESC_EXIT_INPUT;
+		*permanent = err->code == ESC_EXIT_INPUT ? 1 : rs.permanent;
 	explicit_bzero(js, strlen(js));
 	free(js);
 	esc_http_resp_free(&rs);
@@ -456,9 +456,14 @@ int
 esc_channel_send(const struct esc_net *net, const struct esc_survey_cfg *c,
 	const struct esc_send *m, char *id, size_t n, int *permanent, struct esc_err *err)
 {
+	/* a survey must not reach a person twice: once the request may have
+	 * reached the provider, it is not tried again (net.h, once) */
+	struct esc_net once = *net;
 	char why[128];
 	int rc;
 
+	once.once = 1;
+	net = &once;
 	*permanent = 0;
 	if (n)
 		id[0] = '\0';

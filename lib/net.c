@@ -147,6 +147,7 @@ struct outcome {
 	int retry;
 	int coded;      /* what is an HTTP or SMTP status: "after N tries" */
 	int permanent;
+	int unsure;     /* the request may have reached the server: it may have acted */
 };
 
 static void
@@ -188,12 +189,18 @@ transport(CURL *c, CURLcode rc, const struct esc_net *n, struct outcome *o)
 	char t[32];
 
 	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);
+	curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected);
 	o->retry = 1;
+	/* once connected, the request may have gone out whole and the server
+	 * acted on it, whatever came back or did not */
+	o->unsure = connected > 0 && rc != CURLE_COULDNT_CONNECT &&
+		rc != CURLE_COULDNT_RESOLVE_HOST && rc != CURLE_SSL_CONNECT_ERROR &&
+		rc != CURLE_PEER_FAILED_VERIFICATION && rc != CURLE_SSL_CERTPROBLEM &&
+		rc != CURLE_SSL_CACERT_BADFILE;
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
 		/* before the connection was made and before the whole call's
 		 * time was up: it was the connect timeout */
-		curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected);
 		curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total);
 		if (connected || total / 1000 >= n->timeout_ms) {
 			fmt_ms(n->timeout_ms, t, sizeof t);
@@ -484,8 +491,8 @@ esc_http(const struct esc_net *n, const struct esc_http_req *rq,
 		} else {
 			transport(c, rc, n, &o);
 		}
-		if (!o.retry || rs->attempts > n->retries) {
-			rs->permanent = o.permanent;
+		if (!o.retry || rs->attempts > n->retries || (o.unsure && n->once)) {
+			rs->permanent = o.unsure && n->once ? 2 : o.permanent;
 			fail(err, rq->url, &o, rs->attempts);
 			break;
 		}
@@ -901,9 +908,9 @@ esc_smtp_send(const struct esc_net *n, const struct esc_mail *m, int *permanent,
 			if (rc == CURLE_WEIRD_SERVER_REPLY)
 				snprintf(o.what, sizeof o.what, "unexpected reply from the server");
 		}
-		if (!o.retry || attempts > n->retries) {
+		if (!o.retry || attempts > n->retries || (o.unsure && n->once)) {
 			if (permanent)
-				*permanent = o.permanent;
+				*permanent = o.unsure && n->once ? 2 : o.permanent;
 			fail(err, url, &o, attempts);
 			break;
 		}

@@ -27,6 +27,8 @@ struct esc_net {
 	int retries;
 	long backoff_ms;
 	const char *cafile;          /* borrows (the environment); NULL: the system's */
+	int once;                    /* a message that must not arrive twice: never retry
+	                              * once the request may have reached the server */
 };
 int esc_net_init(struct esc_net *n, struct esc_err *err);
 
@@ -43,7 +45,9 @@ struct esc_http_req {
 struct esc_http_resp {
 	long status;                 /* the last HTTP status; 0 when none came */
 	int attempts;                /* tries made */
-	int permanent;               /* failed on a 4xx: retrying will not help */
+	int permanent;               /* failed on a 4xx: retrying will not help; 2 (with
+	                              * once): the server may have acted on it, do not
+	                              * send it again */
 	struct esc_buf body;         /* the last response body; caller frees */
 };
 /* rs must be zeroed, or hold an earlier response whose body buffer is
@@ -76,7 +80,8 @@ struct esc_mail {
 /* Returns 0 when the server accepted the message; -1 with err (code
  * ESC_EXIT_NET) otherwise. Retries as esc_http does: a 4xx reply is
  * temporary in SMTP and retried, a 5xx is permanent and is not. *permanent
- * (if not NULL) says which.
+ * (if not NULL) says which; with n->once it is 2 when the connection was
+ * lost after the message may have been sent: do not send it again.
  * The message: Date (esc_time_now), From, To (a bare address or
  * "Name <address>"), Subject (RFC 2047 when not ASCII), Message-ID,
  * MIME-Version, text/plain; charset=UTF-8, 8bit (base64 when a line is

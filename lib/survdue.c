@@ -387,6 +387,23 @@ send_step(struct due *d, const struct chain *c, const struct contact *k, int ste
 		put_time(more, "next_at", d->now + after(s, step));
 		return put_action(d, c, "sent", step, more, err) < 0 ? -1 : 0;
 	}
+	if (permanent == 2) {
+		/* the provider may have taken it (the connection was lost after
+		 * the request went out): like a claim a crash left, it is never
+		 * sent again, and the chain goes on as if it was sent */
+		sqlite3_bind_int64(s->st[SV_UNCONFIRM], 1, aid);
+		if (esc_survey_run(s, SV_UNCONFIRM, err) < 0 ||
+		    chain_set(s, c->id, "open", step, d->now + after(s, step), d->now, err) < 0 ||
+		    esc_survey_commit(&d->tx, err) < 0)
+			goto fail;
+		s->stuck++;
+		esc_diag("warning", NULL, 0, "survey %lld: the %s may or may not have reached the "
+			"person (%s); it is not sent again", c->id, esc_step_name(step), nerr.msg);
+		esc_buf_puts(more, ",\"error\":");
+		esc_buf_json_str(more, nerr.msg, strlen(nerr.msg));
+		put_time(more, "next_at", d->now + after(s, step));
+		return put_action(d, c, "unconfirmed", step, more, err) < 0 ? -1 : 0;
+	}
 	st = s->st[SV_FAILED];
 	sqlite3_bind_int64(st, 1, aid);
 	sqlite3_bind_text(st, 2, nerr.msg, -1, SQLITE_STATIC);

@@ -35,15 +35,18 @@ static const char *const sql[SV_N] = {
 		"WHERE survey_id = ?1 AND step = ?2",
 	[SV_CONTACT] = "SELECT name, email, phone, timezone, consent_calls, consent_sms, "
 		"consent_email, blocked FROM contacts WHERE customer_id = ?1",
-	/* the steps of one chain are one survey: only other chains throttle */
+	/* the steps of one chain are one survey: only other chains throttle,
+	 * a send another run has in hand included */
 	[SV_THROTTLE] = "SELECT max(coalesce(sent_at, claimed_at)) FROM survey_attempts "
 		"WHERE customer_id = ?1 AND survey_id <> ?2 AND step <> 'in_widget' "
-		"AND state IN ('sent', 'unconfirmed')",
+		"AND state IN ('sent', 'unconfirmed', 'claimed')",
 	[SV_DUE] = "SELECT id, next_at FROM surveys WHERE state = 'open' AND next_at IS NOT NULL "
 		"AND next_at <= ?1 AND (next_at > ?2 OR (next_at = ?2 AND id > ?3)) "
 		"ORDER BY next_at, id LIMIT 256",
+	/* only an open chain moves: an answer recorded while a send was in
+	 * flight has ended it, and the send's outcome must not reopen it */
 	[SV_SET] = "UPDATE surveys SET state = ?2, step = ?3, next_at = ?4, updated_at = ?5 "
-		"WHERE id = ?1",
+		"WHERE id = ?1 AND state = 'open'",
 	[SV_UNCONFIRM] = "UPDATE survey_attempts SET state = 'unconfirmed' "
 		"WHERE id = ?1 AND state = 'claimed'",
 	[SV_SKIP] = "INSERT INTO survey_attempts (survey_id, customer_id, step, state, due_at, "

@@ -121,7 +121,10 @@ const char *esc_channel_name(int step);
 /* Send. 0 when the provider accepted it, with its id (a call or message
  * sid, the Message-ID) in id[n]; -1 with err (code ESC_EXIT_NET, or
  * ESC_EXIT_DATA for a text that names an unknown {placeholder}) and
- * *permanent set when retrying cannot help (a 4xx, a refused address). */
+ * *permanent set when retrying cannot help (a 4xx, a refused address), or
+ * 2 when the provider may have taken it (the connection was lost after the
+ * request went out): it must not be sent again. Nothing is retried once
+ * the request may have reached the provider. */
 int esc_channel_send(const struct esc_net *net, const struct esc_survey_cfg *c,
 	const struct esc_send *m, char *id, size_t n, int *permanent, struct esc_err *err);
 /* The survey link for token, "$ESC_SURVEY_URL<token>", into buf. 0, or -1

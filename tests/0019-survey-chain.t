@@ -13,7 +13,7 @@ command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 smtpd_available || plan skip_all "no python3 with aiosmtpd"
 
-plan 82
+plan 87
 
 SID=AC5urv3yTest
 TW_SECRET=tw-S3cr3tAuthTok
@@ -361,6 +361,52 @@ is "$(requests "$CALLS")/$(q "select state from survey_attempts where step = 'ai
 due 2026-03-02T12:05:00Z
 is "$rc/$(acts k-1)/$(requests "$CALLS")/$(requests "$MSGS")" "0/sent sms_link/1/1" \
 	"the SMS follows 2 hours after the claim; the call is not placed again"
+
+# ---- a lost connection: maybe sent, never sent again ------------------------------------
+# the provider reads the call and closes the connection without a reply:
+# it may have placed the call, so no retry, within the run (even with
+# retries allowed) or in a later one; the chain goes on as if it was sent
+DB=$T/lost.db
+contact lena true true false +15555550109 | contacts
+session l-1 lena 2026-03-02T10:00:00Z > "$T/s"
+sr --now 2026-03-02T10:00:00Z "$T/s"
+httpd_reset
+httpd_plan "{\"path\":\"$CALLS\",\"fault\":\"close\",\"times\":1}"
+twilio_ok
+ESC_NET_RETRIES=3 ESC_NET_BACKOFF=10ms due 2026-03-02T10:05:00Z
+is "$rc/$(jq -r '[.action, .step, .next_at] | join(" ")' "$T/out")/$(requests "$CALLS")" \
+	"7/unconfirmed ai_call 2026-03-02T12:05:00Z/1" \
+	"a connection closed after the request: unconfirmed, one request only, exit 7"
+like "$(cat "$T/err")" 'survey 1: the ai_call may or may not have reached the person' "with a warning"
+ESC_NET_RETRIES=3 due 2026-03-02T12:05:00Z
+is "$rc/$(acts l-1)/$(requests "$CALLS")/$(requests "$MSGS")" "0/sent sms_link/1/1" \
+	"two hours on, the SMS; the call is never placed again"
+
+# ---- an answer while a send is in flight ------------------------------------------------
+# the widget's answer is recorded while --due waits on the provider: the
+# send is kept as sent, and the chain stays answered
+DB=$T/race.db
+contact rory true true true +15555550110 rory@example.com | contacts
+session r-1 rory 2026-03-02T10:00:00Z > "$T/s"
+sr --now 2026-03-02T10:00:00Z "$T/s"
+RT=$(jq -r 'select(.type == "show_feedback_modal") | .token' "$T/out")
+httpd_reset
+httpd_plan "{\"path\":\"$CALLS\",\"status\":201,\"delay\":2,\"json\":{\"sid\":\"CA0002\"}}"
+twilio_ok
+tool survey-send --due --db "$DB" --now 2026-03-02T10:05:00Z > "$T/race" 2>&1 &
+pid=$!
+for i in $(seq 100); do
+	[ "$(requests "$CALLS")" = 1 ] && break
+	sleep 0.1
+done
+printf '{"token":"%s","problem_solved":true,"rating":5}\n' "$RT" |
+	tool survey-send --record --db "$DB" --now 2026-03-02T10:05:30Z > /dev/null
+wait "$pid"
+is "$(q "select s.state || ' ' || s.method || ' ' || coalesce(s.next_at, '-') || ' ' || a.state from surveys s join survey_attempts a on a.survey_id = s.id and a.step = 'ai_call'")" \
+	"answered in_widget - sent" "the call is kept as sent, the chain stays answered"
+m0=$(mails)
+due 2026-03-05T12:00:00Z
+is "$(lines "$T/out")/$(requests "$MSGS")/$(mails)" "0/0/$m0" "and nothing more goes out for it"
 
 # ---- --dry-run --------------------------------------------------------------------------
 DB=$T/dry.db

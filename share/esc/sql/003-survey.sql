@@ -61,8 +61,8 @@ CREATE TABLE survey_attempts (
 	UNIQUE (survey_id, step)
 );
 -- the throttle: when was this person last sent a survey, by any channel
-CREATE INDEX survey_attempts_throttle ON survey_attempts (customer_id, sent_at)
-	WHERE sent_at IS NOT NULL;
+-- (a send in flight too); and forgetting them
+CREATE INDEX survey_attempts_throttle ON survey_attempts (customer_id, state, sent_at, claimed_at);
 -- claims left by a crash
 CREATE INDEX survey_attempts_claimed ON survey_attempts (claimed_at) WHERE state = 'claimed';
 -- esc-stats: the funnel and the response rate by method
