@@ -451,7 +451,9 @@ answer(struct esc_survey *s, const struct line *l, struct esc_buf *obj, struct e
 		rc = ESC_REC_OK;
 		goto done;
 	}
-	if (t.expires && t.expires <= a.at) {
+	/* against the clock, not the line's answered_at: a time the line
+	 * says cannot bring a spent link back */
+	if (t.expires && t.expires <= esc_time_now()) {
 		rc = refuse(&tx, err, "expired at", t.expires);
 		goto done;
 	}

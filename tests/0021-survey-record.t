@@ -14,7 +14,7 @@
 command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 
-plan 65
+plan 66
 
 SID=ACrecordTest
 httpd_start
@@ -146,6 +146,12 @@ is "$rc" 3 "an answered_at before the token was sent is refused, even past the e
 is "$(cat "$T/err")" \
 	"survey-send: error (at <stdin>:1): field \"answered_at\": before the survey was sent" \
 	"saying why"
+printf '{"token":"%s","problem_solved":true,"rating":4,"answered_at":"2026-03-02T15:01:00Z"}\n' "$T5" \
+	> "$T/in"
+record --now 2026-03-10T00:00:00Z < "$T/in"
+is "$rc:$(cat "$T/err")" \
+	"3:survey-send: error (at <stdin>:1): survey token refused: expired at 2026-03-09T15:00:00Z" \
+	"an answered_at inside the link's life, fed after its end, is refused: the clock decides"
 printf '{"token":"%s","problem_solved":true,"rating":4,"answered_at":"2026-03-02T15:07:01Z"}\n' "$T5" \
 	> "$T/in"
 record --now 2026-03-02T15:02:00Z < "$T/in"
