@@ -334,7 +334,7 @@ notify(struct esc_survey *s, long long id, const char *token, struct esc_buf *li
 	sqlite3_stmt *st;
 	struct esc_survey_tx tx = { 0 };
 	char *body = NULL;
-	int n, rc = -1;
+	int n, permanent = 0, rc = -1;
 
 	if (!url || !*url || esc_survey_dry(s))
 		return 0;
@@ -378,6 +378,8 @@ notify(struct esc_survey *s, long long id, const char *token, struct esc_buf *li
 	rq.body = body;
 	rq.len = strlen(body);
 	n = esc_http(esc_survey_net(s), &rq, &rs, &nerr);
+	/* a webhook that refuses (a 4xx) will refuse again: no more tries */
+	permanent = rs.permanent;
 	esc_http_resp_free(&rs);
 
 	if (esc_survey_begin(db, &tx, err) < 0)
@@ -387,14 +389,18 @@ notify(struct esc_survey *s, long long id, const char *token, struct esc_buf *li
 			"updated_at = ?2 WHERE id = ?1", err);
 	else
 		st = esc_survey_prepare(db, "UPDATE handovers SET notify_claimed_at = NULL, "
-			"notify_tries = notify_tries + 1, notify_error = ?3, updated_at = ?2 "
+			"notify_tries = CASE WHEN ?4 THEN max(notify_tries + 1, ?5) "
+			"ELSE notify_tries + 1 END, notify_error = ?3, updated_at = ?2 "
 			"WHERE id = ?1", err);
 	if (!st)
 		goto fail;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	if (n != 0)
+	if (n != 0) {
 		sqlite3_bind_text(st, 3, nerr.msg, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, permanent != 0);
+		sqlite3_bind_int(st, 5, esc_survey_cfg(s)->max_tries);
+	}
 	if (esc_survey_once(db, st, err) < 0 || esc_survey_commit(&tx, err) < 0)
 		goto fail;
 	if (link && made.p)
@@ -403,8 +409,9 @@ notify(struct esc_survey *s, long long id, const char *token, struct esc_buf *li
 		rc = 1;
 	} else {
 		esc_survey_net_failed(s);
-		esc_err_set(err, "handover %lld: the agents' webhook was not called: %s; "
-			"survey-send --due retries it", id, nerr.msg);
+		esc_err_set(err, "handover %lld: the agents' webhook was not called: %s; %s", id,
+			nerr.msg, permanent ? "it refused, so it is not tried again" :
+			"survey-send --due retries it (up to max_tries)");
 		err->code = ESC_EXIT_NET;
 	}
 	goto out;
@@ -578,6 +585,7 @@ esc_handover_due(struct esc_survey *s, struct esc_buf *out, struct esc_err *err)
 		    "it is not called again", err) < 0)
 			goto fail;
 		actions += rc;
+		s->stuck += rc;       /* said in the run's exit status too */
 	}
 	free(v);
 
@@ -625,9 +633,10 @@ esc_handover_due(struct esc_survey *s, struct esc_buf *out, struct esc_err *err)
 		return actions;
 	if (!(st = esc_survey_prepare(db, "SELECT id FROM handovers WHERE state = 'awaiting_agent' "
 	    "AND notified_at IS NULL AND notify_claimed_at IS NULL AND updated_at <= ?1 "
-	    "ORDER BY id", err)))
+	    "AND notify_tries < ?2 ORDER BY id", err)))
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - cfg->retry_after));
+	sqlite3_bind_int(st, 2, cfg->max_tries);
 	if (!(v = ids(db, st, &n, err)))
 		return -1;
 	for (i = 0; i < n; i++) {

@@ -13,7 +13,7 @@
 command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 
-plan 55
+plan 57
 
 httpd_start
 export ESC_AGENT_WEBHOOK=$HTTPD_URL/hook ESC_MEETING_URL='https://meet.example/j/{token}?x=1'
@@ -200,5 +200,16 @@ run survey-send --db "$DB" --problems
 is "$(jq -r '.problem_id' "$T/out" | paste -sd, -)" "2,3,4,5" "a resolved problem is no longer listed"
 run survey-send --db "$DB" --resolve 999
 is "$rc:$(lines "$T/out")" "1:0" "--resolve of an unknown problem exits 1"
+
+# a webhook that refuses (a 4xx) is not called again
+httpd_plan '{"path":"/hook","status":404,"times":1}'
+unsolved s8b cy "$WED" "Dark mode resets after every login"
+H=$(jq -r '.survey.handover.handover_id' "$T/out")
+is "$rc:$(q "SELECT notify_tries >= 5 FROM handovers WHERE id = $H")" "7:1" \
+	"a webhook answering 404: the run exits 7 and the handover is given up on"
+n0=$(hooks | wc -l | tr -d ' ')
+run survey-send --db "$DB" --due --now 2026-03-04T16:00:00Z
+is "$(jq -r "select(.handover_id == $H) | .action" "$T/out" | wc -l | tr -d ' '):$(hooks | wc -l | tr -d ' ')" \
+	"0:$n0" "--due does not call it again"
 
 done_testing
