@@ -89,6 +89,11 @@ static const char *const sql[F_N] = {
 	 * attempts fewer, and no session of theirs named */
 	[F_SHARED] = "UPDATE problems SET affected_users = max(problems.affected_users - 1, 1), "
 		"attempts = max(problems.attempts - u.attempts, 1), "
+		/* the description is the first report's words: theirs, if it was */
+		"description = CASE WHEN problems.first_session_id = u.session_id OR "
+		"problems.first_session_id IN (SELECT session_id FROM surveys WHERE customer_id = ?1) "
+		"THEN '(description removed: the person who first reported it was forgotten)' "
+		"ELSE problems.description END, "
 		"first_session_id = CASE WHEN problems.first_session_id = u.session_id OR "
 		"problems.first_session_id IN (SELECT session_id FROM surveys WHERE customer_id = ?1) "
 		"THEN NULL ELSE problems.first_session_id END, "
