@@ -444,35 +444,14 @@ esc_handover_notify(struct esc_survey *s, long long handover_id, struct esc_err 
 
 /* ---- --due ---- */
 
-/* The ids a query returns; NULL with err. */
+/* The ids a query returns; the statement is finalized. NULL with err. */
 static long long *
-ids(sqlite3 *db, sqlite3_stmt *st, size_t *n, struct esc_err *err)
+ids(sqlite3_stmt *st, size_t *n, struct esc_err *err)
 {
-	long long *v = NULL, *p;
-	size_t cap = 0;
-	int rc;
+	long long *v = esc_store_ids(st, n, err);
 
-	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if (!(p = realloc(v, cap * sizeof *v))) {
-				free(v);
-				sqlite3_finalize(st);
-				esc_err_set(err, "out of memory");
-				return NULL;
-			}
-			v = p;
-		}
-		v[(*n)++] = sqlite3_column_int64(st, 0);
-	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		esc_survey_store_fail(db, err);
-		return NULL;
-	}
-	return v ? v : calloc(1, sizeof *v);
+	return v;
 }
 
 /* One --due line: the action and the handover as it is now. */
@@ -567,7 +546,7 @@ esc_handover_due(struct esc_survey *s, struct esc_buf *out, struct esc_err *err)
 	    "notify_claimed_at IS NOT NULL AND notify_claimed_at <= ?1 ORDER BY id", err)))
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - cfg->claim_grace));
-	if (!(v = ids(db, st, &n, err)))
+	if (!(v = ids(st, &n, err)))
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (esc_survey_begin(db, &tx, err) < 0)
@@ -594,7 +573,7 @@ esc_handover_due(struct esc_survey *s, struct esc_buf *out, struct esc_err *err)
 	    "AND scheduled_at <= ?1 ORDER BY scheduled_at, id", err)))
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	if (!(v = ids(db, st, &n, err)))
+	if (!(v = ids(st, &n, err)))
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (new_token(s, token, hash, err) < 0)
@@ -637,7 +616,7 @@ esc_handover_due(struct esc_survey *s, struct esc_buf *out, struct esc_err *err)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - cfg->retry_after));
 	sqlite3_bind_int(st, 2, cfg->max_tries);
-	if (!(v = ids(db, st, &n, err)))
+	if (!(v = ids(st, &n, err)))
 		return -1;
 	for (i = 0; i < n; i++) {
 		if ((rc = notify_line(s, out, v[i], NULL, err)) < 0)

@@ -1520,33 +1520,10 @@ esc_opps_sync(void *arg, struct esc_err *err)
 static sqlite3_int64 *
 ids(struct esc_opps *o, enum stmt which, size_t *n, struct esc_err *err)
 {
-	sqlite3_stmt *st = o->st[which];
-	sqlite3_int64 *v = NULL, *p;
-	size_t cap = 0;
-	int rc;
+	sqlite3_int64 *v = esc_store_ids(o->st[which], n, err);
 
-	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if (!(p = realloc(v, cap * sizeof *v))) {
-				free(v);
-				sqlite3_reset(st);
-				esc_err_set(err, "out of memory");
-				return NULL;
-			}
-			v = p;
-		}
-		v[(*n)++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		store_fail(o, err);
-		return NULL;
-	}
-	return v ? v : calloc(1, sizeof *v);
+	sqlite3_clear_bindings(o->st[which]);
+	return v;
 }
 
 /* One --due action out: {"action": ..., "ok": ..., "error": ...,

@@ -307,3 +307,35 @@ esc_store_close(sqlite3 *db)
 {
 	sqlite3_close(db);
 }
+
+long long *
+esc_store_ids(struct sqlite3_stmt *st, size_t *n, struct esc_err *err)
+{
+	long long *v = NULL, *p;
+	size_t cap = 0;
+	int rc;
+
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if (!(p = realloc(v, cap * sizeof *v))) {
+				free(v);
+				sqlite3_reset(st);
+				esc_err_set(err, "out of memory");
+				err->code = ESC_EXIT_STORE;
+				return NULL;
+			}
+			v = p;
+		}
+		v[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		esc_store_err(sqlite3_db_handle(st), err);
+		err->code = ESC_EXIT_STORE;
+		return NULL;
+	}
+	return v ? v : calloc(1, sizeof *v);
+}

@@ -32,6 +32,11 @@ int esc_store_schema_newest(struct esc_err *err);
 void esc_store_close(struct sqlite3 *db);
 /* Set err from the handle's last error, prefixed with the file's name. */
 void esc_store_err(struct sqlite3 *db, struct esc_err *err);
+struct sqlite3_stmt;
+/* Step st to its end and reset it: the first column of every row, as a
+ * new array of *n ids (never NULL when it succeeds; caller frees). NULL
+ * with err (code ESC_EXIT_STORE). */
+long long *esc_store_ids(struct sqlite3_stmt *st, size_t *n, struct esc_err *err);
 
 /* ---- durations and the SLA clock (sla.c) ---- */
 /* "90s", "15m", "4h", "2d", "1h30m" or a number of seconds. Returns 0 and
