@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "esc.h"
 #include "store.h"
@@ -41,18 +40,6 @@ usage(void)
 {
 	fputs(usage_text, stderr);
 	exit(ESC_EXIT_USAGE);
-}
-
-/* A dry run writes nothing: an existing store is opened and its work
- * rolled back; with no store, an empty one in memory stands in. */
-static struct sqlite3 *
-open_store(const char *path, int dry, struct esc_err *err)
-{
-	struct stat st;
-
-	if (dry && stat(path, &st) < 0)
-		return esc_store_open(":memory:", ESC_STORE_WRITE, err);
-	return esc_store_open(path, dry ? ESC_STORE_READ : ESC_STORE_WRITE, err);
 }
 
 /* A whole number >= min from an option. */
@@ -110,7 +97,7 @@ chains(struct esc_common *common, const char *dbpath, const struct esc_survey_op
 	unsigned long n;
 	int rc;
 
-	if (!(db = open_store(dbpath, so->dry_run, &err))) {
+	if (!(db = esc_store_open_dry(dbpath, so->dry_run, &err))) {
 		esc_diag("error", NULL, 0, "%s", err.msg);
 		return ESC_EXIT_STORE;
 	}

@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "esc.h"
 #include "opps.h"
@@ -37,18 +36,6 @@ usage(void)
 	exit(ESC_EXIT_USAGE);
 }
 
-/* A dry run writes nothing: an existing store is opened and its work
- * rolled back; with no store, an empty one in memory stands in. */
-static struct sqlite3 *
-open_store(const char *path, int dry, struct esc_err *err)
-{
-	struct stat st;
-
-	if (dry && stat(path, &st) < 0)
-		return esc_store_open(":memory:", ESC_STORE_WRITE, err);
-	return esc_store_open(path, dry ? ESC_STORE_READ : ESC_STORE_WRITE, err);
-}
-
 static int
 opps(struct esc_common *common, const char *dbpath, const struct esc_opps_opts *oo, int due,
 	int argc, char **argv)
@@ -59,7 +46,7 @@ opps(struct esc_common *common, const char *dbpath, const struct esc_opps_opts *
 	int rc;
 	long n;
 
-	if (!(db = open_store(dbpath, oo->dry_run, &err))) {
+	if (!(db = esc_store_open_dry(dbpath, oo->dry_run, &err))) {
 		esc_diag("error", NULL, 0, "%s", err.msg);
 		return ESC_EXIT_STORE;
 	}

@@ -308,6 +308,16 @@ esc_store_close(sqlite3 *db)
 	sqlite3_close(db);
 }
 
+struct sqlite3 *
+esc_store_open_dry(const char *path, int dry, struct esc_err *err)
+{
+	struct stat st;
+
+	if (dry && stat(path, &st) < 0)
+		return esc_store_open(":memory:", ESC_STORE_WRITE, err);
+	return esc_store_open(path, dry ? ESC_STORE_READ : ESC_STORE_WRITE, err);
+}
+
 long long *
 esc_store_ids(struct sqlite3_stmt *st, size_t *n, struct esc_err *err)
 {
