@@ -8,14 +8,16 @@ SHAREDIR  = $(PREFIX)/share/esc
 MANDIR    = $(PREFIX)/share/man
 
 CC        = cc
+CXX       = c++
 OPT       = -O3
 CFLAGS    = $(OPT) -g -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CXXFLAGS  = $(OPT) -g -std=c++17 -Wall -Wextra -Wshadow -Wno-unused-parameter
 CPPFLAGS  = -D_GNU_SOURCE -DESC_VERSION=\"$(VERSION)\" \
             -DESC_SHAREDIR=\"$(SHAREDIR)\" -Ilib
-LDLIBS    = -lyajl -ljansson -lsqlite3 -lcurl -lm
+LDLIBS    = -lsimdjson -lstdc++ -lyajl -ljansson -lsqlite3 -lcurl -lm
 
 TOOLS     = esc-detect esc-offer esc-log esc-stats crm-track upsell-gen survey-send
-LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/splice.o lib/timefmt.o \
+LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/fastjson.o lib/splice.o lib/timefmt.o \
             lib/share.o lib/vocab.o lib/phrases.o lib/text.o lib/sentiment.o \
             lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o \
             lib/store.o lib/sla.o lib/hours.o lib/log.o lib/logq.o lib/stats.o lib/sections.o lib/alerts.o \
@@ -43,6 +45,7 @@ libesc.a: $(LIBOBJ)
 	ar rcs $@ $(LIBOBJ)
 
 $(LIBOBJ): lib/esc.h lib/score.h
+lib/scan.o lib/fastjson.o: lib/fastjson.h
 lib/offer.o cmd/esc-offer.o: lib/offer.h
 lib/store.o lib/sla.o lib/hours.o lib/log.o lib/logq.o cmd/esc-log.o: lib/store.h
 lib/stats.o lib/sections.o lib/alerts.o lib/report.o lib/html.o cmd/esc-stats.o: lib/store.h lib/stats.h lib/stats-int.h
@@ -66,6 +69,10 @@ cmd/%.o: cmd/%.c lib/esc.h lib/score.h lib/offer.h lib/store.h lib/stats.h
 
 .c.o:
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+# the one C++ file: simdjson's C++ interface behind a C one (fastjson.h)
+lib/fastjson.o: lib/fastjson.cc
+	$(CXX) $(CXXFLAGS) $(CPPFLAGS) -c -o $@ lib/fastjson.cc
 
 tests/unit/%: tests/unit/%.c tests/unit/tap.h libesc.a
 	$(CC) $(CFLAGS) $(CPPFLAGS) -o $@ $< libesc.a $(LDLIBS)

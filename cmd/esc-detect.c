@@ -24,7 +24,6 @@ struct ctx {
 	struct esc_buf text, context, obj, msgs;
 	int rank, kb_miss, has_context;
 	double touches, at_risk;
-	char textkey[ESC_JKEY_MAX];
 };
 
 static int
@@ -68,7 +67,6 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v,
 			c->rank = r;
 			c->text.len = 0;
 			esc_buf_put(&c->text, v, n);
-			snprintf(c->textkey, sizeof c->textkey, "%s", key);
 		}
 	} else if (esc_key_is(key, len, "kb_miss")) {
 		if (t != ESC_J_TRUE && t != ESC_J_FALSE && t != ESC_J_NULL) {
@@ -205,6 +203,7 @@ main(int argc, char **argv)
 		esc_diag("error", NULL, 0, "out of memory");
 		return ESC_EXIT_IO;
 	}
+	c.scan.top_only = 1;    /* on_value reads top-level members only */
 	rc = esc_run(&common, argc - optind, argv + optind, each, &c);
 	esc_scan_free(&c.scan);
 	esc_detector_free(c.d);

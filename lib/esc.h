@@ -171,6 +171,13 @@ struct esc_scan {
 	int in_own;
 	int done;             /* the top object has closed */
 	size_t len;           /* of the line being scanned */
+	/* Set by a tool whose callback only reads top-level members: lines are
+	 * then checked by simdjson first (fastjson.h), and fn sees depth 1
+	 * only. A number's text is then the value printed back ("%.17g"),
+	 * which reads as the same number. */
+	int top_only;
+	struct esc_fast *fast;
+	char num[32];
 };
 /* Returns 0, or -1 when out of memory. */
 int esc_scan_init(struct esc_scan *s, const char *own_key);

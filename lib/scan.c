@@ -9,6 +9,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "esc.h"
+#include "fastjson.h"
 
 static size_t
 consumed(struct esc_scan *s)
@@ -212,6 +213,92 @@ esc_scan_free(struct esc_scan *s)
 	s->h = NULL;
 	free(s->ownkey);
 	s->ownkey = NULL;
+	esc_fast_free(s->fast);
+	s->fast = NULL;
+}
+
+/* ESC_JSON_FAST=0 turns the fast path off: every line then takes the
+ * streaming scanner, which must give the same output and the same errors
+ * (the tests compare the two). */
+static int
+fast_on(void)
+{
+	static int on = -1;
+
+	if (on < 0) {
+		const char *e = getenv("ESC_JSON_FAST");
+
+		on = !(e && strcmp(e, "0") == 0);
+	}
+	return on;
+}
+
+/* The fast path for top-only scans: simdjson has accepted the line; hand
+ * its top-level members to fn as the streaming path would. 1: done (0 or
+ * -1 in *rc); 0: the line holds the tool's own key, whose place only the
+ * streaming path finds. */
+static int
+fast_members(struct esc_scan *s, const char *line, size_t len,
+	const struct esc_fast_member *m, size_t count, int *rc)
+{
+	static const enum esc_jtype jt[] = {
+		[ESC_FAST_NULL] = ESC_J_NULL, [ESC_FAST_FALSE] = ESC_J_FALSE,
+		[ESC_FAST_TRUE] = ESC_J_TRUE, [ESC_FAST_INT] = ESC_J_NUMBER,
+		[ESC_FAST_UINT] = ESC_J_NUMBER, [ESC_FAST_DOUBLE] = ESC_J_NUMBER,
+		[ESC_FAST_STRING] = ESC_J_STRING, [ESC_FAST_OBJECT] = ESC_J_OBJECT,
+		[ESC_FAST_ARRAY] = ESC_J_ARRAY,
+	};
+	size_t i, close = len;
+
+	for (i = 0; i < count; i++)
+		if (s->own && m[i].klen == s->ownlen && memcmp(m[i].key, s->own, s->ownlen) == 0)
+			return 0;
+	*rc = 0;
+	s->path.depth = 1;
+	for (i = 0; i < count && s->fn; i++) {
+		const char *v = NULL;
+		size_t n = 0;
+		int k;
+
+		if (m[i].klen < ESC_JKEY_MAX) {
+			memcpy(s->path.k[0].key, m[i].key, m[i].klen);
+			s->path.k[0].key[m[i].klen] = '\0';
+			s->path.k[0].len = (int)m[i].klen;
+		} else {
+			s->path.k[0].len = -2;
+		}
+		switch (m[i].t) {
+		case ESC_FAST_STRING:
+			v = m[i].s;
+			n = m[i].n;
+			break;
+		case ESC_FAST_INT:
+			k = snprintf(s->num, sizeof s->num, "%lld", m[i].i);
+			v = s->num, n = (size_t)k;
+			break;
+		case ESC_FAST_UINT:
+			k = snprintf(s->num, sizeof s->num, "%llu", m[i].u);
+			v = s->num, n = (size_t)k;
+			break;
+		case ESC_FAST_DOUBLE:
+			k = snprintf(s->num, sizeof s->num, "%.17g", m[i].d);
+			v = s->num, n = (size_t)k;
+			break;
+		default:
+			break;
+		}
+		if (s->fn(s->ctx, &s->path, jt[m[i].t], v, n, s->err)) {
+			*rc = -1;
+			return 1;
+		}
+	}
+	/* valid JSON: the last byte that is not white space closes the object */
+	while (close > 0 && line[close - 1] != '}')
+		close--;
+	s->close = close - 1;
+	s->members = (int)count;
+	s->done = 1;
+	return 1;
 }
 
 /* yajl's messages read "parse error: invalid object key (must be a string)\n";
@@ -264,6 +351,22 @@ esc_scan_line(struct esc_scan *s, const char *line, size_t len,
 	s->close = s->prev_end = 0;
 	s->own_count = s->members = s->in_own = s->done = 0;
 	err->msg[0] = '\0';
+	if (s->top_only && len <= ESC_FAST_MAX && fast_on()) {
+		const struct esc_fast_member *m;
+		size_t count;
+		int r;
+
+		if (!s->fast && !(s->fast = esc_fast_new())) {
+			esc_err_set(err, "out of memory");
+			return -1;
+		}
+		if ((r = esc_fast_object(s->fast, line, len, &m, &count)) < 0) {
+			esc_err_set(err, "out of memory");
+			return -1;
+		}
+		if (r && fast_members(s, line, len, m, count, &r))
+			return r;
+	}
 	st = yajl_parse((yajl_handle)s->h, (const unsigned char *)line, len);
 	if (st == yajl_status_ok) {
 		st = yajl_complete_parse((yajl_handle)s->h);
