@@ -359,7 +359,7 @@ esc_phrases_match(const struct esc_phrases *ph, const struct esc_text *tx,
 			for (id = t->bw->pat; id >= 0; id = ph->p[id].next)
 				if (pat_match(&ph->p[id], tx, i) && found(m, id) < 0)
 					return -1;
-			if ((t->bw->flags & ESC_W_PAIR) && i + 1 < tx->n && tx->t[i + 1].bw) {
+			if ((t->bwf & ESC_W_PAIR) && i + 1 < tx->n && tx->t[i + 1].bw) {
 				const struct pair *pr = &ph->pairs[pair_slot(ph, t->bw, tx->t[i + 1].bw)];
 
 				for (id = pr->a ? pr->head : -1; id >= 0; id = ph->p[id].next)

@@ -18,6 +18,7 @@ enum {
 	ESC_W_VERY = 1 << 9, ESC_W_NEVER = 1 << 10, ESC_W_SOTHIS = 1 << 11,
 	ESC_W_WITHOUT = 1 << 12, ESC_W_DOUBT = 1 << 13, ESC_W_ORNOR = 1 << 14,
 	ESC_W_PAIR = 1 << 15,   /* first word of a phrase indexed by its first two words */
+	ESC_W_PAIRHEAD = 1 << 16, /* first word of a two-word sentiment entry ("kind of") */
 };
 struct esc_word {
 	float valence;          /* lexicon valence, -4..4 */
@@ -34,6 +35,11 @@ struct esc_word *esc_vocab_get(const struct esc_vocab *v, const char *w, size_t 
 /* The same, with the word's hash already computed by esc_vocab_hash. */
 struct esc_word *esc_vocab_geth(const struct esc_vocab *v, const char *w, size_t n,
 	unsigned h);
+/* The same for a word followed by at least ESC_VOCAB_SLACK readable bytes
+ * (whatever they hold): the tokenizer's, compared eight bytes at a time. */
+#define ESC_VOCAB_SLACK 8
+struct esc_word *esc_vocab_geth_padded(const struct esc_vocab *v, const char *w,
+	size_t n, unsigned h);
 #define ESC_VOCAB_H0 2166136261u
 #define ESC_VOCAB_STEP(h, c) (((h) ^ (unsigned char)(c)) * 16777619u)
 unsigned esc_vocab_hash(const char *w, size_t n);
@@ -55,6 +61,8 @@ struct esc_tok {
 	unsigned short bn;
 	const struct esc_word *w;   /* vocabulary entry of s, or NULL */
 	const struct esc_word *bw;  /* vocabulary entry of bare, or NULL */
+	unsigned wf, bwf;           /* w->flags and bw->flags, 0 for NULL: the
+	                               scorer tests these for every token */
 };
 struct esc_text {
 	const struct esc_vocab *v;  /* borrows: the vocabulary the tokens come from */

@@ -16,7 +16,7 @@ static int
 load_tsv(struct esc_vocab *v, const char *rel, int need_num,
 	void (*set)(struct esc_word *, double), struct esc_err *err)
 {
-	char *data, *line, *next, *tab, *end;
+	char *data, *line, *next, *tab, *end, *sp;
 	size_t len;
 	int lineno = 0;
 	double x = 0;
@@ -54,6 +54,15 @@ load_tsv(struct esc_vocab *v, const char *rel, int need_num,
 			return -1;
 		}
 		set(w, x);
+		/* a two-word entry is looked for only after its first word */
+		if ((sp = memchr(line, ' ', n))) {
+			if (!(w = esc_vocab_add(v, line, (size_t)(sp - line)))) {
+				esc_err_set(err, "out of memory");
+				free(data);
+				return -1;
+			}
+			w->flags |= ESC_W_PAIRHEAD;
+		}
 	}
 	free(data);
 	return 0;
@@ -101,13 +110,13 @@ esc_sentiment_label(double c)
 static int
 in_lexicon(const struct esc_tok *t)
 {
-	return t->w && (t->w->flags & ESC_W_LEXICON);
+	return t->wf & ESC_W_LEXICON;
 }
 
 static int
 is(const struct esc_tok *t, unsigned flag)
 {
-	return t->w && (t->w->flags & flag);
+	return (t->wf & flag) != 0;
 }
 
 /* A booster before the word: its push, away from zero, louder in caps. */
@@ -116,7 +125,7 @@ scalar(const struct esc_tok *t, double valence, int capdiff)
 {
 	double s;
 
-	if (!t->w || !(t->w->flags & ESC_W_BOOSTER))
+	if (!(t->wf & ESC_W_BOOSTER))
 		return 0;
 	s = t->w->boost;
 	if (valence < 0)
@@ -165,7 +174,7 @@ pair_boost(const struct esc_text *tx, size_t j)
 	const struct esc_word *w;
 	char pair[64];
 
-	if ((size_t)a->n + b->n + 1 >= sizeof pair)
+	if (!(a->wf & ESC_W_PAIRHEAD) || (size_t)a->n + b->n + 1 >= sizeof pair)
 		return 0;
 	memcpy(pair, a->s, a->n);
 	pair[a->n] = ' ';
@@ -237,7 +246,11 @@ esc_sentiment_score(const struct esc_text *tx, struct esc_sentiment *out)
 		const struct esc_tok *t = &tx->t[i];
 		double v;
 
-		if (t->w && (t->w->flags & ESC_W_BOOSTER))
+		if (!(t->wf & ESC_W_LEXICON)) {
+			neu += 1;       /* no valence of its own: most tokens */
+			continue;
+		}
+		if (t->wf & ESC_W_BOOSTER)
 			v = 0;
 		else if (is(t, ESC_W_KIND) && i + 1 < tx->n && is(&tx->t[i + 1], ESC_W_OF))
 			v = 0;

@@ -62,8 +62,9 @@ emoji_len(const unsigned char *s, size_t n, int *drop)
 }
 
 /* A token's bytes have been copied, lowercased, to low[0..m). a..b bound
- * its non-punctuation core (a == b: none), hb is the hash of low[a..b). */
-static int
+ * its non-punctuation core (a == b: none), hb is the hash of low[a..b).
+ * Inline: it runs once per token of every message. */
+static inline __attribute__((always_inline)) int
 tok_end(struct esc_text *tx, const struct esc_vocab *v, const char *low, size_t m,
 	size_t a, size_t b, unsigned hb, unsigned k, int apos)
 {
@@ -85,13 +86,14 @@ tok_end(struct esc_text *tx, const struct esc_vocab *v, const char *low, size_t 
 		t->s = t->bare = low;
 		t->n = t->bn = 0xffff;
 		t->w = t->bw = NULL;
+		t->wf = t->bwf = 0;
 		return 0;
 	}
 	if (b - a > 2) {
 		/* VADER strips edge punctuation when more than two bytes remain */
 		t->s = low + a;
 		t->n = (unsigned short)(b - a);
-		t->w = esc_vocab_geth(v, t->s, t->n, hb);
+		t->w = esc_vocab_geth_padded(v, t->s, t->n, hb);
 		t->bare = t->s;
 		t->bn = t->n;
 		t->bw = t->w;
@@ -103,17 +105,19 @@ tok_end(struct esc_text *tx, const struct esc_vocab *v, const char *low, size_t 
 				b--;
 			t->bare = low + a;
 			t->bn = (unsigned short)(b - a);
-			t->bw = esc_vocab_get(v, t->bare, t->bn);
+			t->bw = esc_vocab_geth_padded(v, t->bare, t->bn, esc_vocab_hash(t->bare, t->bn));
 		}
 	} else {
 		t->s = low;
 		t->n = (unsigned short)m;
-		t->w = (a == 0 && b == m) ? esc_vocab_geth(v, low, m, hb) : esc_vocab_get(v, low, m);
+		t->w = (a == 0 && b == m) ? esc_vocab_geth_padded(v, low, m, hb) : esc_vocab_geth_padded(v, low, m, esc_vocab_hash(low, m));
 		t->bare = low + a;
 		t->bn = (unsigned short)(b - a);
-		t->bw = (a == 0 && b == m) ? t->w : esc_vocab_geth(v, t->bare, t->bn, hb);
+		t->bw = (a == 0 && b == m) ? t->w : esc_vocab_geth_padded(v, t->bare, t->bn, hb);
 	}
-	if ((t->w && (t->w->flags & ESC_W_NEGATE)) ||
+	t->wf = t->w ? t->w->flags : 0;
+	t->bwf = t->bw ? t->bw->flags : 0;
+	if ((t->wf & ESC_W_NEGATE) ||
 	    (apos && memmem(t->s, t->n, "n't", 3)))
 		t->flags |= ESC_T_NEGATED;
 	return 0;
@@ -135,8 +139,8 @@ esc_text_split(struct esc_text *tx, const struct esc_vocab *v, const char *text,
 	tx->low.len = 0;
 	tx->nbang = tx->nquest = 0;
 	/* tokens never grow when lowercased, so one reservation keeps every
-	 * pointer into the buffer valid */
-	if (esc_buf_reserve(&tx->low, n + 1) < 0)
+	 * pointer into the buffer valid; the slack is for the padded lookups */
+	if (esc_buf_reserve(&tx->low, n + 1 + ESC_VOCAB_SLACK) < 0)
 		return -1;
 	while (i < n) {
 		while (i < n && (cls[u[i]] & C_WS))

@@ -3,7 +3,9 @@
  * (sentiment valence, booster, negation, start of a phrase).
  *
  * Slots are 8 bytes (hash and entry index) so the table stays in cache;
- * the words themselves sit in a separate array, touched only on a hit. */
+ * the entries sit in a separate array, touched only on a hit, and their
+ * words end to end in one pool with room after the last, so that a lookup
+ * from the tokenizer compares eight bytes at a time. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +18,8 @@ struct slot {
 };
 
 struct entry {
-	char *key;
-	size_t len;
+	uint32_t off;     /* of the word in the pool */
+	uint32_t len;
 	struct esc_word w;
 };
 
@@ -26,6 +28,8 @@ struct esc_vocab {
 	size_t cap;       /* a power of two */
 	struct entry *e;
 	size_t n, ecap;
+	char *pool;       /* the words, end to end, then ESC_VOCAB_SLACK zero bytes */
+	size_t plen, pcap;
 };
 
 unsigned
@@ -57,12 +61,9 @@ esc_vocab_new(void)
 void
 esc_vocab_free(struct esc_vocab *v)
 {
-	size_t i;
-
 	if (!v)
 		return;
-	for (i = 0; i < v->n; i++)
-		free(v->e[i].key);
+	free(v->pool);
 	free(v->e);
 	free(v->t);
 	free(v);
@@ -82,7 +83,7 @@ find(const struct esc_vocab *v, const char *w, size_t n, uint32_t h)
 		if (s->hash != h)
 			continue;
 		e = &v->e[s->idx - 1];
-		if (e->len == n && memcmp(e->key, w, n) == 0)
+		if (e->len == n && memcmp(v->pool + e->off, w, n) == 0)
 			return s;
 	}
 }
@@ -96,6 +97,50 @@ esc_vocab_geth(const struct esc_vocab *v, const char *w, size_t n, unsigned h)
 		return NULL;
 	s = find(v, w, n, h);
 	return s->idx ? &v->e[s->idx - 1].w : NULL;
+}
+
+/* a[0..n) == b[0..n), both readable ESC_VOCAB_SLACK bytes further */
+static inline int
+same_padded(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return 0;
+	}
+	if (!n)
+		return 1;
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return ((x ^ y) >> (64 - 8 * n)) == 0;
+#else
+	return ((x ^ y) << (64 - 8 * n)) == 0;
+#endif
+}
+
+struct esc_word *
+esc_vocab_geth_padded(const struct esc_vocab *v, const char *w, size_t n, unsigned h)
+{
+	size_t i = h & (v->cap - 1);
+
+	if (n == 0)
+		return NULL;
+	for (;; i = (i + 1) & (v->cap - 1)) {
+		const struct slot *s = &v->t[i];
+		struct entry *e;
+
+		if (!s->idx)
+			return NULL;
+		if (s->hash != h)
+			continue;
+		e = &v->e[s->idx - 1];
+		if (e->len == n && same_padded(v->pool + e->off, w, n))
+			return &e->w;
+	}
 }
 
 struct esc_word *
@@ -118,7 +163,7 @@ grow(struct esc_vocab *v)
 		if (old[i].idx) {
 			const struct entry *e = &v->e[old[i].idx - 1];
 
-			*find(v, e->key, e->len, old[i].hash) = old[i];
+			*find(v, v->pool + e->off, e->len, old[i].hash) = old[i];
 		}
 	free(old);
 	return 0;
@@ -152,11 +197,23 @@ esc_vocab_add(struct esc_vocab *v, const char *w, size_t n)
 		v->e = ne;
 		v->ecap = ecap;
 	}
+	if (v->plen + n + ESC_VOCAB_SLACK > v->pcap) {
+		size_t pcap = v->pcap ? v->pcap * 2 : 16384;
+		char *np;
+
+		while (pcap < v->plen + n + ESC_VOCAB_SLACK)
+			pcap *= 2;
+		if (pcap > UINT32_MAX || !(np = realloc(v->pool, pcap)))
+			return NULL;
+		v->pool = np;
+		v->pcap = pcap;
+	}
 	e = &v->e[v->n];
-	if (!(e->key = malloc(n)))
-		return NULL;
-	memcpy(e->key, w, n);
-	e->len = n;
+	e->off = (uint32_t)v->plen;
+	e->len = (uint32_t)n;
+	memcpy(v->pool + v->plen, w, n);
+	memset(v->pool + v->plen + n, 0, ESC_VOCAB_SLACK);
+	v->plen += n;
 	memset(&e->w, 0, sizeof e->w);
 	e->w.pat = -1;
 	s->hash = h;
