@@ -290,6 +290,7 @@ esc_phrases_compile(struct esc_phrases *ph, struct esc_err *err)
 		} else {
 			p->next = w->pat;
 			w->pat = i;
+			w->flags |= ESC_W_PATHEAD;
 		}
 	}
 	return 0;
@@ -355,7 +356,7 @@ esc_phrases_match(const struct esc_phrases *ph, const struct esc_text *tx,
 
 		if (!t->bn)
 			continue;
-		if (t->bw) {
+		if (t->bwf & (ESC_W_PATHEAD | ESC_W_PAIR)) {
 			for (id = t->bw->pat; id >= 0; id = ph->p[id].next)
 				if (pat_match(&ph->p[id], tx, i) && found(m, id) < 0)
 					return -1;

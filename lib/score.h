@@ -19,6 +19,7 @@ enum {
 	ESC_W_WITHOUT = 1 << 12, ESC_W_DOUBT = 1 << 13, ESC_W_ORNOR = 1 << 14,
 	ESC_W_PAIR = 1 << 15,   /* first word of a phrase indexed by its first two words */
 	ESC_W_PAIRHEAD = 1 << 16, /* first word of a two-word sentiment entry ("kind of") */
+	ESC_W_PATHEAD = 1 << 17, /* first word of a phrase indexed by that word alone */
 };
 struct esc_word {
 	float valence;          /* lexicon valence, -4..4 */
