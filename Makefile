@@ -46,6 +46,7 @@ libesc.a: $(LIBOBJ)
 
 $(LIBOBJ): lib/esc.h lib/score.h
 lib/scan.o lib/fastjson.o: lib/fastjson.h
+lib/vocab.o lib/text.o: lib/vocab.h
 lib/offer.o cmd/esc-offer.o: lib/offer.h
 lib/store.o lib/sla.o lib/hours.o lib/log.o lib/logq.o cmd/esc-log.o: lib/store.h
 lib/stats.o lib/sections.o lib/alerts.o lib/report.o lib/html.o cmd/esc-stats.o: lib/store.h lib/stats.h lib/stats-int.h

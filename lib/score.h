@@ -36,11 +36,9 @@ struct esc_word *esc_vocab_get(const struct esc_vocab *v, const char *w, size_t 
 /* The same, with the word's hash already computed by esc_vocab_hash. */
 struct esc_word *esc_vocab_geth(const struct esc_vocab *v, const char *w, size_t n,
 	unsigned h);
-/* The same for a word followed by at least ESC_VOCAB_SLACK readable bytes
- * (whatever they hold): the tokenizer's, compared eight bytes at a time. */
+/* Words are kept with this many readable bytes after them, and the
+ * tokenizer keeps as many after its tokens (vocab.h). */
 #define ESC_VOCAB_SLACK 8
-struct esc_word *esc_vocab_geth_padded(const struct esc_vocab *v, const char *w,
-	size_t n, unsigned h);
 #define ESC_VOCAB_H0 2166136261u
 #define ESC_VOCAB_STEP(h, c) (((h) ^ (unsigned char)(c)) * 16777619u)
 unsigned esc_vocab_hash(const char *w, size_t n);

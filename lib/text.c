@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "score.h"
+#include "vocab.h"
 
 enum { C_WS = 1, C_PUNCT = 2, C_UPPER = 4, C_LOWER = 8, C_MARK = 16 };
 
@@ -158,7 +159,11 @@ esc_text_split(struct esc_text *tx, const struct esc_vocab *v, const char *text,
 			unsigned kc = cls[c];
 
 			/* the common case: a run of plain letters and digits */
-			if (!(kc & (C_WS | C_MARK | C_PUNCT)) && core) {
+			if (!(kc & (C_WS | C_MARK | C_PUNCT))) {
+				if (!core) {
+					core = 1;
+					a = m;
+				}
 				do {
 					if (kc & C_UPPER)
 						c = (unsigned char)(c + 32);
