@@ -22,6 +22,8 @@ enum alert_kind { AK_PHRASE, AK_TOUCHES, AK_VALUE, AK_SENTIMENT };
 
 struct alert {
 	char *name;
+	char *json;            /* the name as a JSON string, made once */
+	size_t jsonlen;
 	enum alert_kind kind;
 	int cat;               /* phrase category, for AK_PHRASE */
 	double weight;
@@ -72,8 +74,10 @@ esc_detector_free(struct esc_detector *d)
 
 	if (!d)
 		return;
-	for (i = 0; i < d->nal; i++)
+	for (i = 0; i < d->nal; i++) {
 		free(d->al[i].name);
+		free(d->al[i].json);
+	}
 	for (i = 0; i < d->nctx; i++)
 		free(d->ctx[i]);
 	free(d->ctx);
@@ -106,11 +110,19 @@ load_alerts(struct esc_detector *d, json_t *alerts, struct esc_err *err)
 			return -1;
 		}
 		al = &d->al[d->nal];
-		if (!(al->name = strdup(name))) {
+		memset(al, 0, sizeof *al);
+		d->nal++;
+		{
+			struct esc_buf q = { 0 };
+
+			esc_buf_json_str(&q, name, strlen(name));
+			al->json = q.p;
+			al->jsonlen = q.len;
+		}
+		if (!(al->name = strdup(name)) || !al->json || esc_buf_oom) {
 			esc_err_set(err, "out of memory");
 			return -1;
 		}
-		d->nal++;
 		al->weight = json_number_value(json_object_get(a, "weight"));
 		al->human = json_is_true(json_object_get(a, "human"));
 		al->soft = json_is_true(json_object_get(a, "soft"));
@@ -314,11 +326,21 @@ esc_detect(struct esc_detector *d, const struct esc_msg *m, struct esc_verdict *
 	return 0;
 }
 
-/* Names come from our own data files: quote them as JSON strings all the same. */
+/* Our own names (reasons, indicators, labels, severities): plain words
+ * that need no escaping. */
 static void
 put_name(struct esc_buf *out, const char *s)
 {
-	esc_buf_json_str(out, s, strlen(s));
+	esc_buf_putc(out, '"');
+	esc_buf_puts(out, s);
+	esc_buf_putc(out, '"');
+}
+
+/* An alert's name comes from a data file: quoted when it was loaded. */
+static void
+put_alert(struct esc_buf *out, const struct alert *a)
+{
+	esc_buf_put(out, a->json, a->jsonlen);
 }
 
 static void
@@ -369,7 +391,7 @@ esc_detect_json(struct esc_detector *d, const struct esc_msg *m, struct esc_buf 
 		for (i = 0; i < d->nal; i++)
 			if ((v.alerts & (1u << i)) && d->al[i].human) {
 				str_array_sep(out, &first);
-				put_name(out, d->al[i].name);
+				put_alert(out, &d->al[i]);
 			}
 	}
 	esc_buf_puts(out, "],\"scores\":{");
@@ -389,12 +411,13 @@ esc_detect_json(struct esc_detector *d, const struct esc_msg *m, struct esc_buf 
 		first = 1;
 		for (k = 0; k < d->m.n; k++) {
 			const char *p;
+			size_t plen;
 
 			if (esc_phrases_catof(d->ph, d->m.id[k]) != d->ind_cat[i])
 				continue;
 			str_array_sep(out, &first);
-			p = esc_phrases_text(d->ph, d->m.id[k]);
-			esc_buf_json_str(out, p, strlen(p));
+			p = esc_phrases_json(d->ph, d->m.id[k], &plen);
+			esc_buf_put(out, p, plen);
 		}
 		esc_buf_putc(out, ']');
 	}
@@ -407,7 +430,7 @@ esc_detect_json(struct esc_detector *d, const struct esc_msg *m, struct esc_buf 
 	for (i = 0; i < d->nal; i++)
 		if (v.alerts & (1u << i)) {
 			str_array_sep(out, &first);
-			put_name(out, d->al[i].name);
+			put_alert(out, &d->al[i]);
 		}
 	esc_buf_puts(out, "],\"severity\":");
 	put_name(out, esc_severity_name(v.severity));

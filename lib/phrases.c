@@ -34,6 +34,8 @@ struct pat {
 	int nw;
 	struct pword *w;
 	char *text;
+	char *json;            /* text as a JSON string, quotes included */
+	size_t jsonlen;
 };
 
 /* Phrases whose first two words are exact, found by that pair: "my" starts
@@ -80,6 +82,7 @@ esc_phrases_free(struct esc_phrases *ph)
 			free(ph->p[i].w[j].s);
 		free(ph->p[i].w);
 		free(ph->p[i].text);
+		free(ph->p[i].json);
 	}
 	for (i = 0; i < ph->ncat; i++)
 		free(ph->cats[i]);
@@ -119,6 +122,12 @@ intern_cat(struct esc_phrases *ph, const char *name)
 const char *esc_phrases_catname(const struct esc_phrases *ph, int cat) { return ph->cats[cat]; }
 int esc_phrases_ncat(const struct esc_phrases *ph) { return ph->ncat; }
 const char *esc_phrases_text(const struct esc_phrases *ph, int id) { return ph->p[id].text; }
+const char *
+esc_phrases_json(const struct esc_phrases *ph, int id, size_t *len)
+{
+	*len = ph->p[id].jsonlen;
+	return ph->p[id].json;
+}
 int esc_phrases_catof(const struct esc_phrases *ph, int id) { return ph->p[id].cat; }
 
 int
@@ -147,6 +156,17 @@ esc_phrases_add(struct esc_phrases *ph, const char *cat, const char *phrase,
 	p->next = -1;
 	if (!(p->text = strdup(phrase)))
 		goto oom;
+	{
+		struct esc_buf q = { 0 };
+
+		esc_buf_json_str(&q, phrase, strlen(phrase));
+		if (esc_buf_oom) {
+			free(q.p);
+			goto oom;
+		}
+		p->json = q.p;
+		p->jsonlen = q.len;
+	}
 	for (;;) {
 		struct pword *w, *nw;
 		size_t i;

@@ -92,6 +92,8 @@ int esc_phrases_cat(const struct esc_phrases *ph, const char *name);
 const char *esc_phrases_catname(const struct esc_phrases *ph, int cat);
 int esc_phrases_ncat(const struct esc_phrases *ph);
 const char *esc_phrases_text(const struct esc_phrases *ph, int id);
+/* The same as a JSON string, quotes included, made once. */
+const char *esc_phrases_json(const struct esc_phrases *ph, int id, size_t *len);
 int esc_phrases_catof(const struct esc_phrases *ph, int id);
 /* Matches found in a text: phrase ids, each at most once, in text order. */
 struct esc_matches {
