@@ -301,6 +301,44 @@ fast_members(struct esc_scan *s, const char *line, size_t len,
 	return 1;
 }
 
+/* Only what yajl takes for white space (JSON's, and \f and \v)? */
+static int
+yajl_blank(const char *line, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!strchr(" \t\n\r\f\v", line[i]) || !line[i])
+			return 0;
+	return 1;
+}
+
+/* Where an escaped high surrogate has no escaped low one right after it
+ * (counted from 1), or 0. yajl lets one through, as "?" or as a code point
+ * made up with the escape that follows; an unpaired low one it decodes,
+ * and utf8_ok refuses that. Called on lines yajl has accepted, where every
+ * backslash is inside a string. */
+static size_t
+lone_high_surrogate(const char *line, size_t len)
+{
+	const char *p = line, *end = line + len;
+
+	while ((p = memchr(p, '\\', (size_t)(end - p)))) {
+		if (end - p >= 6 && p[1] == 'u' && (p[2] | 0x20) == 'd' &&
+		    p[3] && strchr("89abAB", p[3])) {
+			if (end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
+			    (p[8] | 0x20) != 'd' || !p[9] || !strchr("cdefCDEF", p[9]))
+				return (size_t)(p - line) + 1;
+			p += 12;
+			continue;
+		}
+		p += 2;         /* past the escaped character, whatever it is */
+		if (p >= end)
+			break;
+	}
+	return 0;
+}
+
 /* yajl's messages read "parse error: invalid object key (must be a string)\n";
  * keep the reason, drop the prefix and the newline. */
 static void
@@ -367,15 +405,34 @@ esc_scan_line(struct esc_scan *s, const char *line, size_t len,
 		if (r && fast_members(s, line, len, m, count, &r))
 			return r;
 	}
+	/* With several values allowed, yajl's final flush takes the end of
+	 * the input for the end of the values, even with a string left open
+	 * after one ({...} "abc), and that string stays open into the next
+	 * line; a handle reused after a good line does the same with nothing
+	 * before the string ("abc), where a fresh one calls that, and a line
+	 * of white space, a premature EOF. What a line gets must depend on
+	 * that line alone, so white space is named here, and a string left
+	 * open below. */
+	if (yajl_blank(line, len)) {
+		esc_err_set(err, "invalid JSON: no value");
+		return -1;
+	}
 	st = yajl_parse((yajl_handle)s->h, (const unsigned char *)line, len);
 	if (st == yajl_status_ok) {
 		st = yajl_complete_parse((yajl_handle)s->h);
 		at_end = 1;
 	}
-	if (st == yajl_status_ok && s->done)
-		return 0;
-	if (st == yajl_status_ok)       /* only whitespace: no value at all */
-		esc_err_set(err, "invalid JSON: no value");
+	if (st == yajl_status_ok && s->done &&
+	    yajl_blank(line + s->close + 1, len - s->close - 1)) {
+		size_t at = memchr(line, '\\', len) ? lone_high_surrogate(line, len) : 0;
+
+		if (!at)
+			return 0;
+		esc_err_set(err, "invalid JSON at byte %zu: invalid UTF-8 (or an unpaired "
+			"surrogate) in a string", at);
+	} else if (st == yajl_status_ok)  /* a string left open, after the object or alone */
+		esc_err_set(err, "invalid JSON at byte %zu: %s", len,
+			s->done ? "trailing garbage" : "premature EOF");
 	else if (st == yajl_status_error)
 		yajl_reason(s, line, len, at_end, err);
 	else if (!err->msg[0])
