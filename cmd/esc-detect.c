@@ -21,28 +21,31 @@ struct ctx {
 	enum esc_format fmt;
 	const char *field;
 	/* what the scan found on the current line */
-	struct esc_buf text, context, obj, msgs;
+	struct esc_buf text, context, obj, msgs, num;
 	int rank, kb_miss, has_context;
 	double touches, at_risk;
 };
 
+/* A number's text may be any length (a 70-digit mantissa, its exponent
+ * last): strtod reads a terminated copy of all of it, in num. */
 static int
-number(const char *key, enum esc_jtype t, const char *v, size_t n, double *out,
-	struct esc_err *err)
+number(struct esc_buf *num, const char *key, enum esc_jtype t, const char *v, size_t n,
+	double *out, struct esc_err *err)
 {
-	char tmp[64];
-
 	if (t == ESC_J_NULL)
 		return 0;
 	if (t != ESC_J_NUMBER) {
 		esc_err_set(err, "field \"%s\" must be a number", key);
 		return 1;
 	}
-	if (n > sizeof tmp - 1)
-		n = sizeof tmp - 1;
-	memcpy(tmp, v, n);
-	tmp[n] = '\0';
-	*out = strtod(tmp, NULL);
+	num->len = 0;
+	esc_buf_put(num, v, n);
+	esc_buf_putc(num, '\0');
+	if (esc_buf_oom) {      /* the loop sees it too, and stops */
+		esc_err_set(err, "out of memory");
+		return 1;
+	}
+	*out = strtod(num->p, NULL);
 	return 0;
 }
 
@@ -85,9 +88,9 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v,
 			return 1;
 		}
 	} else if (esc_key_is(key, len, "touches")) {
-		return number(key, t, v, n, &c->touches, err);
+		return number(&c->num, key, t, v, n, &c->touches, err);
 	} else if (esc_key_is(key, len, "revenue_at_risk")) {
-		return number(key, t, v, n, &c->at_risk, err);
+		return number(&c->num, key, t, v, n, &c->at_risk, err);
 	}
 	return 0;
 }
@@ -211,5 +214,6 @@ main(int argc, char **argv)
 	esc_buf_free(&c.context);
 	esc_buf_free(&c.obj);
 	esc_buf_free(&c.msgs);
+	esc_buf_free(&c.num);
 	return rc;
 }
