@@ -38,27 +38,6 @@ esc_fast_free(struct esc_fast *f)
 	delete f;
 }
 
-// What simdjson and the streaming scanner might judge differently goes to
-// the streaming scanner: escaped surrogates (a lone one is refused there,
-// with its own reason) and a byte-order mark.
-static bool
-plain_enough(const char *line, size_t len)
-{
-	const char *p = line, *end = line + len;
-
-	if (len && (unsigned char)line[0] == 0xef)
-		return false;
-	while ((p = (const char *)memchr(p, '\\', (size_t)(end - p)))) {
-		if (end - p >= 4 && p[1] == 'u' && (p[2] == 'd' || p[2] == 'D') &&
-		    p[3] && strchr("89abAB", p[3]))
-			return false;
-		p += 2;         // past the escaped character, whatever it is
-		if (p >= end)
-			break;
-	}
-	return true;
-}
-
 static enum esc_fast_type
 kind(dom::element e)
 {
@@ -80,7 +59,7 @@ esc_fast_object(struct esc_fast *f, const char *line, size_t len,
 {
 	dom::object obj;
 
-	if (len > ESC_FAST_MAX || !plain_enough(line, len))
+	if (len > ESC_FAST_MAX)
 		return 0;
 	try {
 		if (f->pad.size() < len + SIMDJSON_PADDING)

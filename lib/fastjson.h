@@ -33,8 +33,9 @@ struct esc_fast *esc_fast_new(void);
 void esc_fast_free(struct esc_fast *f);
 /* Parse line (len <= ESC_FAST_MAX) as one JSON value. 1: it is valid and
  * an object, its members are in *m (*count of them, in order); 0: not
- * accepted here (invalid, not an object, or beyond what this path
- * handles; the streaming scanner decides and says why); -1: no memory. */
+ * accepted here (invalid, not an object, or too long; the streaming
+ * scanner decides and says why); -1: no memory. What the two parsers
+ * might judge differently the caller keeps from here (scan.c). */
 int esc_fast_object(struct esc_fast *f, const char *line, size_t len,
 	const struct esc_fast_member **m, size_t *count);
 

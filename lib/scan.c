@@ -316,8 +316,8 @@ yajl_blank(const char *line, size_t len)
 /* Where an escaped high surrogate has no escaped low one right after it
  * (counted from 1), or 0. yajl lets one through, as "?" or as a code point
  * made up with the escape that follows; an unpaired low one it decodes,
- * and utf8_ok refuses that. Called on lines yajl has accepted, where every
- * backslash is inside a string. */
+ * and utf8_ok refuses that (as simdjson does). On a line that is not
+ * JSON the answer means nothing, and the parser says what is wrong. */
 static size_t
 lone_high_surrogate(const char *line, size_t len)
 {
@@ -389,7 +389,12 @@ esc_scan_line(struct esc_scan *s, const char *line, size_t len,
 	s->close = s->prev_end = 0;
 	s->own_count = s->members = s->in_own = s->done = 0;
 	err->msg[0] = '\0';
-	if (s->top_only && len <= ESC_FAST_MAX && fast_on()) {
+	/* The fast path, where simdjson and yajl would agree: not on a
+	 * byte-order mark (simdjson skips one, yajl refuses it), nor on an
+	 * unpaired high surrogate (refused below with its own reason). */
+	if (s->top_only && len <= ESC_FAST_MAX && fast_on() &&
+	    !(len && (unsigned char)line[0] == 0xef) &&
+	    !(memchr(line, '\\', len) && lone_high_surrogate(line, len))) {
 		const struct esc_fast_member *m;
 		size_t count;
 		int r;
