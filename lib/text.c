@@ -11,6 +11,8 @@
 #include "vocab.h"
 
 enum { C_WS = 1, C_PUNCT = 2, C_UPPER = 4, C_LOWER = 8, C_MARK = 16 };
+/* the split loop lowercases with (class & C_UPPER) << 3 */
+_Static_assert((C_UPPER << 3) == 'a' - 'A', "C_UPPER << 3 must be the case offset");
 
 static unsigned char cls[256];
 
@@ -90,7 +92,12 @@ tok_end(struct esc_text *tx, const struct esc_vocab *v, const char *low, size_t 
 		t->wf = t->bwf = 0;
 		return 0;
 	}
-	if (b - a > 2) {
+	if (a == 0 && b == m && !apos) {
+		/* most tokens: no edge punctuation, so one form and one lookup */
+		t->s = t->bare = low;
+		t->n = t->bn = (unsigned short)m;
+		t->w = t->bw = esc_vocab_geth_padded(v, low, m, hb);
+	} else if (b - a > 2) {
 		/* VADER strips edge punctuation when more than two bytes remain */
 		t->s = low + a;
 		t->n = (unsigned short)(b - a);
@@ -165,8 +172,8 @@ esc_text_split(struct esc_text *tx, const struct esc_vocab *v, const char *text,
 					a = m;
 				}
 				do {
-					if (kc & C_UPPER)
-						c = (unsigned char)(c + 32);
+					/* branch-free: capitals are unpredictable */
+					c = (unsigned char)(c + ((kc & C_UPPER) << 3));
 					k |= kc;
 					h = ESC_VOCAB_STEP(h, c);
 					low[m++] = (char)c;
