@@ -240,20 +240,22 @@ wal(sqlite3 *db, long timeout)
 	return rc;
 }
 
-sqlite3 *
-esc_store_open(const char *path, int mode, struct esc_err *err)
+/* Open path as a store may be opened in mode, with the busy timeout set
+ * (*timeout, in milliseconds); no pragmas, no migrations yet. */
+static sqlite3 *
+open_file(const char *path, int mode, long *timeout, struct esc_err *err)
 {
 	const char *e = getenv("ESC_BUSY_TIMEOUT");
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-	long timeout = 10000;
 	sqlite3 *db = NULL;
 	struct stat sb;
 	char *end;
 	int rc;
 
+	*timeout = 10000;
 	if (e && *e) {
-		timeout = strtol(e, &end, 10);
-		if (*end || timeout < 0) {
+		*timeout = strtol(e, &end, 10);
+		if (*end || *timeout < 0) {
 			esc_err_set(err, "ESC_BUSY_TIMEOUT: not a number of milliseconds: %s", e);
 			return NULL;
 		}
@@ -276,7 +278,15 @@ esc_store_open(const char *path, int mode, struct esc_err *err)
 		return NULL;
 	}
 	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, (int)(timeout > 0x7fffffff ? 0x7fffffff : timeout));
+	sqlite3_busy_timeout(db, (int)(*timeout > 0x7fffffff ? 0x7fffffff : *timeout));
+	return db;
+}
+
+/* Set the pragmas every store runs with and bring its schema up to date;
+ * path names the store in messages. 0, or -1 with err. */
+static int
+setup(sqlite3 *db, const char *path, int mode, long timeout, struct esc_err *err)
+{
 	/* WAL lets readers and a writer work at once; NORMAL sync in WAL mode
 	 * keeps every committed transaction through a crash of the process.
 	 * On a read-only file the journal mode cannot change: keep its own.
@@ -292,10 +302,20 @@ esc_store_open(const char *path, int mode, struct esc_err *err)
 	    sqlite3_exec(db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL) != SQLITE_OK) {
 		esc_store_err(db, err);
-		sqlite3_close(db);
-		return NULL;
+		return -1;
 	}
-	if (migrate(db, path, mode, err) < 0) {
+	return migrate(db, path, mode, err);
+}
+
+sqlite3 *
+esc_store_open(const char *path, int mode, struct esc_err *err)
+{
+	sqlite3 *db;
+	long timeout;
+
+	if (!(db = open_file(path, mode, &timeout, err)))
+		return NULL;
+	if (setup(db, path, mode, timeout, err) < 0) {
 		sqlite3_close(db);
 		return NULL;
 	}
@@ -311,11 +331,52 @@ esc_store_close(sqlite3 *db)
 struct sqlite3 *
 esc_store_open_dry(const char *path, int dry, struct esc_err *err)
 {
+	sqlite3 *src, *db = NULL;
+	sqlite3_backup *b;
 	struct stat st;
+	long timeout;
+	int rc;
 
-	if (dry && stat(path, &st) < 0)
+	if (!dry)
+		return esc_store_open(path, ESC_STORE_WRITE, err);
+	if (stat(path, &st) < 0)
 		return esc_store_open(":memory:", ESC_STORE_WRITE, err);
-	return esc_store_open(path, dry ? ESC_STORE_READ : ESC_STORE_WRITE, err);
+	/* A dry run works on a private copy: SQLite's backup of the store into
+	 * a temporary database (the name "": a file of its own, gone when it
+	 * is closed, with only its cache in memory). The store is read for as
+	 * long as the copy takes and never written: not by the run, not by a
+	 * migration of an older schema (the copy is upgraded), and no lock is
+	 * held while the run waits for input or for a reader of its output. */
+	if (!(src = open_file(path, ESC_STORE_READ, &timeout, err)))
+		return NULL;
+	if ((rc = sqlite3_open_v2("", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL)) != SQLITE_OK) {
+		esc_err_set(err, "%s: a copy for the dry run: %s", path, sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	if (!(b = sqlite3_backup_init(db, "main", src, "main"))) {
+		esc_err_set(err, "%s: a copy for the dry run: %s", path, sqlite3_errmsg(db));
+		goto fail;
+	}
+	/* the source's busy timeout covers a writer holding the file */
+	rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		esc_err_set(err, "%s: a copy for the dry run: %s", path, sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_close(src);
+	sqlite3_busy_timeout(db, (int)(timeout > 0x7fffffff ? 0x7fffffff : timeout));
+	if (setup(db, path, ESC_STORE_WRITE, timeout, err) < 0) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+fail:
+	sqlite3_close(db);
+	sqlite3_close(src);
+	return NULL;
 }
 
 long long *

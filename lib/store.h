@@ -28,9 +28,11 @@ enum {
  * timeout is $ESC_BUSY_TIMEOUT milliseconds, 10000 by default. */
 struct sqlite3 *esc_store_open(const char *path, int mode, struct esc_err *err);
 /* For a tool that may run dry (--dry-run), which writes nothing: with
- * dry, an existing store is opened without being created (the caller
- * rolls its work back) and a missing one is stood in for by an empty
- * store in memory; without, esc_store_open(path, ESC_STORE_WRITE). */
+ * dry, the handle is a private copy of an existing store (SQLite's backup
+ * into a temporary database, upgraded there if its schema is older), so
+ * the store is only read, and only while the copy is made; a missing store
+ * is stood in for by an empty one in memory. Without dry,
+ * esc_store_open(path, ESC_STORE_WRITE). */
 struct sqlite3 *esc_store_open_dry(const char *path, int dry, struct esc_err *err);
 /* The newest schema version in share/sql, or -1 with err. */
 int esc_store_schema_newest(struct esc_err *err);

@@ -13,7 +13,7 @@ command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 smtpd_available || plan skip_all "no python3 with aiosmtpd"
 
-plan 87
+plan 91
 
 SID=AC5urv3yTest
 TW_SECRET=tw-S3cr3tAuthTok
@@ -431,6 +431,40 @@ sqlite3 "$DB" .dump > "$T/dump2"
 diff_ok "$T/dump2" "$T/dump1" "nor a chain"
 run survey-send --db "$T/none.db" -n --now 2026-03-02T11:00:00Z "$T/s"
 is "$rc/$(test -e "$T/none.db" && echo made || echo none)" "0/none" "a dry run with no store creates none"
+
+# A dry run works on a copy of the store: while it waits for input the
+# store is not locked, and a real run goes ahead at once.
+mkfifo "$T/fifo"
+tool survey-send --db "$DB" -n --now 2026-03-02T11:00:00Z < "$T/fifo" > "$T/dry.out" 2> "$T/dry.err" &
+pid=$!
+exec 3> "$T/fifo"
+echo 'not json' >&3
+i=0
+while ! grep -q 'error' "$T/dry.err" && [ $i -lt 600 ]; do   # it has read a line and waits
+	sleep 0.1
+	i=$((i + 1))
+done
+session d-3 dora 2026-03-02T11:30:00Z > "$T/s"
+ESC_BUSY_TIMEOUT=300 sr --now 2026-03-02T11:30:00Z "$T/s"
+is "$rc/$(q "select count(*) from surveys where session_id = 'd-3'")" "0/1" \
+	"a real run stores its chain while a dry run waits for input"
+exec 3>&-
+drc=0
+wait "$pid" || drc=$?
+is "$drc $(cat "$T/dry.err")" "3 survey-send: error (at <stdin>:1): invalid JSON at byte 1: invalid string in json text" \
+	"and the dry run goes on to the end: the bad line rejected, exit 3"
+
+# An older store is upgraded in the dry run's copy, not on disk.
+mkdir "$T/oldshare"
+cp -R "$ESC_SHARE"/. "$T/oldshare"
+rm "$T/oldshare/sql/003-survey.sql"
+ESC_SHARE=$T/oldshare tool esc-log --db "$T/old.db" < /dev/null
+sqlite3 "$T/old.db" .dump > "$T/old1"
+session d-4 dora 2026-03-02T12:00:00Z > "$T/s"
+run survey-send --db "$T/old.db" -n --now 2026-03-02T12:00:00Z "$T/s"
+is "$rc/$(jq -r .survey.dry_run "$T/out")" "0/true" "a dry run on an older store works"
+sqlite3 "$T/old.db" .dump > "$T/old2"
+diff_ok "$T/old2" "$T/old1" "and leaves the file as it was: not migrated"
 
 # ---- no secret anywhere -----------------------------------------------------------------
 is "$(grep -e "$MODAL" -e "$TOKEN" "$T/all" | grep -v show_feedback_modal | grep -vc '^{"token":')" 0 \
