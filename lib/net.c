@@ -170,6 +170,21 @@ backoff(const struct esc_net *n, int attempt)
 	sleep_ms(ms < BACKOFF_MAX ? ms : BACKOFF_MAX);
 }
 
+long
+esc_net_longest_ms(const struct esc_net *n)
+{
+	long ms = n->timeout_ms * (n->retries + 1L), wait = n->backoff_ms;
+	int i;
+
+	/* backoff() waits before retry i: the first wait doubled i - 1 times */
+	for (i = 1; i <= n->retries; i++) {
+		ms += wait < BACKOFF_MAX ? wait : BACKOFF_MAX;
+		if (wait < BACKOFF_MAX)
+			wait *= 2;
+	}
+	return ms;
+}
+
 static void
 fmt_ms(long ms, char *buf, size_t n)
 {

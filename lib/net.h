@@ -31,6 +31,9 @@ struct esc_net {
 	                              * once the request may have reached the server */
 };
 int esc_net_init(struct esc_net *n, struct esc_err *err);
+/* The longest one call can take: every try timing out, and the waits
+ * between them. */
+long esc_net_longest_ms(const struct esc_net *n);
 
 struct esc_http_req {
 	const char *method;          /* NULL: POST when there is a body, else GET */

@@ -383,6 +383,17 @@ esc_survey_new(sqlite3 *db, const struct esc_survey_opts *o, struct esc_err *err
 		err->code = ESC_EXIT_USAGE;
 		goto fail;
 	}
+	/* a claim younger than claim_grace may be a send still at work, so the
+	 * grace must outlast the slowest send: else a second run would call a
+	 * live claim unconfirmed */
+	if (s->cfg.claim_grace * 1000L <= esc_net_longest_ms(&s->net)) {
+		esc_err_set(err, "claim_grace (%lds) must be longer than the longest a send can "
+			"take: %lds (ESC_NET_TIMEOUT each of %d tries, and the waits between them)",
+			s->cfg.claim_grace, (esc_net_longest_ms(&s->net) + 999) / 1000,
+			s->net.retries + 1);
+		err->code = ESC_EXIT_USAGE;
+		goto fail;
+	}
 	for (i = 0; i < SV_N; i++)
 		if (sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
 		    NULL) != SQLITE_OK) {
