@@ -157,6 +157,9 @@ struct esc_scan {
 	struct esc_err *err;
 	const char *own;      /* the tool's own top-level key, e.g. "detect" */
 	size_t ownlen;
+	const char *also;     /* NULL, or one more key of the tool's own: dropped
+	                         from the line like own, for the tool to put after
+	                         own's value in esc_splice's obj (set after init) */
 	char *ownkey;         /* ,"own": ready to copy */
 	size_t ownkeylen;
 	int depth;

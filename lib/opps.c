@@ -107,6 +107,10 @@ struct esc_opps {
 	int in_tx;
 	unsigned long net_failures, stuck;
 	struct esc_buf warn;        /* a line's warnings, joined */
+	/* where our members sit in a line, to write it back as it came:
+	 * an alert's opportunity and why_not, an event's applied */
+	struct esc_scan alert_scan, event_scan;
+	struct esc_buf obj;
 };
 
 /* ---- the store ---- */
@@ -1445,14 +1449,33 @@ fatal:
 
 /* ---- the line ---- */
 
+/* Append v as JSON to b, as the member key when key is not NULL. 0, or
+ * -1 when out of memory. */
+static int
+put_json(struct esc_buf *b, const char *key, const json_t *v)
+{
+	char *s = json_dumps(v, DUMP_FLAGS | JSON_ENCODE_ANY);
+
+	if (!s)
+		return -1;
+	if (key) {
+		esc_buf_putc(b, ',');
+		esc_buf_json_str(b, key, strlen(key));
+		esc_buf_putc(b, ':');
+	}
+	esc_buf_puts(b, s);
+	free(s);
+	return esc_buf_oom ? -1 : 0;
+}
+
 enum esc_rc
 esc_opps_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct esc_err *err)
 {
 	struct esc_opps *o = arg;
 	json_t *line, *res = NULL, *whynot = NULL, *type;
+	struct esc_scan *scan;
 	json_error_t je;
 	enum esc_rc rc;
-	char *s;
 
 	o->warn.len = 0;
 	if (!(line = json_loadb(rec->line, rec->len, JSON_REJECT_DUPLICATES, &je))) {
@@ -1470,33 +1493,26 @@ esc_opps_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct 
 		return ESC_REC_REJECT;
 	}
 	type = json_object_get(line, "type");
+	scan = json_is_string(type) ? &o->event_scan : &o->alert_scan;
 	if (type && !json_is_null(type) && !json_is_string(type)) {
 		esc_err_set(err, "field \"type\" must be a string");
 		rc = ESC_REC_REJECT;
-	} else if (json_is_string(type))
+	} else if (esc_scan_line(scan, rec->line, rec->len, NULL, NULL, err) < 0)
+		rc = ESC_REC_REJECT;    /* found before any work: where our members are */
+	else if (json_is_string(type))
 		rc = event_line(o, line, json_string_value(type), &res, err);
 	else
 		rc = alert_line(o, line, &res, &whynot, err);
 	if (rc == ESC_REC_OK) {
-		/* the tool's own members go last, replacing any that came in */
-		if (json_is_string(type)) {
-			json_object_del(line, "applied");
-			json_object_set(line, "applied", res);
-		} else {
-			json_object_del(line, "opportunity");
-			json_object_del(line, "why_not");
-			json_object_set(line, "opportunity", res);
-			if (whynot)
-				json_object_set(line, "why_not", whynot);
-		}
-		if (!(s = json_dumps(line, DUMP_FLAGS))) {
+		/* the line as it came, less any members of ours it brought; ours
+		 * go last */
+		o->obj.len = 0;
+		if (put_json(&o->obj, NULL, res) < 0 ||
+		    (whynot && put_json(&o->obj, "why_not", whynot) < 0)) {
 			esc_err_set(err, "out of memory");
 			rc = ESC_REC_FATAL;
-		} else {
-			esc_buf_puts(out, s);
-			esc_buf_putc(out, '\n');
-			free(s);
-		}
+		} else
+			esc_splice(out, scan, rec->line, o->obj.p, o->obj.len);
 		if (o->warn.len) {
 			esc_buf_putc(&o->warn, '\0');
 			esc_err_set(err, "%s", o->warn.p);
@@ -1859,6 +1875,12 @@ esc_opps_new(sqlite3 *db, const struct esc_opps_opts *opts, struct esc_err *err)
 	}
 	o->db = db;
 	o->o = *opts;
+	if (esc_scan_init(&o->alert_scan, "opportunity") < 0 ||
+	    esc_scan_init(&o->event_scan, "applied") < 0) {
+		esc_err_set(err, "out of memory");
+		goto fail;
+	}
+	o->alert_scan.also = "why_not";
 	if (load_usage(o, err) < 0 || load_templates(o, err) < 0 ||
 	    !(o->plans = esc_plans_load(err)) ||
 	    (opts->contracts && load_contracts(o, opts->contracts, err) < 0))
@@ -1900,6 +1922,9 @@ esc_opps_free(struct esc_opps *o, struct esc_err *err)
 	free(o->email_body);
 	free(o->slack);
 	esc_buf_free(&o->warn);
+	esc_buf_free(&o->obj);
+	esc_scan_free(&o->alert_scan);
+	esc_scan_free(&o->event_scan);
 	free(o);
 	return 0;
 }

@@ -154,9 +154,11 @@ cb_key(void *c, const unsigned char *k, size_t n)
 		s->path.depth = d;
 	}
 	if (d == 1) {
-		if (s->own && n == s->ownlen && memcmp(k, s->own, n) == 0) {
+		if ((s->own && n == s->ownlen && memcmp(k, s->own, n) == 0) ||
+		    (s->also && n == strlen(s->also) && memcmp(k, s->also, n) == 0)) {
 			if (s->own_count == ESC_OWN_MAX) {
-				esc_err_set(s->err, "key \"%s\" given more than %d times", s->own, ESC_OWN_MAX);
+				esc_err_set(s->err, "key \"%.*s\" given more than %d times", (int)n,
+					(const char *)k, ESC_OWN_MAX);
 				return 0;
 			}
 			s->own_lead[s->own_count] = s->members == 0;
@@ -251,7 +253,8 @@ fast_members(struct esc_scan *s, const char *line, size_t len,
 	size_t i, close = len;
 
 	for (i = 0; i < count; i++)
-		if (s->own && m[i].klen == s->ownlen && memcmp(m[i].key, s->own, s->ownlen) == 0)
+		if ((s->own && m[i].klen == s->ownlen && memcmp(m[i].key, s->own, s->ownlen) == 0) ||
+		    (s->also && m[i].klen == strlen(s->also) && memcmp(m[i].key, s->also, m[i].klen) == 0))
 			return 0;
 	*rc = 0;
 	s->path.depth = 1;

@@ -123,6 +123,25 @@ printf '%s\n%s\n%s\n' "$GOOD1" '{"type":"close","id":"c1","opportunity":"g1","re
 run upsell-gen --usage --db "$T/t.db" --now "$NOW" "$T/twice.jsonl"
 is "$rc/$(jq -c '.applied.new' "$T/out" | tr -d '\n')" "0/nulltruefalse" "an event id seen before changes nothing"
 
+# ---- every byte of a line that is not ours comes back as it came --------------------------
+# numbers as written, escapes kept, spaces kept; members of ours that came in
+# are dropped, and ours go last
+KEEP='{ "id":"k1", "account_id":"a1","metric":"trade_volume","value":2000.50,"severity":"high","note":"caf\u00e9 \/ 1e2","opportunity":{"old":true},'"$C"',"why_not":"old"}'
+printf '%s\n%s\n%s\n' "$KEEP" '{"id":"k2","account_id":"a1","metric":"trade_volume","value":1.0E1,"severity":"high","why_not":[1]}' \
+	'{"type":"close","id":"c9","opportunity":"k1","reason":"lost","n":1.50,"applied":0}' > "$T/keep.jsonl"
+run upsell-gen --usage --db "$T/keep.db" --now "$NOW" "$T/keep.jsonl"
+is "$rc/$(lines "$T/out")" "0/3" "lines with members of ours: exit 0, three lines"
+is "$(sed -n 1p "$T/out" | sed 's/,"opportunity":{"id".*//')" \
+	'{ "id":"k1", "account_id":"a1","metric":"trade_volume","value":2000.50,"severity":"high","note":"caf\u00e9 \/ 1e2",'"$C" \
+	"an alert comes back byte for byte, less the opportunity and why_not it brought"
+is "$(sed -n 1p "$T/out" | jq -c '[.opportunity.alert_id, .opportunity.state, has("why_not")]')" '["k1","drafted",false]' \
+	"... with its own opportunity last"
+is "$(sed -n 2p "$T/out" | sed 's/,"opportunity":.*//')" '{"id":"k2","account_id":"a1","metric":"trade_volume","value":1.0E1,"severity":"high"' \
+	"an alert under the trigger: its number as written"
+is "$(sed -n 2p "$T/out" | jq -c '[.opportunity, .why_not.rule]')" '[null,"threshold"]' "... then opportunity null and why_not"
+is "$(sed -n 3p "$T/out" | sed 's/,"applied":{.*//')" '{"type":"close","id":"c9","opportunity":"k1","reason":"lost","n":1.50' \
+	"an event keeps its opportunity and its number, less the applied it brought"
+
 # ---- --contracts --------------------------------------------------------------------------
 printf '%s\n' '{"account_id":"a2","current_plan":"starter","contact":{"email":"f@file.example","name":"File"}}' > "$T/contracts.jsonl"
 printf '%s\n%s\n' '{"id":"k1","account_id":"a2","metric":"trade_volume","value":2000,"severity":"high"}' \
