@@ -122,6 +122,7 @@ struct forget {
 	struct person *p;
 	size_t np, cap;
 	long people;
+	long long shared;         /* shared problems counted out of, over the run */
 	struct esc_err *err;
 };
 
@@ -252,20 +253,24 @@ problems(struct forget *f, const struct person *p)
 {
 	sqlite3_bind_text(f->st[F_SHARED], 1, p->customer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(f->st[F_ALONE], 1, p->customer, -1, SQLITE_STATIC);
-	return step_done(f, F_ALONE_CLEAR) < 0 || step_done(f, F_SHARED) < 0 ||
-		step_done(f, F_ALONE) < 0 ? -1 : 0;
+	if (step_done(f, F_ALONE_CLEAR) < 0 || step_done(f, F_SHARED) < 0)
+		return -1;
+	/* one of them may have lost its description, her words */
+	f->shared += sqlite3_changes(f->db);
+	return step_done(f, F_ALONE);
 }
 
-/* A deleted problem's words stay in the full-text index's old segments
- * (FTS5 records a delete as a new entry naming the words): merging them
- * all into one leaves none, and secure_delete zeroes the pages freed. */
+/* A deleted problem's words, or a shared problem's removed description,
+ * stay in the full-text index's old segments (FTS5 records a delete as a
+ * new entry naming the words): merging them all into one leaves none, and
+ * secure_delete zeroes the pages freed. */
 static int
 fts_merge(struct forget *f)
 {
 	size_t i;
 
 	for (i = 0; i < NERASE; i++)
-		if (!strcmp(erase[i].table, "problems") && f->total[i])
+		if (!strcmp(erase[i].table, "problems") && (f->total[i] || f->shared))
 			return exec(f, "INSERT INTO problems_fts (problems_fts) VALUES ('optimize')");
 	return 0;
 }

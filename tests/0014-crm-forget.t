@@ -14,7 +14,7 @@
 
 DB=$T/db
 NOW=2026-03-10T00:00:00Z
-plan 65
+plan 70
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -265,12 +265,14 @@ is "$rc" 2 "--older-than never: exit 2"
 
 # ---- survey-send's data: chains, attempts, answers, handovers, problems ---------------
 # Zed answered a survey with words of her own (the marker), had a problem
-# nobody else had and one Yu has too.
+# nobody else had, one Yu has too, and one she first reported and Yu has
+# since (its description is her words: the second marker).
 DB=$T/survey.db
 ZED=cust-zed-41
 ZMAIL=zed.survey@example.com
 ZPHONE=+447700900777
 MARK=Quixotlantic
+MARK2=Zorblaxian
 cat > "$T/zed.jsonl" <<EOF
 {"type":"contact","customer":"$ZED","email":"$ZMAIL","phone":"$ZPHONE","name":"Zed Zorrilla","consent":{"sms":true,"email":true}}
 {"type":"contact","customer":"cust-yu-42","email":"yu@example.org","consent":{"email":true}}
@@ -295,9 +297,11 @@ INSERT INTO survey_answers (attempt_id, survey_id, customer_id, method, problem_
 INSERT INTO problems (id, description, hash, first_session_id, last_session_id, affected_users, attempts,
 	created_at, updated_at) VALUES
 	(1, 'my $MARK invoice export crashes', 'x1', 's-zed-1', 's-zed-1', 1, 1, 200, 200),
-	(2, 'the calendar sync fails every morning', 'x2', 's-yu-1', 's-zed-1', 2, 3, 150, 200);
+	(2, 'the calendar sync fails every morning', 'x2', 's-yu-1', 's-zed-1', 2, 3, 150, 200),
+	(3, 'the $MARK2 dashboard freezes on load', 'x3', 's-zed-1', 's-yu-1', 2, 2, 160, 210);
 INSERT INTO problem_users (problem_id, customer_id, session_id, first_at, attempts) VALUES
-	(1, '$ZED', 's-zed-1', 200, 1), (2, 'cust-yu-42', 's-yu-1', 150, 1), (2, '$ZED', 's-zed-1', 160, 2);
+	(1, '$ZED', 's-zed-1', 200, 1), (2, 'cust-yu-42', 's-yu-1', 150, 1), (2, '$ZED', 's-zed-1', 160, 2),
+	(3, '$ZED', 's-zed-1', 160, 1), (3, 'cust-yu-42', 's-yu-1', 210, 1);
 INSERT INTO handovers (escalation_id, survey_id, problem_id, customer_id, type, state, within_service_hours,
 	created_at, updated_at) SELECT id, 1, 1, '$ZED', 'ai_failure', 'awaiting_agent', 1, 200, 200
 	FROM escalations WHERE user_id = '$ZED';
@@ -314,17 +318,47 @@ yu > "$T/yu.before"
 
 run crm-track --db "$DB" --now "$NOW" --forget "$ZMAIL"
 is "$rc/$(jq -c '.tables | [.survey_answers, .survey_attempts, .handovers, .surveys, .problem_users, .problems, .escalations]' "$T/out")" \
-	"0/[1,2,1,1,2,1,1]" "--forget: her answer, attempts, handover, survey, problem rows, the problem she alone had, the escalation"
-is "$(sq 'select id, affected_users, attempts, first_session_id, quote(last_session_id), status from problems')" \
-	"2|1|1|s-yu-1|NULL|unresolved" "the shared problem stays: one user and her two attempts fewer, her session not named"
+	"0/[1,2,1,1,3,1,1]" "--forget: her answer, attempts, handover, survey, problem rows, the problem she alone had, the escalation"
+is "$(sq 'select id, affected_users, attempts, quote(first_session_id), quote(last_session_id), status from problems' | tr '\n' ' ')" \
+	"2|1|1|'s-yu-1'|NULL|unresolved 3|1|1|NULL|'s-yu-1'|unresolved " \
+	"the shared problems stay: one user and her attempts fewer, her sessions not named"
+is "$(sq 'select description from problems where id = 3')" \
+	"(description removed: the person who first reported it was forgotten)" \
+	"a shared problem she first reported loses its description, her words"
 is "$(sq "select count(*) from problems_fts where problems_fts match '$MARK'"):$(sq "select group_concat(rowid) from problems_fts where problems_fts match 'calendar'")" \
 	"0:2" "the full-text index: her problem is gone, the shared one is found"
+is "$(sq "select count(*) from problems_fts where problems_fts match '$MARK2'")" 0 \
+	"nor are the words of the one she first reported"
 yu > "$T/yu.after"
 diff_ok "$T/yu.after" "$T/yu.before" "Yu's survey, attempt, answer, problem row and contact are as they were"
-for s in "$MARK" "$ZMAIL" "$ZPHONE" "$ZED" Zorrilla; do
+for s in "$MARK" "$MARK2" "$ZMAIL" "$ZPHONE" "$ZED" Zorrilla; do
 	is "$(hits "$s")" 0 "grep finds $s nowhere in the database, -wal or -shm file (no --vacuum)"
 done
 is "$(sq 'pragma integrity_check'):$(sq "insert into problems_fts (problems_fts) values ('integrity-check')" 2>&1)" "ok:" \
 	"the store and its full-text index are sound"
+
+# Ari's only problem is one she first reported and Yu has since: nothing
+# of hers is deleted from problems, yet her words must leave the index.
+DB=$T/shared.db
+MARK3=Velquorine
+cat > "$T/ari.jsonl" <<EOF
+{"type":"contact","customer":"cust-ari-9","email":"ari@example.com","consent":{"email":true}}
+{"type":"contact","customer":"cust-yu-42","email":"yu@example.org","consent":{"email":true}}
+EOF
+run crm-track --db "$DB" --now "$NOW" "$T/ari.jsonl"
+sq "BEGIN;
+INSERT INTO surveys (id, session_id, customer_id, ended_at, problem, state, step, method, created_at, updated_at)
+	VALUES (1, 's-ari-1', 'cust-ari-9', 100, 'the $MARK3 report is blank', 'open', 'in_widget', 'in_widget', 100, 100);
+INSERT INTO problems (id, description, hash, first_session_id, last_session_id, affected_users, attempts,
+	created_at, updated_at) VALUES (1, 'the $MARK3 report is blank', 'x1', 's-ari-1', 's-yu-2', 2, 2, 100, 300);
+INSERT INTO problem_users (problem_id, customer_id, session_id, first_at, attempts) VALUES
+	(1, 'cust-ari-9', 's-ari-1', 100, 1), (1, 'cust-yu-42', 's-yu-2', 300, 1);
+COMMIT"
+run crm-track --db "$DB" --now "$NOW" --forget ari@example.com
+is "$rc/$(sq 'select affected_users, description from problems')" \
+	"0/1|(description removed: the person who first reported it was forgotten)" \
+	"her only problem, shared: it stays, without her words"
+is "$(sq "select count(*) from problems_fts where problems_fts match '$MARK3'")/$(hits "$MARK3")" "0/0" \
+	"and her words are nowhere in the file, the full-text index included"
 
 done_testing
