@@ -13,7 +13,7 @@ command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 smtpd_available || plan skip_all "no python3 with aiosmtpd"
 
-plan 91
+plan 95
 
 SID=AC5urv3yTest
 TW_SECRET=tw-S3cr3tAuthTok
@@ -308,6 +308,27 @@ due 2026-03-02T10:15:00Z
 is "$rc/$(acts f-503)/$(requests "$CALLS")" "0/sent ai_call/2" "then sent"
 is "$(q "select state, tries, error is null from survey_attempts where step = 'ai_call'")" "sent|2|1" \
 	"the attempt: sent on the second try, the error gone"
+
+# a 503 every time: tried max_tries (5) times, retry_after (10 minutes)
+# apart, then given up, and the chain goes on at once
+contact fall true true false +15555550110 | contacts
+session f-all fall 2026-03-02T12:00:00Z > "$T/s"
+sr --now 2026-03-02T12:00:00Z "$T/s"
+httpd_reset
+httpd_plan "{\"path\":\"$CALLS\",\"status\":503,\"times\":5}"
+twilio_ok
+for t in 12:05 12:15 12:25 12:35; do
+	due "2026-03-02T$t:00Z"
+done
+is "$rc/$(jq -r '[.action, .step, .tries, .retry_at] | join(" ")' "$T/out")" \
+	"7/failed ai_call 4 2026-03-02T12:45:00Z" "four 503s in a row: the fourth try failed, a fifth is due"
+due 2026-03-02T12:45:00Z
+is "$rc/$(jq -r 'select(.action == "failed") | [.step, .tries, .gave_up] | join(" ")' "$T/out")/$(requests "$CALLS")" \
+	"7/ai_call 5 true/5" "the fifth: given up (max_tries 5), five requests in all"
+like "$(cat "$T/err")" 'the ai_call was not sent \(try 5\): .*HTTP 503; given up, the chain goes on' \
+	"a warning says so"
+is "$(q "select a.state || ' ' || a.tries || ' ' || s.step from survey_attempts a join surveys s on s.id = a.survey_id where s.session_id = 'f-all' and a.step = 'ai_call'")" \
+	"failed 5 sms_link" "the attempt stays failed after 5 tries; the chain is at the SMS"
 
 session f-400 f400 2026-03-03T10:00:00Z > "$T/s"
 sr --now 2026-03-03T10:00:00Z "$T/s"
