@@ -342,13 +342,16 @@ esc_store_open_dry(const char *path, int dry, struct esc_err *err)
 	if (stat(path, &st) < 0)
 		return esc_store_open(":memory:", ESC_STORE_WRITE, err);
 	/* A dry run works on a private copy: SQLite's backup of the store into
-	 * a temporary database (the name "": a file of its own, gone when it
-	 * is closed, with only its cache in memory). The store is read for as
+	 * a temporary database (the name "": a file of its own, unlinked as
+	 * soon as it is made, with only its cache in memory). The store is read for as
 	 * long as the copy takes and never written: not by the run, not by a
 	 * migration of an older schema (the copy is upgraded), and no lock is
 	 * held while the run waits for input or for a reader of its output. */
 	if (!(src = open_file(path, ESC_STORE_READ, &timeout, err)))
 		return NULL;
+	/* the last connection to close checkpoints the write-ahead log into
+	 * the file: not this one, which only reads */
+	sqlite3_db_config(src, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	if ((rc = sqlite3_open_v2("", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_NOMUTEX, NULL)) != SQLITE_OK) {
 		esc_err_set(err, "%s: a copy for the dry run: %s", path, sqlite3_errstr(rc));
