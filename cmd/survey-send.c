@@ -126,6 +126,9 @@ chains(struct esc_common *common, const char *dbpath, const struct esc_survey_op
 		if (rc == ESC_EXIT_OK || rc == ESC_EXIT_INPUT)
 			rc = ESC_EXIT_NET;
 	}
+	if (esc_survey_held(s))
+		esc_diag("warning", NULL, 0, "stopped early: a send started now could outlast "
+			"claim_grace; what is still due is left for the next run");
 	if ((n = esc_survey_stuck(s))) {
 		esc_diag("warning", NULL, 0, "%lu send%s cut short by a crash: never sent again, "
 			"see the warnings above", n, n == 1 ? "" : "s");

@@ -575,7 +575,7 @@ esc_handover_due(struct esc_survey *s, struct esc_buf *out, struct esc_err *err)
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
 	if (!(v = ids(st, &n, err)))
 		return -1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && esc_survey_may_send(s); i++) {
 		if (new_token(s, token, hash, err) < 0)
 			goto fail;
 		if (esc_survey_begin(db, &tx, err) < 0)
@@ -618,7 +618,7 @@ esc_handover_due(struct esc_survey *s, struct esc_buf *out, struct esc_err *err)
 	sqlite3_bind_int(st, 2, cfg->max_tries);
 	if (!(v = ids(st, &n, err)))
 		return -1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && esc_survey_may_send(s); i++) {
 		if ((rc = notify_line(s, out, v[i], NULL, err)) < 0)
 			goto fail;
 		actions += rc;

@@ -576,6 +576,7 @@ esc_survey_due(struct esc_survey *s, FILE *f, struct esc_err *err)
 	int rc;
 
 	err->code = 0;
+	esc_survey_due_begin(s);
 	/* in batches, each chain once a run: (next_at, id) as it was when
 	 * the batch was read marks where the next batch starts */
 	do {
@@ -594,10 +595,14 @@ esc_survey_due(struct esc_survey *s, FILE *f, struct esc_err *err)
 			esc_survey_store_fail(s->db, err);
 			goto fail;
 		}
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			if (!esc_survey_may_send(s))
+				goto held;      /* the rest stay due, for the next run */
 			if (chain_due(&d, ids[i], &more, err) < 0)
 				goto fail;
+		}
 	} while (n == sizeof ids / sizeof *ids);
+held:
 
 	if ((r = esc_handover_due(s, &hand, err)) < 0)
 		goto fail;

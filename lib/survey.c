@@ -8,6 +8,7 @@
  * one short transaction, committed before the line is printed. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -388,9 +389,10 @@ esc_survey_new(sqlite3 *db, const struct esc_survey_opts *o, struct esc_err *err
 	 * live claim unconfirmed */
 	if (s->cfg.claim_grace * 1000L <= esc_net_longest_ms(&s->net)) {
 		esc_err_set(err, "claim_grace (%lds) must be longer than the longest a send can "
-			"take: %lds (ESC_NET_TIMEOUT each of %d tries, and the waits between them)",
-			s->cfg.claim_grace, (esc_net_longest_ms(&s->net) + 999) / 1000,
-			s->net.retries + 1);
+			"take: %lds (ESC_NET_TIMEOUT %s%d tr%s)", s->cfg.claim_grace,
+			(esc_net_longest_ms(&s->net) + 999) / 1000,
+			s->net.retries ? "on each of " : "on ", s->net.retries + 1,
+			s->net.retries ? "ies, and the waits between them" : "y");
 		err->code = ESC_EXIT_USAGE;
 		goto fail;
 	}
@@ -444,6 +446,37 @@ unsigned long
 esc_survey_net_failures(const struct esc_survey *s)
 {
 	return s->net_failures;
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void
+esc_survey_due_begin(struct esc_survey *s)
+{
+	s->due_t0 = mono_ms();
+	s->held = 0;
+}
+
+int
+esc_survey_may_send(struct esc_survey *s)
+{
+	if (mono_ms() - s->due_t0 + esc_net_longest_ms(&s->net) < s->cfg.claim_grace * 1000LL)
+		return 1;
+	s->held++;
+	return 0;
+}
+
+unsigned long
+esc_survey_held(const struct esc_survey *s)
+{
+	return s->held;
 }
 
 unsigned long

@@ -13,7 +13,7 @@ command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 smtpd_available || plan skip_all "no python3 with aiosmtpd"
 
-plan 95
+plan 99
 
 SID=AC5urv3yTest
 TW_SECRET=tw-S3cr3tAuthTok
@@ -456,6 +456,7 @@ is "$rc/$(test -e "$T/none.db" && echo made || echo none)" "0/none" "a dry run w
 # A dry run works on a copy of the store: while it waits for input the
 # store is not locked, and a real run goes ahead at once.
 mkfifo "$T/fifo"
+trap '' PIPE    # should the dry run end early, a write fails its test, not the file
 tool survey-send --db "$DB" -n --now 2026-03-02T11:00:00Z < "$T/fifo" > "$T/dry.out" 2> "$T/dry.err" &
 pid=$!
 exec 3> "$T/fifo"
@@ -470,6 +471,7 @@ ESC_BUSY_TIMEOUT=300 sr --now 2026-03-02T11:30:00Z "$T/s"
 is "$rc/$(q "select count(*) from surveys where session_id = 'd-3'")" "0/1" \
 	"a real run stores its chain while a dry run waits for input"
 exec 3>&-
+trap - PIPE
 drc=0
 wait "$pid" || drc=$?
 is "$drc $(cat "$T/dry.err")" "3 survey-send: error (at <stdin>:1): invalid JSON at byte 1: invalid string in json text" \
@@ -478,7 +480,8 @@ is "$drc $(cat "$T/dry.err")" "3 survey-send: error (at <stdin>:1): invalid JSON
 # An older store is upgraded in the dry run's copy, not on disk.
 mkdir "$T/oldshare"
 cp -R "$ESC_SHARE"/. "$T/oldshare"
-rm "$T/oldshare/sql/003-survey.sql"
+rm "$T"/oldshare/sql/0[0-9][0-9]-*.sql
+cp "$ESC_SHARE"/sql/001-*.sql "$ESC_SHARE"/sql/002-*.sql "$T/oldshare/sql/"
 ESC_SHARE=$T/oldshare tool esc-log --db "$T/old.db" < /dev/null
 sqlite3 "$T/old.db" .dump > "$T/old1"
 session d-4 dora 2026-03-02T12:00:00Z > "$T/s"
@@ -486,6 +489,31 @@ run survey-send --db "$T/old.db" -n --now 2026-03-02T12:00:00Z "$T/s"
 is "$rc/$(jq -r .survey.dry_run "$T/out")" "0/true" "a dry run on an older store works"
 sqlite3 "$T/old.db" .dump > "$T/old2"
 diff_ok "$T/old2" "$T/old1" "and leaves the file as it was: not migrated"
+
+# ---- a run stops before a send could outlast claim_grace ------------------------------
+# Each claim is stamped with the run's clock, read when it starts: a run
+# whose sends keep hanging stops starting new ones while one could still
+# end after claim_grace, and leaves the rest for the next run.
+DB=$T/held.db
+jq '.claim_grace = "4s"' "$ESC_SHARE/survey/survey.json" > "$T/g4.json"
+for i in 1 2 3 4 5; do
+	contact "h$i" true false false "+1555555012$i" | contacts
+	session "h-$i" "h$i" 2026-03-02T10:00:00Z
+done > "$T/s"
+ESC_NET_TIMEOUT=1s run survey-send --db "$DB" --config "$T/g4.json" --now 2026-03-02T10:00:00Z "$T/s"
+is "$rc/$(grep -c show_feedback_modal "$T/out")" "0/5" "five sessions, claim_grace 4s, ESC_NET_TIMEOUT 1s"
+httpd_reset
+httpd_plan "{\"path\":\"$CALLS\",\"fault\":\"hang\",\"delay\":5,\"times\":5}"
+ESC_NET_TIMEOUT=1s run survey-send --db "$DB" --config "$T/g4.json" --due --now 2026-03-02T10:05:00Z
+n1=$(requests "$CALLS")
+ok "$([ "$n1" -ge 1 ] && [ "$n1" -le 3 ]; echo $?)" \
+	"five calls due, each hanging 1s, claim_grace 4s: the run starts at most three ($n1)"
+like "$(cat "$T/err")" 'warning: stopped early: a send started now could outlast claim_grace' "and says so"
+httpd_reset
+twilio_ok
+ESC_NET_TIMEOUT=1s run survey-send --db "$DB" --config "$T/g4.json" --due --now 2026-03-02T10:06:00Z
+is "$rc/$(requests "$CALLS")/$(q "select count(*) from survey_attempts where step = 'ai_call'")" "0/$((5 - n1))/5" \
+	"the next run calls the rest, once each"
 
 # ---- no secret anywhere -----------------------------------------------------------------
 is "$(grep -e "$MODAL" -e "$TOKEN" "$T/all" | grep -v show_feedback_modal | grep -vc '^{"token":')" 0 \

@@ -151,10 +151,10 @@ is "$rc" 2 "a bad ESC_NET_TIMEOUT: exit 2"
 # a grace shorter than the slowest send would call a live claim unconfirmed
 ESC_NET_TIMEOUT=5m ESC_NET_RETRIES=3 ESC_NET_BACKOFF=1s run survey-send --db "$DB" --due --now "$NOW"
 is "$rc/$(lines "$T/out")/$(cat "$T/err")" \
-	"2/0/survey-send: error: claim_grace (900s) must be longer than the longest a send can take: 1207s (ESC_NET_TIMEOUT each of 4 tries, and the waits between them)" \
+	"2/0/survey-send: error: claim_grace (900s) must be longer than the longest a send can take: 1207s (ESC_NET_TIMEOUT on each of 4 tries, and the waits between them)" \
 	"claim_grace shorter than 4 tries of 5m and the waits: exit 2, both figures named"
 jq '.claim_grace = "30m"' "$ESC_SHARE/survey/survey.json" > "$T/grace.json"
-ESC_NET_TIMEOUT=5m ESC_NET_RETRIES=3 ESC_NET_BACKOFF=1s run survey-send --db "$DB" --config "$T/grace.json" --due --now "$NOW"
+ESC_NET_TIMEOUT=5m ESC_NET_RETRIES=3 ESC_NET_BACKOFF=1s run survey-send --db "$T/grace.db" --config "$T/grace.json" --due --now "$NOW"
 is "$rc" 0 "with a claim_grace of 30m it runs"
 
 # ---- usage -------------------------------------------------------------------------
