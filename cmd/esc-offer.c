@@ -56,7 +56,10 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v,
 			}
 		} else if (esc_key_is(k0, len, "id") && (t == ESC_J_STRING || t == ESC_J_NUMBER)) {
 			c->key.len = 0;
-			esc_buf_put(&c->key, v, n);
+			if (t == ESC_J_NUMBER)
+				esc_number_id(&c->key, v, n);
+			else
+				esc_buf_put(&c->key, v, n);
 		} else if (esc_key_is(k0, len, "kb_miss")) {
 			c->kb_miss = t == ESC_J_TRUE;
 		} else if (esc_key_is(k0, len, "detect")) {
@@ -70,7 +73,9 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v,
 	}
 	if (!esc_key_is(k0, len, "detect"))
 		return 0;
-	if (esc_jpath_is(p, "detect", "route", NULL)) {
+	/* below detect: every value of its object comes here, so the path
+	 * is read from its lengths first */
+	if (p->depth == 2 && esc_key_is(p->k[1].key, p->k[1].len, "route")) {
 		if (t == ESC_J_STRING && n == 4 && !memcmp(v, "paid", 4))
 			c->in.route = ESC_ROUTE_PAID;
 		else if (t == ESC_J_STRING && n == 5 && !memcmp(v, "human", 5))
@@ -90,8 +95,8 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v,
 
 		if (i >= 0)
 			c->in.scores[i] = strtod(v, NULL) > 0;   /* only "above zero" matters */
-	} else if (esc_jpath_is(p, "detect", "alerts", "[]", NULL) && t == ESC_J_STRING &&
-		   c->nalerts < MAX_ALERTS) {
+	} else if (p->depth == 3 && p->k[2].len == -1 && t == ESC_J_STRING &&
+		   esc_key_is(p->k[1].key, p->k[1].len, "alerts") && c->nalerts < MAX_ALERTS) {
 		c->alert_at[c->nalerts++] = c->alertbuf.len;
 		esc_buf_put(&c->alertbuf, v, n);
 		esc_buf_putc(&c->alertbuf, '\0');
@@ -209,6 +214,7 @@ main(int argc, char **argv)
 		esc_diag("error", NULL, 0, "out of memory");
 		return ESC_EXIT_IO;
 	}
+	c.scan.deep = 1;        /* simdjson first: on_value reads detect's members */
 	rc = esc_run(&common, argc - optind, argv + optind, each, &c);
 	esc_scan_free(&c.scan);
 	esc_offers_free(c.o);

@@ -126,12 +126,19 @@ fmt_int(char *tmp, long long x)
 void
 esc_buf_json_num(struct esc_buf *b, double v)
 {
-	char tmp[64];
+	char tmp[ESC_NUM_MAX];
+
+	esc_buf_put(b, tmp, (size_t)esc_num_fmt(tmp, v));
+}
+
+int
+esc_num_fmt(char *tmp, double v)
+{
 	int n;
 
 	if (v != v || v > 1e300 || v < -1e300) {  /* JSON has no NaN or Inf */
-		esc_buf_put(b, "null", 4);
-		return;
+		memcpy(tmp, "null", 4);
+		return 4;
 	}
 	if (v == (double)(long long)v && v < 1e15 && v > -1e15) {
 		n = fmt_int(tmp, (long long)v);
@@ -155,7 +162,7 @@ esc_buf_json_num(struct esc_buf *b, double v)
 			}
 		}
 	} else {
-		n = snprintf(tmp, sizeof tmp, "%.4f", v);
+		n = snprintf(tmp, ESC_NUM_MAX, "%.4f", v);
 		while (n > 0 && tmp[n - 1] == '0')
 			n--;
 		if (n > 0 && tmp[n - 1] == '.')
@@ -163,7 +170,7 @@ esc_buf_json_num(struct esc_buf *b, double v)
 		if (n == 2 && tmp[0] == '-' && tmp[1] == '0') /* "-0.00001" */
 			tmp[0] = '0', n = 1;
 	}
-	esc_buf_put(b, tmp, (size_t)n);
+	return n;
 }
 
 void

@@ -48,6 +48,9 @@ void esc_buf_printf(struct esc_buf *b, const char *fmt, ...)
 void esc_buf_json_str(struct esc_buf *b, const char *s, size_t n);
 /* Append a number the way JSON wants it: up to 4 decimals, no trailing zeros. */
 void esc_buf_json_num(struct esc_buf *b, double v);
+/* The same into tmp (ESC_NUM_MAX bytes, not terminated): its length. */
+#define ESC_NUM_MAX 320     /* "%.4f" of 1e300 is 306 bytes */
+int esc_num_fmt(char *tmp, double v);
 void esc_buf_free(struct esc_buf *b);
 /* Is s valid UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF)? */
 int esc_utf8_valid(const char *s, size_t n);
@@ -176,11 +179,14 @@ struct esc_scan {
 	size_t len;           /* of the line being scanned */
 	/* Set by a tool whose callback only reads top-level members: lines are
 	 * then checked by simdjson first (fastjson.h), and fn sees depth 1
-	 * only. A number's text is then the value printed back ("%.17g"),
-	 * which reads as the same number. */
-	int top_only;
+	 * only. A number's text is then the value printed back ("%lld",
+	 * "%llu" or "%.17g"), which reads as the same number. deep: the same
+	 * for a tool that reads deeper values too; fn then sees what the
+	 * streaming path shows it, numbers printed back. */
+	int top_only, deep;
 	struct esc_fast *fast;
-	char num[32];
+#define ESC_SCAN_NUM 32
+	char num[ESC_SCAN_NUM];
 };
 /* Returns 0, or -1 when out of memory. */
 int esc_scan_init(struct esc_scan *s, const char *own_key);
@@ -202,6 +208,10 @@ int esc_text_field_rank(const char *only, const char *key, int len);
 int esc_text_field_opt(const char *name);
 /* Say which text field was missing. */
 void esc_text_field_missing(const char *only, struct esc_err *err);
+/* A number used as a record's id, by its value and not its spelling
+ * (1.50 and 1.5 are one id; 12 stays 12), appended to out: what both
+ * line scanners agree on, as the fast one prints numbers back. */
+void esc_number_id(struct esc_buf *out, const char *v, size_t n);
 /* key (len bytes, not terminated) equals name. Inline, and with a literal
  * name the length is a constant: it runs for every member of every line. */
 static inline int

@@ -53,11 +53,58 @@ kind(dom::element e)
 	}
 }
 
+static esc_fast_member
+member(int depth, const char *key, size_t klen, dom::element v)
+{
+	esc_fast_member x{};
+
+	x.depth = depth;
+	x.key = key;
+	x.klen = klen;
+	x.t = kind(v);
+	switch (x.t) {
+	case ESC_FAST_STRING: {
+		std::string_view s = v.get_string().value_unsafe();
+
+		x.s = s.data();
+		x.n = s.size();
+		break;
+	}
+	case ESC_FAST_INT: x.i = v.get_int64().value_unsafe(); break;
+	case ESC_FAST_UINT: x.u = v.get_uint64().value_unsafe(); break;
+	case ESC_FAST_DOUBLE: x.d = v.get_double().value_unsafe(); break;
+	default: break;
+	}
+	return x;
+}
+
+// The values inside container c (at depth - 1), each before what it holds.
+static void
+walk(std::vector<esc_fast_member> &out, dom::element c, int depth, int maxdepth)
+{
+	dom::object o;
+	dom::array a;
+
+	if (c.get_object().get(o) == SUCCESS) {
+		for (dom::key_value_pair kv : o) {
+			out.push_back(member(depth, kv.key.data(), kv.key.size(), kv.value));
+			if (depth < maxdepth)
+				walk(out, kv.value, depth + 1, maxdepth);
+		}
+	} else if (c.get_array().get(a) == SUCCESS) {
+		for (dom::element e : a) {
+			out.push_back(member(depth, nullptr, 0, e));
+			if (depth < maxdepth)
+				walk(out, e, depth + 1, maxdepth);
+		}
+	}
+}
+
 extern "C" int
-esc_fast_object(struct esc_fast *f, const char *line, size_t len,
+esc_fast_object(struct esc_fast *f, const char *line, size_t len, int maxdepth,
 	const struct esc_fast_member **m, size_t *count)
 {
-	dom::object obj;
+	dom::element root;
 
 	if (len > ESC_FAST_MAX)
 		return 0;
@@ -65,30 +112,11 @@ esc_fast_object(struct esc_fast *f, const char *line, size_t len,
 		if (f->pad.size() < len + SIMDJSON_PADDING)
 			f->pad.resize(len + SIMDJSON_PADDING);
 		memcpy(f->pad.data(), line, len);
-		if (f->parser.parse(f->pad.data(), len, false).get_object().get(obj) != SUCCESS)
+		if (f->parser.parse(f->pad.data(), len, false).get(root) != SUCCESS ||
+		    root.type() != dom::element_type::OBJECT)
 			return 0;
 		f->members.clear();
-		for (dom::key_value_pair kv : obj) {
-			esc_fast_member x{};
-
-			x.key = kv.key.data();
-			x.klen = kv.key.size();
-			x.t = kind(kv.value);
-			switch (x.t) {
-			case ESC_FAST_STRING: {
-				std::string_view s = kv.value.get_string().value_unsafe();
-
-				x.s = s.data();
-				x.n = s.size();
-				break;
-			}
-			case ESC_FAST_INT: x.i = kv.value.get_int64().value_unsafe(); break;
-			case ESC_FAST_UINT: x.u = kv.value.get_uint64().value_unsafe(); break;
-			case ESC_FAST_DOUBLE: x.d = kv.value.get_double().value_unsafe(); break;
-			default: break;
-			}
-			f->members.push_back(x);
-		}
+		walk(f->members, root, 1, maxdepth < 1 ? 1 : maxdepth);
 	} catch (const std::bad_alloc &) {
 		return -1;
 	}

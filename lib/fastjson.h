@@ -19,7 +19,10 @@ enum esc_fast_type {
 	ESC_FAST_DOUBLE, ESC_FAST_STRING, ESC_FAST_OBJECT, ESC_FAST_ARRAY,
 };
 struct esc_fast_member {
-	const char *key;        /* decoded, borrowed until the next parse */
+	int depth;              /* 1: a member of the top object; deeper ones
+	                           with esc_fast_object's maxdepth over 1 */
+	const char *key;        /* decoded, borrowed until the next parse; NULL
+	                           for an array element */
 	size_t klen;
 	enum esc_fast_type t;
 	const char *s;          /* ESC_FAST_STRING: decoded bytes, borrowed */
@@ -32,11 +35,14 @@ struct esc_fast;
 struct esc_fast *esc_fast_new(void);
 void esc_fast_free(struct esc_fast *f);
 /* Parse line (len <= ESC_FAST_MAX) as one JSON value. 1: it is valid and
- * an object, its members are in *m (*count of them, in order); 0: not
- * accepted here (invalid, not an object, or too long; the streaming
- * scanner decides and says why); -1: no memory. What the two parsers
- * might judge differently the caller keeps from here (scan.c). */
-int esc_fast_object(struct esc_fast *f, const char *line, size_t len,
+ * an object, its members are in *m (*count of them, in order): with
+ * maxdepth 1 those of the top object; with more, every value down to
+ * maxdepth levels, each container before what it holds (the order a
+ * streaming parser meets them in). 0: not accepted here (invalid, not an
+ * object, or too long; the streaming scanner decides and says why); -1:
+ * no memory. What the two parsers might judge differently the caller
+ * keeps from here (scan.c). */
+int esc_fast_object(struct esc_fast *f, const char *line, size_t len, int maxdepth,
 	const struct esc_fast_member **m, size_t *count);
 
 #ifdef __cplusplus

@@ -1,4 +1,7 @@
 /* fields.c — the record fields every tool reads the same way. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "esc.h"
@@ -21,6 +24,36 @@ esc_text_field_rank(const char *only, const char *key, int len)
 		if (len == text_fields[i].len && memcmp(key, text_fields[i].name, (size_t)len) == 0)
 			return i;
 	return -1;
+}
+
+void
+esc_number_id(struct esc_buf *out, const char *v, size_t n)
+{
+	char tmp[64], *end;
+	long long i;
+	unsigned long long u;
+
+	if (n >= sizeof tmp) {          /* no number this long is an id to read */
+		esc_buf_put(out, v, n);
+		return;
+	}
+	memcpy(tmp, v, n);
+	tmp[n] = '\0';
+	if (!strpbrk(tmp, ".eE")) {
+		errno = 0;
+		i = strtoll(tmp, &end, 10);
+		if (!errno && !*end) {
+			esc_buf_printf(out, "%lld", i);
+			return;
+		}
+		errno = 0;
+		u = strtoull(tmp, &end, 10);
+		if (!errno && !*end && tmp[0] != '-') {
+			esc_buf_printf(out, "%llu", u);
+			return;
+		}
+	}
+	esc_buf_printf(out, "%.17g", strtod(tmp, NULL));
 }
 
 void

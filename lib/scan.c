@@ -2,6 +2,7 @@
  * in one streaming pass with yajl; no tree is built. It also notes where
  * the tool's own top-level member sits, so esc_splice can annotate the
  * line without re-serialising what the tool does not own. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,10 +236,27 @@ fast_on(void)
 	return on;
 }
 
-/* The fast path for top-only scans: simdjson has accepted the line; hand
- * its top-level members to fn as the streaming path would. 1: done (0 or
- * -1 in *rc); 0: the line holds the tool's own key, whose place only the
- * streaming path finds. */
+/* A double's text for fn: one that reads back as the same number. Most are
+ * short ("-0.1432", as esc writes them), and printf's "%.17g" is slow. */
+static int
+num_text(char *buf, double d)
+{
+	char tmp[ESC_NUM_MAX + 1];
+	int n = esc_num_fmt(tmp, d);
+
+	tmp[n] = '\0';
+	if (n < ESC_SCAN_NUM && !(d == 0 && signbit(d)) && strtod(tmp, NULL) == d) {
+		memcpy(buf, tmp, (size_t)n + 1);
+		return n;
+	}
+	return snprintf(buf, ESC_SCAN_NUM, "%.17g", d);
+}
+
+/* The fast path: simdjson has accepted the line; hand its values to fn as
+ * the streaming path would, the top object's members (top_only) or every
+ * value down to ESC_JPATH_MAX levels (deep). 1: done (0 or -1 in *rc); 0:
+ * the line holds the tool's own key, whose place only the streaming path
+ * finds. */
 static int
 fast_members(struct esc_scan *s, const char *line, size_t len,
 	const struct esc_fast_member *m, size_t count, int *rc)
@@ -251,41 +269,48 @@ fast_members(struct esc_scan *s, const char *line, size_t len,
 		[ESC_FAST_ARRAY] = ESC_J_ARRAY,
 	};
 	size_t i, close = len;
+	int members = 0;
 
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
+		if (m[i].depth != 1)
+			continue;
 		if ((s->own && m[i].klen == s->ownlen && memcmp(m[i].key, s->own, s->ownlen) == 0) ||
 		    (s->also && m[i].klen == strlen(s->also) && memcmp(m[i].key, s->also, m[i].klen) == 0))
 			return 0;
+		members++;
+	}
 	*rc = 0;
-	s->path.depth = 1;
 	for (i = 0; i < count && s->fn; i++) {
+		int d = m[i].depth - 1, w;
 		const char *v = NULL;
 		size_t n = 0;
-		int k;
 
-		if (m[i].klen < ESC_JKEY_MAX) {
-			memcpy(s->path.k[0].key, m[i].key, m[i].klen);
-			s->path.k[0].key[m[i].klen] = '\0';
-			s->path.k[0].len = (int)m[i].klen;
+		if (!m[i].key) {
+			s->path.k[d].len = -1;          /* an array element */
+		} else if (m[i].klen < ESC_JKEY_MAX) {
+			memcpy(s->path.k[d].key, m[i].key, m[i].klen);
+			s->path.k[d].key[m[i].klen] = '\0';
+			s->path.k[d].len = (int)m[i].klen;
 		} else {
-			s->path.k[0].len = -2;
+			s->path.k[d].len = -2;
 		}
+		s->path.depth = m[i].depth;
 		switch (m[i].t) {
 		case ESC_FAST_STRING:
 			v = m[i].s;
 			n = m[i].n;
 			break;
 		case ESC_FAST_INT:
-			k = snprintf(s->num, sizeof s->num, "%lld", m[i].i);
-			v = s->num, n = (size_t)k;
+			w = snprintf(s->num, sizeof s->num, "%lld", m[i].i);
+			v = s->num, n = (size_t)w;
 			break;
 		case ESC_FAST_UINT:
-			k = snprintf(s->num, sizeof s->num, "%llu", m[i].u);
-			v = s->num, n = (size_t)k;
+			w = snprintf(s->num, sizeof s->num, "%llu", m[i].u);
+			v = s->num, n = (size_t)w;
 			break;
 		case ESC_FAST_DOUBLE:
-			k = snprintf(s->num, sizeof s->num, "%.17g", m[i].d);
-			v = s->num, n = (size_t)k;
+			w = num_text(s->num, m[i].d);
+			v = s->num, n = (size_t)w;
 			break;
 		default:
 			break;
@@ -299,7 +324,7 @@ fast_members(struct esc_scan *s, const char *line, size_t len,
 	while (close > 0 && line[close - 1] != '}')
 		close--;
 	s->close = close - 1;
-	s->members = (int)count;
+	s->members = members;
 	s->done = 1;
 	return 1;
 }
@@ -395,7 +420,7 @@ esc_scan_line(struct esc_scan *s, const char *line, size_t len,
 	/* The fast path, where simdjson and yajl would agree: not on a
 	 * byte-order mark (simdjson skips one, yajl refuses it), nor on an
 	 * unpaired high surrogate (refused below with its own reason). */
-	if (s->top_only && len <= ESC_FAST_MAX && fast_on() &&
+	if ((s->top_only || s->deep) && len <= ESC_FAST_MAX && fast_on() &&
 	    !(len && (unsigned char)line[0] == 0xef) &&
 	    !(memchr(line, '\\', len) && lone_high_surrogate(line, len))) {
 		const struct esc_fast_member *m;
@@ -406,7 +431,8 @@ esc_scan_line(struct esc_scan *s, const char *line, size_t len,
 			esc_err_set(err, "out of memory");
 			return -1;
 		}
-		if ((r = esc_fast_object(s->fast, line, len, &m, &count)) < 0) {
+		if ((r = esc_fast_object(s->fast, line, len, s->deep ? ESC_JPATH_MAX : 1,
+		    &m, &count)) < 0) {
 			esc_err_set(err, "out of memory");
 			return -1;
 		}

@@ -16,7 +16,7 @@
 # asserted).
 . "$(dirname "$0")/lib.sh"
 
-plan 56
+plan 67
 
 # ---- building the corpus ---------------------------------------------------
 # batch NAME: the lines that follow go to $T/NAME.jsonl, their marks to
@@ -62,13 +62,13 @@ longline() {
 both() {
 	b=$1
 	shift
-	run esc-detect ${REJ:+--rejects "$T/$b.rej"} "$@" "$T/$b.jsonl"
+	run ${TOOL:-esc-detect} ${REJ:+--rejects "$T/$b.rej"} "$@" "$T/$b.jsonl"
 	cp "$T/out" "$T/$b.out"
 	cp "$T/err" "$T/$b.err"
 	frc=$rc
 	ESC_JSON_FAST=0
 	export ESC_JSON_FAST
-	run esc-detect ${REJ:+--rejects "$T/$b.slow.rej"} "$@" "$T/$b.jsonl"
+	run ${TOOL:-esc-detect} ${REJ:+--rejects "$T/$b.slow.rej"} "$@" "$T/$b.jsonl"
 	unset ESC_JSON_FAST
 	cp "$T/out" "$T/$b.slow.out"
 	cp "$T/err" "$T/$b.slow.err"
@@ -85,7 +85,7 @@ both() {
 # written or named once as rejected; the lines marked g are scored and the
 # lines marked b rejected.
 marks() {
-	sed -n 's/^esc-detect: error (at [^)]*:\([0-9]*\)): .*/\1/p' "$T/$1.err" > "$T/$1.bad"
+	sed -n "s/^${TOOL:-esc-detect}: error (at [^)]*:\([0-9]*\)): .*/\1/p" "$T/$1.err" > "$T/$1.bad"
 	is "$(($(lines "$T/$1.out") + $(lines "$T/$1.bad")))/$(sort "$T/$1.bad" | uniq -d | tr '\n' ' ')" \
 		"$(lines "$T/$1.jsonl")/" "$1: $(lines "$T/$1.jsonl") lines, each scored or rejected once"
 	awk 'NR == FNR { bad[$1] = 1; next }
@@ -435,4 +435,47 @@ both strict --strict
 REJ=
 is "$(lines "$T/strict.out")/$(lines "$T/strict.err")/$(lines "$T/strict.rej")" "$(grep -c g "$T/all.tags")/1/1" \
 	"strict: every good line scored, then one line rejected, and the run stops"
+# ---- esc-offer: the same two scanners, reading detect's members too ---------------------
+# esc-offer reads values below the top level (detect.route, .scores, .alerts),
+# so its fast path hands on every value down to four levels; a number's text
+# is then printed back, and a numeric id keys the template by its value.
+TOOL=esc-offer
+P='"escalate":true,"route":"paid","reasons":["personalized_help","strategic"]'
+S='"scores":{"personal":1,"strategic":1,"advanced":0}'
+I='"indicators":{"personal":["my business"],"strategic":["strategy"],"advanced":[]}'
+E='"sentiment":{"compound":-0.1432,"label":"negative"},"alerts":[],"severity":"low"'
+TX='"text":"Can you look at my business strategy and my pricing?"'
+batch offer
+j g "{\"id\":\"o1\",$TX,\"detect\":{$P,$S,$I,$E}}"
+j g "{\"id\":1.50,$TX,\"detect\":{$P,$S,$I,$E}}"
+j g "{\"id\":1.5,$TX,\"detect\":{$P,$S,$I,$E}}"
+j g "{\"id\":15e-1,$TX,\"detect\":{$P,$S,$I,$E}}"
+j g "{\"id\":-0,$TX,\"detect\":{$P,$S,$I,$E}}"
+j g "{\"id\":12345678901234567890,$TX,\"detect\":{$P,$S,$I,$E}}"
+j - "{\"id\":123456789012345678901234567890,$TX,\"detect\":{$P,$S,$I,$E}}"
+j g "{\"id\":\"o2\",$TX,\"detect\":{\"route\":\"pa\\u0069d\",\"scores\":{\"personal\":1e0,\"strategic\":2.0,\"advanced\":-0}}}"
+j g "{\"id\":\"o3\",$TX,\"detect\":{\"route\":\"paid\",\"scores\":{\"personal\":0.5,\"strategic\":1E+2,\"advanced\":1e-400}}}"
+j g "{\"id\":\"o4\",\"text\":\"x\",\"detect\":{\"route\":\"human\",\"alerts\":[\"cancel\",\"l\\u00e9gal\",[\"nested\"],{\"a\":\"b\"},7,\"legal\"]}}"
+j g "{\"id\":\"o5\",\"text\":\"x\",\"detect\":{\"route\":\"none\",\"a\":{\"b\":{\"c\":{\"d\":{\"e\":[1,[2,[3]]]}}}}}}"
+j g "{\"id\":\"o6\",\"text\":\"x\",\"detect\":{\"$(printf '%0300d' 0)\":1,\"route\":\"none\"}}"
+j g "{\"id\":\"o7\",\"text\":\"x\",\"detect\":{\"route\":\"paid\",\"route\":\"none\"}}"
+j b "{\"id\":\"o8\",\"text\":\"x\",\"detect\":{\"route\":\"nowhere\"}}"
+j b "{\"id\":\"o9\",\"text\":\"x\",\"detect\":[1]}"
+j b "{\"id\":\"o10\",\"text\":\"x\",\"detect\":{\"scores\":{}}}"
+j b "{\"id\":\"o11\",\"text\":\"x\"}"
+j b "{\"id\":\"o12\",\"text\":7,\"detect\":{$P,$S}}"
+j - "{\"id\":\"o13\",\"text\":\"x\",\"detect\":{\"route\":\"none\",\"x\":\"\\ud83d\\ude00\"}}"
+j b "{\"id\":\"o14\",\"text\":\"x\",\"detect\":{\"route\":\"none\",\"x\":\"\\ud83d\"}}"
+r - '\357\273\277{"id":"o15","text":"x","detect":{"route":"none"}}'
+j g "{\"id\":\"o16\",\"text\":\"x\",\"detect\":{\"route\":\"none\"},\"offer\":{\"old\":1}}"
+j b "{\"id\":\"o17\",\"text\":\"x\",\"detect\":{\"route\":\"none\"}"
+cat "$T/all.out" >> "$T/offer.jsonl"
+sed 's/.*/-/' "$T/all.out" >> "$T/offer.tags"
+check offer
+cp "$T/offer.jsonl" "$T/offer-seed.jsonl"
+REJ=1
+both offer-seed --seed 7
+REJ=
+is "$(sed -n '2,4p' "$T/offer.out" | jq -r '.offer.template' | sort -u | wc -l | tr -d ' ')" 1 \
+	"an id of 1.50, 1.5 or 15e-1 is one record: the same template"
 done_testing
