@@ -140,7 +140,7 @@ esc_num_fmt(char *tmp, double v)
 		memcpy(tmp, "null", 4);
 		return 4;
 	}
-	if (v == (double)(long long)v && v < 1e15 && v > -1e15) {
+	if (v < 1e15 && v > -1e15 && v == (double)(long long)v) {   /* in range: then cast */
 		n = fmt_int(tmp, (long long)v);
 	} else if (v < 1e9 && v > -1e9) {
 		/* four decimals, rounded half away from zero, zeros trimmed */

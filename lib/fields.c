@@ -1,5 +1,6 @@
 /* fields.c — the record fields every tool reads the same way. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,34 +27,54 @@ esc_text_field_rank(const char *only, const char *key, int len)
 	return -1;
 }
 
-void
-esc_number_id(struct esc_buf *out, const char *v, size_t n)
+/* s as a whole number written plainly that fits 64 bits, into out: 1, or 0. */
+static int
+plain_integer(struct esc_buf *out, const char *s)
 {
-	char tmp[64], *end;
+	char *end;
 	long long i;
 	unsigned long long u;
 
-	if (n >= sizeof tmp) {          /* no number this long is an id to read */
-		esc_buf_put(out, v, n);
+	if (strpbrk(s, ".eE"))
+		return 0;
+	errno = 0;
+	i = strtoll(s, &end, 10);
+	if (!errno && !*end) {
+		esc_buf_printf(out, "%lld", i);         /* "-0" too, as 0 */
+		return 1;
+	}
+	errno = 0;
+	u = strtoull(s, &end, 10);
+	if (!errno && !*end && *s != '-') {
+		esc_buf_printf(out, "%llu", u);
+		return 1;
+	}
+	return 0;
+}
+
+void
+esc_number_id(struct esc_buf *out, const char *v, size_t n)
+{
+	char tmp[64], *s = n < sizeof tmp ? tmp : malloc(n + 1);
+	double d;
+
+	if (!s) {
+		esc_buf_oom = 1;
 		return;
 	}
-	memcpy(tmp, v, n);
-	tmp[n] = '\0';
-	if (!strpbrk(tmp, ".eE")) {
-		errno = 0;
-		i = strtoll(tmp, &end, 10);
-		if (!errno && !*end) {
-			esc_buf_printf(out, "%lld", i);
-			return;
-		}
-		errno = 0;
-		u = strtoull(tmp, &end, 10);
-		if (!errno && !*end && tmp[0] != '-') {
-			esc_buf_printf(out, "%llu", u);
-			return;
-		}
+	memcpy(s, v, n);
+	s[n] = '\0';
+	if (!plain_integer(out, s)) {
+		d = strtod(s, NULL);
+		if (d == 0)
+			esc_buf_puts(out, "0");                 /* -0 too */
+		else if (d == floor(d) && d >= -9223372036854775808.0 && d < 18446744073709551616.0)
+			esc_buf_printf(out, "%.0f", d);         /* 1e17 as 100000000000000000 */
+		else
+			esc_buf_printf(out, "%.17g", d);
 	}
-	esc_buf_printf(out, "%.17g", strtod(tmp, NULL));
+	if (s != tmp)
+		free(s);
 }
 
 void

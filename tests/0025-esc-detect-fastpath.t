@@ -445,14 +445,20 @@ S='"scores":{"personal":1,"strategic":1,"advanced":0}'
 I='"indicators":{"personal":["my business"],"strategic":["strategy"],"advanced":[]}'
 E='"sentiment":{"compound":-0.1432,"label":"negative"},"alerts":[],"severity":"low"'
 TX='"text":"Can you look at my business strategy and my pricing?"'
+# a question two templates fit: which one, the id decides
+TX2='"text":"Can you break down my business in detail?"'
+D2='"detect":{"route":"paid","scores":{"personal":1}}'
 batch offer
 j g "{\"id\":\"o1\",$TX,\"detect\":{$P,$S,$I,$E}}"
-j g "{\"id\":1.50,$TX,\"detect\":{$P,$S,$I,$E}}"
-j g "{\"id\":1.5,$TX,\"detect\":{$P,$S,$I,$E}}"
-j g "{\"id\":15e-1,$TX,\"detect\":{$P,$S,$I,$E}}"
-j g "{\"id\":-0,$TX,\"detect\":{$P,$S,$I,$E}}"
+j g "{\"id\":1.50,$TX2,$D2}"
+j g "{\"id\":1.5,$TX2,$D2}"
+j g "{\"id\":15e-1,$TX2,$D2}"
+for id in -0 -0.0 -1e-400 1e17 -1e17 1.5e19 1e20 100000000000000000.0 9.223372036854775807e18 \
+    12345678901234567890 "1.$(printf '%065d' 0)" 5e-324 1.7976931348623157e308; do
+	j g "{\"id\":$id,$TX2,$D2}"
+done
+j - "{\"id\":123456789012345678901234567890,$TX2,$D2}"
 j g "{\"id\":12345678901234567890,$TX,\"detect\":{$P,$S,$I,$E}}"
-j - "{\"id\":123456789012345678901234567890,$TX,\"detect\":{$P,$S,$I,$E}}"
 j g "{\"id\":\"o2\",$TX,\"detect\":{\"route\":\"pa\\u0069d\",\"scores\":{\"personal\":1e0,\"strategic\":2.0,\"advanced\":-0}}}"
 j g "{\"id\":\"o3\",$TX,\"detect\":{\"route\":\"paid\",\"scores\":{\"personal\":0.5,\"strategic\":1E+2,\"advanced\":1e-400}}}"
 j g "{\"id\":\"o4\",\"text\":\"x\",\"detect\":{\"route\":\"human\",\"alerts\":[\"cancel\",\"l\\u00e9gal\",[\"nested\"],{\"a\":\"b\"},7,\"legal\"]}}"
