@@ -179,10 +179,11 @@ struct esc_scan {
 	size_t len;           /* of the line being scanned */
 	/* Set by a tool whose callback only reads top-level members: lines are
 	 * then checked by simdjson first (fastjson.h), and fn sees depth 1
-	 * only. A number's text is then the value printed back ("%lld",
-	 * "%llu" or "%.17g"), which reads as the same number. deep: the same
-	 * for a tool that reads deeper values too; fn then sees what the
-	 * streaming path shows it, numbers printed back. */
+	 * only. A number's text is then the value printed back, which reads
+	 * as the same number: an integer's digits; a double as esc writes
+	 * numbers ("-0.1432") when that reads back the same, else "%.17g".
+	 * deep: the same for a tool that reads deeper values too; fn then
+	 * sees what the streaming path shows it, numbers printed back. */
 	int top_only, deep;
 	struct esc_fast *fast;
 #define ESC_SCAN_NUM 32
