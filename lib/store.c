@@ -240,6 +240,13 @@ wal(sqlite3 *db, long timeout)
 	return rc;
 }
 
+/* Wait up to ms milliseconds for a lock, as far as SQLite's int goes. */
+static void
+busy_timeout(sqlite3 *db, long ms)
+{
+	sqlite3_busy_timeout(db, (int)(ms > 0x7fffffff ? 0x7fffffff : ms));
+}
+
 /* Open path as a store may be opened in mode, with the busy timeout set
  * (*timeout, in milliseconds); no pragmas, no migrations yet. */
 static sqlite3 *
@@ -278,7 +285,7 @@ open_file(const char *path, int mode, long *timeout, struct esc_err *err)
 		return NULL;
 	}
 	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, (int)(*timeout > 0x7fffffff ? 0x7fffffff : *timeout));
+	busy_timeout(db, *timeout);
 	return db;
 }
 
@@ -370,7 +377,7 @@ esc_store_open_dry(const char *path, int dry, struct esc_err *err)
 		goto fail;
 	}
 	sqlite3_close(src);
-	sqlite3_busy_timeout(db, (int)(timeout > 0x7fffffff ? 0x7fffffff : timeout));
+	busy_timeout(db, timeout);
 	if (setup(db, path, ESC_STORE_WRITE, timeout, err) < 0) {
 		sqlite3_close(db);
 		return NULL;
