@@ -37,17 +37,17 @@ struct esc_survey {
 	 * sends it right after the line's commit (handover.c); wiped then */
 	long long pending_id;
 	char pending_token[ESC_TOKEN_LEN + 1];
-	/* a --due run: when it began (monotonic, ms), and the chains and
-	 * handovers it left for the next run rather than start a send that
-	 * could outlast claim_grace */
+	/* a --due run: when it began (monotonic, ms), and whether it stopped
+	 * early, leaving what was due for the next run rather than start a
+	 * send that could outlast claim_grace */
 	long long due_t0;
-	unsigned long held;
+	int held;
 };
 
 /* In a --due run, whether another send may start. Every claim the run
  * makes is stamped with its clock, read once at the start, so a send must
  * end within claim_grace of the start: else a second run would take its
- * live claim for one a crash left. 0 counts one held back. */
+ * live claim for one a crash left. 0 marks the run as stopped early. */
 int esc_survey_may_send(struct esc_survey *s);
 
 /* Step statement which (of s->st) to its end and reset it: the rows

@@ -469,11 +469,11 @@ esc_survey_may_send(struct esc_survey *s)
 {
 	if (mono_ms() - s->due_t0 + esc_net_longest_ms(&s->net) < s->cfg.claim_grace * 1000LL)
 		return 1;
-	s->held++;
+	s->held = 1;
 	return 0;
 }
 
-unsigned long
+int
 esc_survey_held(const struct esc_survey *s)
 {
 	return s->held;

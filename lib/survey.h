@@ -78,11 +78,11 @@ unsigned long esc_survey_net_failures(const struct esc_survey *s);
 /* Claims found that a crash left behind (reported, never resent). */
 unsigned long esc_survey_stuck(const struct esc_survey *s);
 /* Call before a --due run's work (esc_survey_due does): its time starts.
- * Then esc_survey_held is non-zero when the run stopped early and left
+ * Then esc_survey_held is 1 when the run stopped early and left
  * what was still due for the next run, because a send started that late
  * could outlast claim_grace. */
 void esc_survey_due_begin(struct esc_survey *s);
-unsigned long esc_survey_held(const struct esc_survey *s);
+int esc_survey_held(const struct esc_survey *s);
 
 /* An esc_rec_fn: an ended session (session_id, customer_id or user_id,
  * ended_at, optional resolution and problem) in; the line out with a
