@@ -115,22 +115,22 @@ static const char *const channels[CH_N] = { "sms", "email", "calls" };
 /* SELECT columns after the text fields */
 enum {
 	COL_ID = 0, COL_TEXT = 1, COL_CONSENT = 1 + CF_N, COL_CONSENTED_AT = COL_CONSENT + CH_N,
-	COL_BLOCKED, COL_BLOCKED_AT,
+	COL_BLOCKED, COL_BLOCKED_AT, COL_FIELDS_AT,
 };
 
 enum stmt { K_FIND, K_INS, K_UPD, K_CHANGE, K_LATEST, ST_N };
 static const char *const sql[ST_N] = {
 	[K_FIND] = "SELECT id, email, phone, name, external_id, timezone, source, "
 		"blocked_reason, consent_sms, consent_email, consent_calls, consented_at, "
-		"blocked, blocked_at FROM contacts WHERE customer_id = ?1",
+		"blocked, blocked_at, fields_at FROM contacts WHERE customer_id = ?1",
 	[K_INS] = "INSERT INTO contacts (customer_id, email, phone, name, external_id, "
 		"timezone, source, blocked_reason, consent_sms, consent_email, consent_calls, "
-		"consented_at, blocked, blocked_at, created_at, updated_at) VALUES (?1, ?2, ?3, "
-		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+		"consented_at, blocked, blocked_at, created_at, updated_at, fields_at) VALUES (?1, "
+		"?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)",
 	[K_UPD] = "UPDATE contacts SET email = ?2, phone = ?3, name = ?4, external_id = ?5, "
 		"timezone = ?6, source = ?7, blocked_reason = ?8, consent_sms = ?9, "
 		"consent_email = ?10, consent_calls = ?11, consented_at = ?12, blocked = ?13, "
-		"blocked_at = ?14, updated_at = ?15 WHERE id = ?1",
+		"blocked_at = ?14, updated_at = ?15, fields_at = ?16 WHERE id = ?1",
 	[K_CHANGE] = "INSERT INTO consent_changes (contact_id, channel, granted, at, event_id, "
 		"logged_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
 		"ON CONFLICT (contact_id, at, channel, granted) DO NOTHING",
@@ -147,8 +147,8 @@ struct esc_contacts {
 struct contact {
 	char *text[CF_N];        /* caller frees */
 	int consent[CH_N];
-	int has_consented_at, blocked, has_blocked_at;
-	time_t consented_at, blocked_at;
+	int has_consented_at, blocked, has_blocked_at, has_fields_at;
+	time_t consented_at, blocked_at, fields_at;
 };
 
 static void
@@ -246,6 +246,7 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 	int given[CF_N] = { 0 }, cgiven[CH_N] = { 0 }, cval[CH_N] = { 0 }, stale[CH_N] = { 0 };
 	struct contact old = { 0 }, nw = { 0 };
 	int i, r, exists, fresh = 0, changed = 0, nchanges = 0, kept = 0, blocked = -1, has_cat;
+	int fields = 0;
 	long long rowid = 0;
 	time_t at = 0, cat = 0, when, now = esc_time_now();
 	json_t *j, *jc, *v;
@@ -321,6 +322,8 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 		old.blocked = sqlite3_column_int(st, COL_BLOCKED);
 		if ((old.has_blocked_at = sqlite3_column_type(st, COL_BLOCKED_AT) != SQLITE_NULL))
 			old.blocked_at = sqlite3_column_int64(st, COL_BLOCKED_AT);
+		if ((old.has_fields_at = sqlite3_column_type(st, COL_FIELDS_AT) != SQLITE_NULL))
+			old.fields_at = sqlite3_column_int64(st, COL_FIELDS_AT);
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 	} else if (exists != SQLITE_DONE) {
@@ -351,6 +354,13 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 	}
 
 	/* ---- the contact as the line makes it ---- */
+	/* a line older than the newest that set the fields is history for
+	 * them: replayed or out of order, it cannot set back what a later line
+	 * changed (its consent is judged channel by channel, above) */
+	if (exists && old.has_fields_at && at < old.fields_at) {
+		memset(given, 0, sizeof given);
+		blocked = -1;
+	}
 	for (i = 0; i < CF_N; i++)
 		if (dupstr(&nw.text[i], given[i] ? val[i] : old.text[i], err) < 0)
 			goto out;
@@ -386,13 +396,23 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 		nw.has_blocked_at = 0;
 	}
 	for (i = 0; i < CF_N; i++)
-		changed |= !same(old.text[i], nw.text[i]);
+		fields |= !same(old.text[i], nw.text[i]);
+	fields |= old.blocked != nw.blocked;
+	changed = fields;
 	for (i = 0; i < CH_N; i++)
 		changed |= old.consent[i] != nw.consent[i];
 	changed |= old.has_consented_at != nw.has_consented_at ||
 		(nw.has_consented_at && old.consented_at != nw.consented_at);
-	changed |= old.blocked != nw.blocked || old.has_blocked_at != nw.has_blocked_at ||
+	changed |= old.has_blocked_at != nw.has_blocked_at ||
 		(nw.has_blocked_at && old.blocked_at != nw.blocked_at);
+	/* fields_at: the newest line that changed a field (a line that
+	 * changes nothing writes nothing, so a file fed twice is a no-op) */
+	nw.has_fields_at = old.has_fields_at;
+	nw.fields_at = old.fields_at;
+	if (fields && (!old.has_fields_at || at > old.fields_at)) {
+		nw.has_fields_at = 1;
+		nw.fields_at = at;
+	}
 
 	/* ---- write ---- */
 	if (!exists || changed) {
@@ -412,6 +432,8 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 		if (nw.has_blocked_at)
 			sqlite3_bind_int64(st, 4 + CF_N + CH_N, nw.blocked_at);
 		sqlite3_bind_int64(st, 5 + CF_N + CH_N, now);
+		if (nw.has_fields_at)
+			sqlite3_bind_int64(st, 6 + CF_N + CH_N, nw.fields_at);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			store_fail(k, st, err);
 			goto out;

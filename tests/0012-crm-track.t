@@ -10,7 +10,7 @@
 
 DB=$T/db
 NOW=2026-03-05T00:00:00Z
-plan 67
+plan 70
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -161,6 +161,8 @@ diff_ok "$T/cc.after" "$T/cc.before" "... and no consent change is kept twice"
 run crm-track --db "$DB" --now 2026-03-20T00:00:00Z "$T/k.jsonl"
 sq 'select * from consent_changes order by id' > "$T/cc.after"
 diff_ok "$T/cc.after" "$T/cc.before" "the contacts again with a later --now: no consent change kept twice"
+sq 'select * from contacts order by id' > "$T/k.after"
+diff_ok "$T/k.after" "$T/k.before" "... and no field set back by an older line, nor updated_at moved"
 is "$(sq "select consent_sms || consent_email || consent_calls || ':' || consented_at from contacts where customer_id = 'k-1'")" \
 	"011:$(epoch "$NOW")" "... and the consent is as the latest change left it"
 
@@ -180,6 +182,20 @@ run crm-track --db "$DB" --now "$NOW" "$T/older.jsonl"
 is "$(jq -c .crm.consent_changes "$T/out"):$(sq "select consent_email || ':' || consented_at from contacts where customer_id = 'r-1'"):$(sq "select group_concat(granted || '@' || at) from (select granted, at from consent_changes c join contacts k on k.id = c.contact_id where k.customer_id = 'r-1' and channel = 'email' order by at)")" \
 	"1:0:$(epoch 2026-03-02T00:00:00Z):1@$(epoch 2026-02-15T00:00:00Z),1@$(epoch 2026-03-01T00:00:00Z),0@$(epoch 2026-03-02T00:00:00Z)" \
 	"a consent older than the latest change: kept as history, the contact unchanged"
+
+# two exports out of order: the fields are the newest line's, an older
+# line's consent is still judged channel by channel
+cat > "$T/order.jsonl" <<'EOF'
+{"type":"contact","customer":"o-1","email":"o1@example.com","name":"New","at":"2026-03-05T00:00:00Z"}
+{"type":"contact","customer":"o-1","name":"Old","phone":"+15555550000","blocked":true,"consent":{"sms":true},"at":"2026-03-01T00:00:00Z"}
+{"type":"contact","customer":"o-1","name":"Same time","at":"2026-03-05T00:00:00Z"}
+EOF
+run crm-track --db "$DB" --now "$NOW" "$T/order.jsonl"
+is "$rc/$(jq -c '.crm | [.changed, .consent_changes]' "$T/out" | tr '\n' ' ')" \
+	'0/[true,0] [true,1] [true,0] ' "an older line after a newer one: only its consent is news"
+is "$(sq "select name || ':' || coalesce(phone, '-') || ':' || blocked || ':' || consent_sms || ':' || fields_at from contacts where customer_id = 'o-1'")" \
+	"Same time:-:0:1:$(epoch 2026-03-05T00:00:00Z)" \
+	"... its name, phone and block not applied; a line of the same time applies"
 
 printf '%s\n' '{"type":"contact","customer":"k-2","timezone":"Etc/GMT+5","phone":"+447700900123"}' > "$T/same.jsonl"
 run crm-track --db "$DB" --now 2026-04-01T00:00:00Z "$T/same.jsonl"
