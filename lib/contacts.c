@@ -41,6 +41,35 @@ esc_phone_valid(const char *s)
 }
 
 int
+esc_phone_norm(const char *s, char out[ESC_PHONE_MAX])
+{
+	size_t o = 1;
+
+	/* the international prefix: "+", or the "00" dialled in most of the
+	 * world; a national number cannot be made E.164 without its country */
+	while (*s == ' ')
+		s++;
+	if (*s == '+')
+		s++;
+	else if (s[0] == '0' && s[1] == '0')
+		s += 2;
+	else
+		return -1;
+	out[0] = '+';
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9') {
+			if (o == ESC_PHONE_MAX - 1)
+				return -1;
+			out[o++] = *s;
+		} else if (!strchr(" -.()", *s)) {
+			return -1;
+		}
+	}
+	out[o] = '\0';
+	return esc_phone_valid(out) ? 0 : -1;
+}
+
+int
 esc_email_valid(const char *s)
 {
 	const char *at = strchr(s, '@'), *dom, *p;
@@ -211,10 +240,12 @@ text_field(json_t *root, int f, const char **v, char *buf, size_t n, struct esc_
 		}
 		break;
 	case CF_PHONE:
-		if (!esc_phone_valid(*v)) {
-			esc_err_set(err, "field \"phone\" must be in E.164 form, like \"+15555551234\"");
+		if (esc_phone_norm(*v, buf) < 0) {
+			esc_err_set(err, "field \"phone\" must be an international number, like "
+				"\"+15555551234\" or \"+1 (555) 555-1234\"");
 			return -1;
 		}
+		*v = buf;
 		break;
 	case CF_TIMEZONE:
 		if (!esc_tz_valid(*v)) {
@@ -241,7 +272,7 @@ dupstr(char **dst, const char *s, struct esc_err *err)
 enum esc_rc
 esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, struct esc_err *err)
 {
-	char custbuf[32], evbuf[32], extbuf[32];
+	char custbuf[32], evbuf[32], extbuf[32], phonebuf[ESC_PHONE_MAX];
 	const char *cust = NULL, *evid = NULL, *val[CF_N] = { 0 };
 	int given[CF_N] = { 0 }, cgiven[CH_N] = { 0 }, cval[CH_N] = { 0 }, stale[CH_N] = { 0 };
 	struct contact old = { 0 }, nw = { 0 };
@@ -268,8 +299,9 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 	if (!r)
 		at = now;
 	for (i = 0; i < CF_N; i++)
-		if ((given[i] = text_field(root, i, &val[i], i == CF_EXTERNAL ? extbuf : NULL,
-		    i == CF_EXTERNAL ? sizeof extbuf : 0, err)) < 0)
+		if ((given[i] = text_field(root, i, &val[i], i == CF_EXTERNAL ? extbuf :
+		    i == CF_PHONE ? phonebuf : NULL, i == CF_EXTERNAL ? sizeof extbuf : 0,
+		    err)) < 0)
 			return ESC_REC_REJECT;
 	if ((jc = json_object_get(root, "consent"))) {
 		if (!json_is_object(jc)) {

@@ -75,9 +75,10 @@ static const struct {
 enum stmt { F_FIND, F_AUDIT, F_STAT4, F_PURGE, F_PURGE_COUNT, F_SHARED, F_ALONE, F_ALONE_CLEAR,
 	F_N };
 static const char *const sql[F_N] = {
-	/* an email matches whatever its case; the rest as they are */
+	/* an email matches whatever its case, a phone however it is written
+	 * (?2: in E.164); the rest as they are */
 	[F_FIND] = "SELECT customer_id, email FROM contacts WHERE customer_id = ?1 "
-		"OR email = ?1 COLLATE NOCASE OR phone = ?1 OR external_id = ?1 ORDER BY id",
+		"OR email = ?1 COLLATE NOCASE OR phone = ?2 OR external_id = ?1 ORDER BY id",
 	[F_AUDIT] = "INSERT INTO forgotten (at, reason, rows, detail) VALUES (?1, ?2, ?3, ?4)",
 	/* ANALYZE keeps sample index keys (emails, ids) in sqlite_stat4 */
 	[F_STAT4] = "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat4'",
@@ -413,6 +414,7 @@ esc_crm_forget(sqlite3 *db, const char *id, int vacuum, struct esc_buf *out,
 	struct esc_err *err)
 {
 	struct forget f;
+	char phone[ESC_PHONE_MAX];
 	long long rows = 0, r;
 	size_t i;
 	int in_tx = 0;
@@ -426,6 +428,8 @@ esc_crm_forget(sqlite3 *db, const char *id, int vacuum, struct esc_buf *out,
 	/* the contacts id names, then id itself as a customer id with no
 	 * contact (or a user_id that is an email) */
 	sqlite3_bind_text(f.st[F_FIND], 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(f.st[F_FIND], 2, esc_phone_norm(id, phone) < 0 ? id : phone, -1,
+		SQLITE_STATIC);
 	if (collect(&f, f.st[F_FIND]) < 0 || add_person(&f, id, strchr(id, '@') ? id : NULL) < 0)
 		goto fail;
 	for (i = 0; i < f.np; i++) {

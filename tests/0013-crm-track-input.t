@@ -9,7 +9,7 @@
 
 DB=$T/db
 NOW=2026-03-05T00:00:00Z
-plan 133
+plan 139
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -110,9 +110,16 @@ bad "{$K,\"email\":\"a@b.example\",\"consent\":{\"email\":null}}" 'consent.email
 	"a null consent"
 bad "{$K,\"email\":\"a@b.example\",\"consent\":{\"fax\":true}}" \
 	'consent: unknown channel "fax" \(sms, email, calls\)' "an unknown channel"
-bad "{$K,\"phone\":\"555-1234\"}" 'field "phone" must be in E.164 form, like "\+15555551234"' "a local phone number"
-bad "{$K,\"phone\":\"+0123456\"}" 'field "phone" must be in E.164 form, .*' "a phone starting +0"
-bad "{$K,\"phone\":\"+1234567890123456\"}" 'field "phone" must be in E.164 form, .*' "a phone of 16 digits"
+bad "{$K,\"phone\":\"555-1234\"}" \
+	'field "phone" must be an international number, like "\+15555551234" or "\+1 \(555\) 555-1234"' \
+	"a national phone number"
+bad "{$K,\"phone\":\"+0123456\"}" 'field "phone" must be an international number, .*' "a phone starting +0"
+bad "{$K,\"phone\":\"+1234567890123456\"}" 'field "phone" must be an international number, .*' "a phone of 16 digits"
+bad "{$K,\"phone\":\"+1 555 555 1234 ext 5\"}" 'field "phone" must be an international number, .*' \
+	"a phone with letters"
+bad "{$K,\"phone\":\"+1 555/555\"}" 'field "phone" must be an international number, .*' "a phone with a slash"
+bad "{$K,\"phone\":\"00 1 555 555 1234 5678 9\"}" 'field "phone" must be an international number, .*' \
+	"a phone of 16 digits after 00"
 bad "{$K,\"phone\":15555551234}" 'field "phone" must be a string or null' "a phone that is a number"
 bad "{$K,\"email\":\"ana.example.com\"}" 'field "email" is not an email address' "an email without @"
 bad "{$K,\"email\":\"ana@example\"}" 'field "email" is not an email address' "an email with no dot in its domain"
@@ -136,7 +143,7 @@ bad "{$K}" 'a new contact needs "email" or "phone" \(k-1\)' "a new contact with 
 bad '{"type":"contact","email":"a@b.example"}' 'field "customer" missing \(or "customer_id"\)' \
 	"a contact without a customer"
 
-is "$n" 55 "the matrix has the lines it should"
+is "$n" 58 "the matrix has the lines it should"
 is "$(sq 'select count(*) from interactions') $(sq 'select count(*) from contacts') $(sq 'select count(*) from consent_changes')" \
 	"0 0 0" "after the matrix, the store holds nothing"
 

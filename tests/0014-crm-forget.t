@@ -14,7 +14,7 @@
 
 DB=$T/db
 NOW=2026-03-10T00:00:00Z
-plan 70
+plan 71
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -183,9 +183,11 @@ sqlite3 "$DB" < "$T/fifo" > "$T/reader.out" 2>&1 &
 reader=$!
 exec 3> "$T/fifo"
 echo 'select count(*) from contacts;' >&3
-run crm-track --db "$DB" --forget +447700900456
+run crm-track --db "$DB" --forget '0044 (0)7700-900 456'
+is "$rc" 1 "--forget by a phone that is not a number (the \"(0)\"): nobody"
+run crm-track --db "$DB" --forget '0044 7700-900 456'
 is "$rc/$(jq -c '[.people, .tables.contacts, .tables.questions, .tables.opportunities]' "$T/out")" "0/[1,1,1,2]" \
-	"--forget by phone: Bo, while another process has the store open"
+	"--forget by phone, written as people write it: Bo, while another process has the store open"
 is "$(wc -c < "$DB-wal" | tr -d ' ')" 0 "... the -wal file is emptied"
 is "$(hits bo@example.org):$(hits 'Bo Brandt'):$(hits cust-bo-2)" "0:0:0" "... Bo is gone from the files"
 
