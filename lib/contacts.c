@@ -2,7 +2,9 @@
  * their consent, validated and upserted by customer id.
  *
  * A member absent from the line leaves the field as it is; null clears it;
- * a value sets it. Every consent the line changes is kept in
+ * a value sets it, unless the line is older (by its at) than the newest
+ * line that changed a field (fields_at): then it changes no field, so an
+ * export fed again or out of order cannot set one back. Every consent the line changes is kept in
  * consent_changes with the time it was given or withdrawn (consented_at,
  * else the line's at, else now); a new contact keeps every channel the
  * line names, granted or refused, as its first record; a change already
