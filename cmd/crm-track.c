@@ -284,8 +284,9 @@ main(int argc, char **argv)
 		esc_store_close(db);
 		return err.code ? err.code : ESC_EXIT_STORE;
 	}
-	/* the store is committed before output is written */
+	/* the store is committed before output is written, in large batches */
 	common.sync = esc_crm_sync;
+	common.flush_at = 4 << 20;
 	rc = esc_run(&common, argc - optind, argv + optind, esc_crm_line, crm);
 	if (esc_crm_free(crm, &err) < 0) {
 		esc_diag("error", NULL, 0, "%s", err.msg);

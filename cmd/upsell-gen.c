@@ -164,7 +164,9 @@ main(int argc, char **argv)
 		esc_store_close(db);
 		return err.code ? err.code : ESC_EXIT_DATA;
 	}
+	/* the store is committed before output is written, in large batches */
 	common.sync = esc_recs_sync;
+	common.flush_at = 4 << 20;
 	rc = esc_run(&common, argc - optind, argv + optind, esc_recs_line, recs);
 	if (esc_recs_free(recs, &err) < 0) {
 		esc_diag("error", NULL, 0, "%s", err.msg);
