@@ -28,7 +28,7 @@ LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/fastjson.o lib/splice
 LIBOBJ_NET  = lib/net.o lib/token.o
 LIBOBJ_CRM  = lib/crm.o lib/contacts.o lib/forget.o lib/batch.o
 LIBOBJ_RECS = lib/recs.o lib/crmstats.o
-LIBOBJ_OPPS = lib/opps.o lib/plan.o
+LIBOBJ_OPPS = lib/opps.o lib/oppalert.o lib/oppevent.o lib/oppsend.o lib/plan.o
 LIBOBJ_SURVEY = lib/survcfg.o lib/survstore.o lib/survey.o lib/survdue.o lib/channels.o \
             lib/answers.o lib/problems.o lib/handover.o lib/survstats.o
 BINS      = $(TOOLS:%=bin/%)
@@ -59,6 +59,7 @@ $(LIBOBJ_SURVEY) cmd/survey-send.o: lib/store.h lib/survey.h lib/hours.h lib/net
 lib/survstore.o lib/survey.o lib/survdue.o lib/answers.o lib/problems.o lib/handover.o: \
             lib/survey-int.h
 lib/survstats.o: lib/stats-int.h
+lib/opps.o lib/oppalert.o lib/oppevent.o lib/oppsend.o: lib/opps-int.h
 lib/hours.o: lib/hours.h lib/crm.h
 
 bin/%: cmd/%.o libesc.a
