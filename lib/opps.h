@@ -1,6 +1,7 @@
-/* opps.h — usage-alert opportunities (opps.c, seed 004): a usage alert
- * over the trigger becomes an opportunity in the store with a plan, an
- * email draft and a Slack summary, and moves drafted -> sent -> waiting ->
+/* opps.h — usage-alert opportunities (seed 004; opps.c, oppalert.c,
+ * oppevent.c, oppsend.c): a usage alert over the trigger becomes an
+ * opportunity in the store with a plan, an email draft and a Slack
+ * summary, and moves drafted -> sent -> waiting ->
  * meeting or closed as approvals, replies and the clock (upsell-gen --due)
  * move it. The plan comes from the rules in share/upsell/plans.json, or
  * from a model when one is configured (plan.c).
