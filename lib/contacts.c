@@ -59,6 +59,11 @@ esc_phone_norm(const char *s, char out[ESC_PHONE_MAX])
 		return -1;
 	out[0] = '+';
 	for (; *s; s++) {
+		/* "+44 (0)20 ...": the trunk 0 a caller inside the country dials */
+		if (s[0] == '(' && s[1] == '0' && s[2] == ')') {
+			s += 2;
+			continue;
+		}
 		if (*s >= '0' && *s <= '9') {
 			if (o == ESC_PHONE_MAX - 1)
 				return -1;

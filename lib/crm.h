@@ -40,8 +40,8 @@ long esc_crm_history(struct sqlite3 *db, const char *customer, struct esc_buf *o
 /* E.164: a '+', a digit 1-9, then 1 to 14 digits. */
 int esc_phone_valid(const char *s);
 /* A phone number written for people ("+1 (555) 555-1234", "0044 7700
- * 900123") in E.164 ("+15555551234"); -1 when it has no international
- * prefix or is not a number. */
+ * 900123", "+44 (0)20 7946 0000") in E.164 ("+15555551234"); -1 when it
+ * has no international prefix or is not a number. */
 #define ESC_PHONE_MAX 17
 int esc_phone_norm(const char *s, char out[ESC_PHONE_MAX]);
 /* One '@' with something before it, and a domain with a dot inside it;

@@ -200,13 +200,13 @@ is "$(sq "select name || ':' || coalesce(phone, '-') || ':' || blocked || ':' ||
 # phones as people write them, kept in E.164
 cat > "$T/phones.jsonl" <<'EOF'
 {"type":"contact","customer":"p-1","phone":"+1 (555) 555-1234"}
-{"type":"contact","customer":"p-2","phone":" 0044 7700.900-123 "}
+{"type":"contact","customer":"p-2","phone":" 0044 (0)7700.900-123 "}
 {"type":"contact","customer":"p-1","phone":"+15555551234"}
 EOF
 run crm-track --db "$DB" --now "$NOW" "$T/phones.jsonl"
 is "$rc/$(jq -c .crm.changed "$T/out" | tr '\n' ' ')/$(sq "select group_concat(phone, ' ') from (select phone from contacts where customer_id like 'p-%' order by id)")" \
 	"0/true true false /+15555551234 +447700900123" \
-	"phones with spaces, dots, dashes, parentheses, 00: kept in E.164, the same number again changes nothing"
+	"phones with spaces, dots, dashes, parentheses, 00, a trunk (0): kept in E.164, the same number again changes nothing"
 
 printf '%s\n' '{"type":"contact","customer":"k-2","timezone":"Etc/GMT+5","phone":"+447700900123"}' > "$T/same.jsonl"
 run crm-track --db "$DB" --now 2026-04-01T00:00:00Z "$T/same.jsonl"
