@@ -286,7 +286,6 @@ main(int argc, char **argv)
 	}
 	/* the store is committed before output is written, in large batches */
 	common.sync = esc_crm_sync;
-	common.flush_at = 4 << 20;
 	rc = esc_run(&common, argc - optind, argv + optind, esc_crm_line, crm);
 	if (esc_crm_free(crm, &err) < 0) {
 		esc_diag("error", NULL, 0, "%s", err.msg);

@@ -207,7 +207,6 @@ main(int argc, char **argv)
 	}
 	/* the store is committed before output is written, in large batches */
 	common.sync = esc_log_sync;
-	common.flush_at = 4 << 20;
 	rc = esc_run(&common, argc - optind, argv + optind, esc_log_line, log);
 	if (esc_log_unattributed(log))
 		esc_diag("note", NULL, 0, "%lu conversion%s matched no escalation: kept, unattributed",

@@ -166,7 +166,6 @@ main(int argc, char **argv)
 	}
 	/* the store is committed before output is written, in large batches */
 	common.sync = esc_recs_sync;
-	common.flush_at = 4 << 20;
 	rc = esc_run(&common, argc - optind, argv + optind, esc_recs_line, recs);
 	if (esc_recs_free(recs, &err) < 0) {
 		esc_diag("error", NULL, 0, "%s", err.msg);

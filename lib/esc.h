@@ -120,8 +120,8 @@ struct esc_loop {
 	int strict;          /* stop at the first rejected line */
 	FILE *rejects;       /* borrows: rejected lines verbatim, or NULL */
 	FILE *out;           /* borrows: usually stdout */
-	esc_sync_fn sync;    /* or NULL */
-	size_t flush_at;     /* output buffered before a write; 0: 128 KiB */
+	esc_sync_fn sync;    /* or NULL; output is written every 128 KiB, or
+	                        every 4 MiB with a sync (loop.c) */
 	unsigned long lines, rejected;
 	int stopped;         /* set when --strict or a fatal error ended the run */
 };
@@ -243,7 +243,6 @@ struct esc_common {
 	const char *share;
 	const char *now;
 	esc_sync_fn sync;     /* passed to the loop (see struct esc_loop) */
-	size_t flush_at;
 };
 /* getopt_long codes for the shared long options */
 enum {

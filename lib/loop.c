@@ -15,6 +15,11 @@
 
 #define READ_CHUNK (256 * 1024)
 #define FLUSH_AT (128 * 1024)
+/* A tool with a sync commits its store at every flush, so its output
+ * between writes is the size of its transactions: large, or each commit
+ * rewrites the same index pages (crm-track over a journey made a commit
+ * every 430 lines at 128 KiB). A pause in the input still flushes. */
+#define SYNC_FLUSH_AT (4 * 1024 * 1024)
 
 int
 esc_loop_flush(struct esc_loop *lp, struct esc_buf *out)
@@ -130,7 +135,7 @@ esc_loop_file(struct esc_loop *lp, const char *path, esc_rec_fn fn, void *ctx)
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
 	struct esc_buf in = { 0 }, out = { 0 };
 	unsigned long rejected0 = lp->rejected;
-	size_t start = 0, scan = 0, flush_at = lp->flush_at ? lp->flush_at : FLUSH_AT;
+	size_t start = 0, scan = 0, flush_at = lp->sync ? SYNC_FLUSH_AT : FLUSH_AT;
 	int fd, rc = 0, eof = 0;
 	ssize_t n;
 	char *nl;

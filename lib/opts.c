@@ -50,7 +50,6 @@ esc_run(struct esc_common *c, int argc, char **argv, esc_rec_fn fn, void *ctx)
 	lp.rejects = rejects;
 	lp.out = stdout;
 	lp.sync = c->sync;
-	lp.flush_at = c->flush_at;
 	for (i = 0; i < argc || (i == 0 && argc == 0); i++) {
 		rc = esc_loop_file(&lp, argc ? argv[i] : "-", fn, ctx);
 		/* input errors are the mildest failure: keep the worse code */
