@@ -15,8 +15,11 @@
  *    and the webhook carry it (the --record output said "scheduled_at"
  *    and carried no link).
  * A notification that failed is retried by --due, and since the original
- * token is gone by then, the retry makes a new one: the stored hash is
- * replaced (the old link dies) and the --due line carries the new link.
+ * token is gone by then, the retry makes a new one, which the --due line
+ * carries. The old link keeps working until its own expiry: the webhook
+ * may have got it before it failed, and the --record output showed it.
+ * Every link's hash is a row of handover_links; handovers.meeting_token
+ * is the newest, and joining by any link spends them all.
  *
  * Notifications are claimed before the webhook is called
  * (notify_claimed_at, committed) and marked notified after. A failure seen
@@ -86,6 +89,24 @@ new_token(struct esc_survey *s, char *token, char *hash, struct esc_err *err)
 		return -1;
 	esc_token_hash(token, ESC_TOKEN_LEN, hash);
 	return 0;
+}
+
+/* Keep the hash of a link made for handover id at now: one of the links
+ * that open it, until now + meeting_ttl. 0, or -1 with err. */
+static int
+keep_link(struct esc_survey *s, long long id, const char *hash, time_t now,
+	struct esc_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (!(st = esc_survey_prepare(esc_survey_db(s), "INSERT INTO handover_links "
+	    "(token, handover_id, expires_at, made_at) VALUES (?1, ?2, ?3, ?4)", err)))
+		return -1;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)(now + esc_survey_cfg(s)->meeting_ttl));
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+	return esc_survey_once(esc_survey_db(s), st, err) < 0 ? -1 : 0;
 }
 
 static void
@@ -231,6 +252,8 @@ esc_handover_open(struct esc_survey *s, long long survey_id, long long problem_i
 	if (esc_survey_once(db, st, err) < 0)
 		goto fail;
 	*handover_id = sqlite3_last_insert_rowid(db);
+	if (*hash && keep_link(s, *handover_id, hash, now, err) < 0)
+		goto fail;
 	explicit_bzero(s->pending_token, sizeof s->pending_token);
 	s->pending_id = 0;
 	if (*token) {
@@ -314,7 +337,8 @@ payload(sqlite3 *db, long long id, const char *link, struct esc_err *err)
 }
 
 /* Notify the agents of handover id. token: the link's token made at the
- * opening, or NULL to make a new one (replacing the stored hash). The link
+ * opening, or NULL to make a new one (the newest; older links still
+ * work). The link
  * sent goes to link (when not NULL). 1 sent, 0 nothing to do (no webhook,
  * a dry run, claimed or sent already), -1 with err: ESC_EXIT_NET (kept
  * for --due), else the store. */
@@ -363,7 +387,7 @@ notify(struct esc_survey *s, long long id, const char *token, struct esc_buf *li
 			sqlite3_bind_int64(st, 1, id);
 			sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 3, (sqlite3_int64)(now + cfg->meeting_ttl));
-			if (esc_survey_once(db, st, err) < 0)
+			if (esc_survey_once(db, st, err) < 0 || keep_link(s, id, hash, now, err) < 0)
 				goto fail;
 			token = fresh;
 		}
@@ -590,7 +614,9 @@ esc_handover_due(struct esc_survey *s, struct esc_buf *out, struct esc_err *err)
 			sqlite3_bind_int64(st, 3, (sqlite3_int64)(now + cfg->meeting_ttl));
 		}
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
-		if ((rc = esc_survey_once(db, st, err)) < 0 || esc_survey_commit(&tx, err) < 0)
+		if ((rc = esc_survey_once(db, st, err)) < 0 ||
+		    (rc && *hash && keep_link(s, v[i], hash, now, err) < 0) ||
+		    esc_survey_commit(&tx, err) < 0)
 			goto fail;
 		if (!rc) {
 			explicit_bzero(token, sizeof token);
@@ -663,8 +689,9 @@ esc_handover_join(struct esc_survey *s, const char *token, const char *agent, ti
 	if (!esc_survey_token_shaped(token))
 		return refuse(err, "unknown", 0);
 	esc_token_hash(token, ESC_TOKEN_LEN, hash);
-	if (!(st = esc_survey_prepare(db, "SELECT id, escalation_id, state, meeting_expires_at, "
-	    "meeting_used_at, meeting_token FROM handovers WHERE meeting_token = ?1", err)))
+	if (!(st = esc_survey_prepare(db, "SELECT h.id, h.escalation_id, h.state, l.expires_at, "
+	    "h.meeting_used_at, l.token FROM handover_links l "
+	    "JOIN handovers h ON h.id = l.handover_id WHERE l.token = ?1", err)))
 		return -1;
 	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {

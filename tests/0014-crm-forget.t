@@ -14,7 +14,7 @@
 
 DB=$T/db
 NOW=2026-03-10T00:00:00Z
-plan 71
+plan 72
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -307,9 +307,11 @@ INSERT INTO problem_users (problem_id, customer_id, session_id, first_at, attemp
 INSERT INTO handovers (escalation_id, survey_id, problem_id, customer_id, type, state, within_service_hours,
 	created_at, updated_at) SELECT id, 1, 1, '$ZED', 'ai_failure', 'awaiting_agent', 1, 200, 200
 	FROM escalations WHERE user_id = '$ZED';
+INSERT INTO handover_links (token, handover_id, expires_at, made_at)
+	SELECT '$(printf z | sha256sum | cut -c1-64)', id, 900, 200 FROM handovers WHERE customer_id = '$ZED';
 COMMIT"
-is "$(sq "select (select count(*) from handovers) || (select count(*) from problems_fts where problems_fts match '$MARK')")" 11 \
-	"precondition: Zed's handover, and her problem in the full-text index"
+is "$(sq "select (select count(*) from handovers) || (select count(*) from handover_links) || (select count(*) from problems_fts where problems_fts match '$MARK')")" 111 \
+	"precondition: Zed's handover and its meeting link, and her problem in the full-text index"
 ok "$([ "$(hits "$MARK")" -gt 0 ] && [ "$(hits "$ZPHONE")" -gt 0 ]; echo $?)" "precondition: the marker and her phone are in the file"
 yu() {
 	sq "select * from surveys where id = 2; select * from survey_attempts where id = 3;
@@ -321,6 +323,7 @@ yu > "$T/yu.before"
 run crm-track --db "$DB" --now "$NOW" --forget "$ZMAIL"
 is "$rc/$(jq -c '.tables | [.survey_answers, .survey_attempts, .handovers, .surveys, .problem_users, .problems, .escalations]' "$T/out")" \
 	"0/[1,2,1,1,3,1,1]" "--forget: her answer, attempts, handover, survey, problem rows, the problem she alone had, the escalation"
+is "$(sq 'select count(*) from handover_links')" 0 "her handover's meeting link went with it"
 is "$(sq 'select id, affected_users, attempts, quote(first_session_id), quote(last_session_id), status from problems' | tr '\n' ' ')" \
 	"2|1|1|'s-yu-1'|NULL|unresolved 3|1|1|NULL|'s-yu-1'|unresolved " \
 	"the shared problems stay: one user and her attempts fewer, her sessions not named"

@@ -5,7 +5,8 @@
 # ai_failure escalation; within service hours the agents' webhook (a real
 # HTTP server) gets it with a meeting link whose token the store keeps only
 # as a hash; outside them it waits for the next opening, which --due makes.
-# A failed webhook is retried with a new link; meeting links are single-use;
+# A failed webhook is retried with a new link, and the old one still works;
+# a handover is joined once, by any of its links;
 # --resolve lists the people to tell by the channels they consented to.
 . "$(dirname "$0")/lib.sh"
 . "$top/tests/servers/lib.sh"
@@ -13,7 +14,7 @@
 command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 
-plan 57
+plan 60
 
 httpd_start
 export ESC_AGENT_WEBHOOK=$HTTPD_URL/hook ESC_MEETING_URL='https://meet.example/j/{token}?x=1'
@@ -131,7 +132,7 @@ is "$(hooks | jq -r '[.handover_id, .within_service_hours, .scheduled_at, .meeti
 is "$(q "SELECT state, notified_at = $(date -u -d "$MON" +%s), meeting_expires_at - scheduled_at FROM handovers WHERE id = 7")" \
 	"awaiting_agent|1|604800" "the handover waits for an agent; its link lasts 7 days from the opening"
 
-# ---- the webhook fails: --due retries with a new link -----------------------------------
+# ---- the webhook fails: --due retries with a new link, the old one kept -----------------
 : > "$HTTPD_DIR/requests.jsonl"
 httpd_plan '{"path":"/hook","status":503,"times":1}'
 unsolved s8 bo "$WED" "Password reset email never arrives"
@@ -150,9 +151,19 @@ NEW8=$(jq -r 'select(.handover_id == 8) | .meeting_url' "$T/out" | sed -E 's|^ht
 like "$NEW8" '^[A-Za-z0-9_-]{43}$' "with a new link on its line"
 is "$(hooks | tail -n 1 | jq -r .meeting_url)" "https://meet.example/j/$NEW8?x=1" "the webhook got the new link"
 is "$(q "SELECT notified_at IS NOT NULL, notify_tries FROM handovers WHERE id = 8")" "1|1" "now notified"
+is "$(q "SELECT count(*), count(DISTINCT expires_at) FROM handover_links WHERE handover_id = 8")" "2|2" \
+	"both links are kept, each with its own expiry"
+join "$OLD8" sam 2026-03-11T15:10:00Z
+is "$rc:$(cat "$T/err")" \
+	"3:survey-send: error (at <stdin>:1): meeting token refused: expired at 2026-03-11T15:00:00Z" \
+	"the first link expires 7 days after it was made"
 join "$OLD8" sam 2026-03-04T15:12:00Z
-is "$rc:$(cat "$T/err")" "3:survey-send: error (at <stdin>:1): meeting token refused: unknown" \
-	"the first link died with the retry"
+is "$rc:$(jq -c '.survey | [.handover_id, .state]' "$T/out")" '0:[8,"joined"]' \
+	"the first link still opens the handover: the failed call may have delivered it"
+join "$NEW8" kim 2026-03-04T15:13:00Z
+is "$rc:$(cat "$T/err")" \
+	"3:survey-send: error (at <stdin>:1): meeting token refused: already used at 2026-03-04T15:12:00Z" \
+	"and joining by it spent the new link too"
 
 # ---- meeting joins ----------------------------------------------------------------------
 join "$TOK1" sam 2026-03-04T15:20:00Z
@@ -168,14 +179,15 @@ is "$rc:$(cat "$T/err")" \
 join "$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-43)" sam 2026-03-04T15:21:00Z
 is "$rc:$(cat "$T/err")" "3:survey-send: error (at <stdin>:1): meeting token refused: unknown" \
 	"a forged link is refused"
-join "$NEW8" sam 2026-03-11T15:11:00Z
+TOK7=$(printf '%s' "$URL7" | sed -E 's|^https://meet.example/j/([^?]*).*|\1|')
+join "$TOK7" sam 2026-03-16T12:00:00Z
 is "$rc:$(cat "$T/err")" \
-	"3:survey-send: error (at <stdin>:1): meeting token refused: expired at 2026-03-11T15:11:00Z" \
+	"3:survey-send: error (at <stdin>:1): meeting token refused: expired at 2026-03-16T12:00:00Z" \
 	"an expired link is refused"
-printf '{"meeting_token":"%s"}\n' "$NEW8" > "$T/in"
-run survey-send --db "$DB" --record --now 2026-03-04T15:30:00Z < "$T/in"
+printf '{"meeting_token":"%s"}\n' "$TOK7" > "$T/in"
+run survey-send --db "$DB" --record --now 2026-03-09T12:30:00Z < "$T/in"
 like "$rc $(cat "$T/err")" '^3 .*field "agent" missing' "a join names its agent"
-join "$NEW8" lee 2026-03-04T15:30:00Z
+join "$TOK7" lee 2026-03-09T12:30:00Z
 is "$rc" 0 "the live link still works after those refusals"
 
 # ---- --problems and --resolve -----------------------------------------------------------
