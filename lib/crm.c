@@ -525,6 +525,7 @@ esc_crm_new(sqlite3 *db, const struct esc_crm_opts *o, struct esc_err *err)
 		esc_err_set(err, "out of memory");
 		return NULL;
 	}
+	c->scan.top_only = 1;   /* no callback: simdjson checks the line first */
 	c->db = db;
 	c->o = *o;
 	if (!(c->currencies = esc_share_json("crm/currencies.json", err))) {
