@@ -18,7 +18,7 @@ LDLIBS    = -lsimdjson -lstdc++ -lyajl -ljansson -lsqlite3 -lcurl -lm
 
 TOOLS     = esc-detect esc-offer esc-log esc-stats crm-track upsell-gen survey-send
 LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/fastjson.o lib/splice.o lib/timefmt.o \
-            lib/share.o lib/vocab.o lib/phrases.o lib/text.o lib/sentiment.o \
+            lib/share.o lib/jtext.o lib/vocab.o lib/phrases.o lib/text.o lib/sentiment.o \
             lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o \
             lib/store.o lib/sla.o lib/hours.o lib/log.o lib/logq.o lib/stats.o lib/sections.o lib/alerts.o \
             lib/report.o lib/html.o \

@@ -355,7 +355,7 @@ email_http(const struct esc_net *net, const char *url, const char *subject, cons
 
 	doc = json_pack("{s:s,s:s,s:s,s:s}", "from", email_from(), "to", m->to,
 		"subject", subject, "text", body);
-	js = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	js = doc ? esc_json_text(doc) : NULL;
 	json_decref(doc);
 	if (!js) {
 		esc_err_set(err, "mail: the message is not valid UTF-8, or out of memory");

@@ -373,7 +373,7 @@ event_line(struct esc_crm *c, json_t *root, const char *type, const struct esc_r
 		}
 	}
 
-	if (meta && !(metatext = json_dumps(meta, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+	if (meta && !(metatext = esc_json_text(meta))) {
 		esc_err_set(err, "out of memory");
 		return ESC_REC_FATAL;
 	}

@@ -90,6 +90,10 @@ const char *esc_share_dir(void);
 int esc_share_read(const char *rel, char **data, size_t *len, struct esc_err *err);
 /* Load share/<rel> as a JSON document. Caller frees (json_decref). */
 struct json_t *esc_share_json(const char *rel, struct esc_err *err);
+/* j as compact JSON text, malloc'd (NULL when out of memory), every real
+ * in the shortest form that reads back the same (jtext.c): what json_dumps
+ * gives, less its "%.17g" noise (8.15, not 8.1500000000000004). */
+char *esc_json_text(const struct json_t *j);
 
 /* ---- the record loop (loop.c) ---- */
 /* One input line, without its line terminator (a trailing CR is dropped too). */

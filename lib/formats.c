@@ -135,7 +135,7 @@ emit(struct esc_buf *msgs, enum esc_format f, json_t *id, json_t *conv,
 	json_object_set_new(o, "role", json_string("customer"));
 	json_object_set_new(o, "text", json_string(text ? text : ""));
 	free(text);
-	s = json_dumps(o, JSON_COMPACT);
+	s = esc_json_text(o);
 	json_decref(o);
 	if (!s)
 		return -1;

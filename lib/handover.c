@@ -37,8 +37,6 @@
 #include "store.h"
 #include "survey-int.h"
 
-#define DUMP_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER)
-
 /* ---- the link ---- */
 
 static const char *
@@ -321,7 +319,7 @@ payload(sqlite3 *db, long long id, const char *link, struct esc_err *err)
 			json_null() : json_string(esc_time_format((time_t)sqlite3_column_int64(st, 9),
 			at, sizeof at)));
 		json_object_set_new(o, "meeting_url", link ? json_string(link) : json_null());
-		body = json_dumps(o, DUMP_FLAGS);
+		body = esc_json_text(o);
 		json_decref(o);
 	}
 	sqlite3_finalize(st);

@@ -253,7 +253,7 @@ load_templates(struct esc_offers *o, json_t *j, const char *name, const char *sh
 		val = json_pack("{s:s, s:s, s:s, s:s, s:s}", "route", "paid", "offer", tp->offer,
 			"template", tp->id, "persona", name, "text", text ? text : "");
 		free(text);
-		tp->json = val ? json_dumps(val, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+		tp->json = val ? esc_json_text(val) : NULL;
 		json_decref(val);
 		if (!tp->json || !tp->id || !tp->offer) {
 			esc_err_set(err, "out of memory");
@@ -297,7 +297,7 @@ load_playbooks(struct esc_offers *o, struct esc_err *err)
 		val = json_pack("{s:s, s:s}", "route", "human", "playbook", id);
 		json_object_update(val, p);
 		o->pb[o->npb].id = strdup(id);
-		o->pb[o->npb].json = json_dumps(val, JSON_COMPACT | JSON_REAL_PRECISION(15));
+		o->pb[o->npb].json = esc_json_text(val);
 		json_decref(val);
 		if (!o->pb[o->npb++].json) {
 			esc_err_set(err, "out of memory");

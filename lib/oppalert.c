@@ -199,7 +199,7 @@ draft(struct esc_opps *o, const struct alert *a, json_t *c, json_t *plan, char *
 		"automation", opp_automation_of(o, a->severity),
 		"current_plan", json_object_get(c, "current_plan"), "state", "drafted",
 		"contact_name", json_object_get(json_object_get(c, "contact"), "name"));
-	if (!row || !(p = json_dumps(plan, DUMP_FLAGS))) {
+	if (!row || !(p = esc_json_text(plan))) {
 		json_decref(row);
 		esc_err_set(err, "out of memory");
 		return -1;
@@ -289,7 +289,7 @@ opp_alert_line(struct esc_opps *o, json_t *line, json_t **res, json_t **whynot, 
 			opp_warn(o, "%s", note);
 		}
 	}
-	if (draft(o, &a, c, plan, &subject, &body, err) < 0 || !(pj = json_dumps(plan, DUMP_FLAGS)))
+	if (draft(o, &a, c, plan, &subject, &body, err) < 0 || !(pj = esc_json_text(plan)))
 		goto done;
 
 	auto_ = opp_automation_of(o, a.severity);

@@ -12,7 +12,6 @@
 #include "net.h"
 #include "opps.h"
 
-#define DUMP_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 #define ID_MAX 256
 
 enum stmt {

@@ -252,7 +252,7 @@ opp_add_event(struct esc_opps *o, sqlite3_int64 opp, const char *id, const char 
 		id = made;
 	}
 	if (detail)
-		d = json_dumps(detail, DUMP_FLAGS);
+		d = esc_json_text(detail);
 	json_decref(detail);
 	opp_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, opp);
@@ -464,7 +464,7 @@ opp_get_bool(json_t *obj, const char *key, int dflt, int *b, struct esc_err *err
 static int
 put_json(struct esc_buf *b, const char *key, const json_t *v)
 {
-	char *s = json_dumps(v, DUMP_FLAGS | JSON_ENCODE_ANY);
+	char *s = esc_json_text(v);
 
 	if (!s)
 		return -1;

@@ -206,7 +206,7 @@ opp_post_slack(struct esc_opps *o, sqlite3_int64 id, struct esc_err *err)
 		return NULL;
 	msg = json_pack("{s:s}", "text", text);
 	free(text);
-	if (!msg || !(body = json_dumps(msg, DUMP_FLAGS))) {
+	if (!msg || !(body = esc_json_text(msg))) {
 		json_decref(msg);
 		esc_err_set(err, "out of memory");
 		return NULL;
@@ -267,7 +267,7 @@ put_action(struct esc_opps *o, FILE *f, sqlite3_int64 id, const char *action, in
 	if (o->o.dry_run)
 		json_object_set_new(a, "dry_run", json_true());
 	json_object_set_new(a, "opportunity", r);
-	s = json_dumps(a, DUMP_FLAGS);
+	s = esc_json_text(a);
 	json_decref(a);
 	if (!s) {
 		esc_err_set(err, "out of memory");

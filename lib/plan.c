@@ -406,7 +406,7 @@ ai_request(const struct esc_plans *p, const json_t *facts)
 		model = json_string_value(json_object_get(ai, "model"));
 	ask = json_pack("{s:O,s:O,s:s}", "usage_alert_and_contract", facts, "plans", p->ladder,
 		"currency", p->currency);
-	user = ask ? json_dumps(ask, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	user = ask ? esc_json_text(ask) : NULL;
 	json_decref(ask);
 	if (!user)
 		return NULL;
@@ -418,7 +418,7 @@ ai_request(const struct esc_plans *p, const json_t *facts)
 		"role", "user", "content", user,
 		"temperature", 0);
 	free(user);
-	body = rq ? json_dumps(rq, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	body = rq ? esc_json_text(rq) : NULL;
 	json_decref(rq);
 	return body;
 }

@@ -262,7 +262,7 @@ start(struct esc_survey *s, const struct session *ss, time_t now, char *tok,
 static void
 put_json(struct esc_buf *b, json_t *j)
 {
-	char *t = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+	char *t = esc_json_text(j);
 
 	if (!t) {
 		esc_buf_oom = 1;

@@ -30,7 +30,7 @@ sq "INSERT INTO recommendations (customer_id, session_id, type, title, created_a
 
 # ---- journey events ------------------------------------------------------------
 cat > "$T/ev.jsonl" <<'EOF'
-{"id":"ev-01","type":"intake_submitted","customer":"c-1","at":"2026-03-01T10:00:00Z","metadata":{"plan":"standard","vehicle":{"make":"Honda","year":2012}}}
+{"id":"ev-01","type":"intake_submitted","customer":"c-1","at":"2026-03-01T10:00:00Z","metadata":{"plan":"standard","vehicle":{"make":"Honda","year":2012},"fee":8.15,"score":0.1,"k":1e3}}
 {"id":"ev-02","type":"checkout_completed","customer":"c-1","at":"2026-03-01T10:02:00Z","amount":19.99,"currency":"usd"}
 {"event_id":"ev-03","type":"session_started","customer_id":"c-1","session_id":"s-1","time":"2026-03-01T10:10:00Z"}
 {"id":"ev-04","type":"session_completed","customer":"c-1","session":"s-1","at":"2026-03-01T11:40:00+01:00","metadata":{"duration":1800}}
@@ -82,7 +82,8 @@ jq -r '[(.id // .event_id | tostring), (.customer // .customer_id | tostring), .
 sq "select event_id, customer_id, type, coalesce(session_id, '-'), at from interactions order by id" > "$T/i.got"
 diff_ok "$T/i.got" "$T/i.want" "interactions: id, customer, type, session and time (aliases; the short name wins)"
 is "$(sq "select metadata from interactions where event_id = 'ev-01'")" \
-	"$(jq -c 'select(.id == "ev-01") | .metadata' "$T/ev.jsonl")" "metadata kept as a JSON object"
+	'{"plan":"standard","vehicle":{"make":"Honda","year":2012},"fee":8.15,"score":0.1,"k":1000.0}' \
+	"metadata kept as a JSON object, its decimals as written (not 8.1500000000000004)"
 is "$(sq "select event_id || ':' || amount_cents from interactions where amount_cents is not null order by id" | tr '\n' ' ')" \
 	"ev-02:1999 ev-11:4900 ev-14:100 ev-18:500 ev-19:1234 ev-20:700 ev-21:1250 " \
 	"amounts in cents: 19.99 USD, JPY without decimals, KWD with three, amount_cents first, from metadata"
