@@ -383,7 +383,7 @@ esc_stats_open(const char *const *paths, int n, struct esc_err *err)
 
 	for (i = 0; i < n; i++) {
 		if (stat(paths[i], &sb[i < 32 ? i : 31]) < 0) {
-			esc_err_set(err, "%s: %s (esc-stats reads a store, it never creates one)",
+			esc_err_set(err, "%s: %s (a report reads a store, it never creates one)",
 				paths[i], strerror(errno));
 			return NULL;
 		}

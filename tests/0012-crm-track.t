@@ -258,7 +258,9 @@ like "$(head -n 1 "$T/out")" '[Ff]unnel' "-t: a table with a title"
 run crm-track --db "$DB" --funnel --csv
 like "$(head -n 1 "$T/out")" '^section,step,' "--csv: CSV with a heading"
 run crm-track --db "$T/none.db" --funnel
-is "$rc" 6 "--funnel on a store that does not exist: exit 6"
+is "$rc:$(cat "$T/err")" \
+	"6:crm-track: error: $T/none.db: No such file or directory (a report reads a store, it never creates one)" \
+	"--funnel on a store that does not exist: exit 6, and the message names this tool alone"
 
 # ---- options ---------------------------------------------------------------------
 run crm-track --help
