@@ -21,7 +21,7 @@ struct ctx {
 	enum esc_format fmt;
 	const char *field;
 	/* what the scan found on the current line */
-	struct esc_buf text, context, obj, msgs, num;
+	struct esc_buf text, context, obj, msgs, warn, num;
 	int rank, kb_miss, has_context;
 	double touches, at_risk;
 };
@@ -132,15 +132,12 @@ each(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct esc_err *
 	struct ctx *c = arg;
 	size_t mark = out->len, at = 0;
 	char *nl;
-	int n;
 
 	if (c->fmt == ESC_FMT_PLAIN)
 		return plain(c, rec->line, rec->len, out, err);
-	c->msgs.len = 0;
-	if ((n = esc_format_messages(c->fmt, rec->line, rec->len, &c->msgs, err)) < 0)
+	c->msgs.len = c->warn.len = 0;
+	if (esc_format_messages(c->fmt, rec->line, rec->len, &c->msgs, &c->warn, err) < 0)
 		return ESC_REC_REJECT;
-	if (n == 0)
-		esc_diag("warning", rec->name, rec->lineno, "no customer messages in this conversation");
 	while (at < c->msgs.len && (nl = memchr(c->msgs.p + at, '\n', c->msgs.len - at))) {
 		enum esc_rc rc = plain(c, c->msgs.p + at, (size_t)(nl - (c->msgs.p + at)), out, err);
 
@@ -150,6 +147,12 @@ each(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct esc_err *
 		}
 		at = (size_t)(nl - c->msgs.p) + 1;
 	}
+	/* one warning per conversation with nothing to score, even on a page
+	 * whose other conversations gave records */
+	for (at = 0; at < c->warn.len && (nl = memchr(c->warn.p + at, '\n', c->warn.len - at));
+	    at = (size_t)(nl - c->warn.p) + 1)
+		esc_diag("warning", rec->name, rec->lineno, "%.*s",
+			(int)(nl - (c->warn.p + at)), c->warn.p + at);
 	return ESC_REC_OK;
 }
 
@@ -214,6 +217,7 @@ main(int argc, char **argv)
 	esc_buf_free(&c.context);
 	esc_buf_free(&c.obj);
 	esc_buf_free(&c.msgs);
+	esc_buf_free(&c.warn);
 	esc_buf_free(&c.num);
 	return rc;
 }

@@ -119,30 +119,52 @@ time_value(json_t *t)
 	return json_null();
 }
 
-/* Append one message record; text is stolen. */
+/* Is s a text worth scoring: not NULL, not empty, not all white space? */
+static int
+has_text(const char *s)
+{
+	if (!s)
+		return 0;
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r' &&
+		    *s != '\f' && *s != '\v')
+			return 1;
+	return 0;
+}
+
+/* Append one message record; text is stolen. A message with no text (an
+ * attachment sent alone, a body of markup only) has nothing to score and
+ * gives no record. Returns the number of records appended, 0 or 1. */
 static int
 emit(struct esc_buf *msgs, enum esc_format f, json_t *id, json_t *conv,
 	json_t *user, json_t *at, char *text)
 {
-	json_t *o = json_object();
+	json_t *o;
 	char *s;
 
+	if (!has_text(text)) {
+		free(text);
+		return 0;
+	}
+	o = json_object();
 	json_object_set(o, "id", id ? id : json_null());
 	json_object_set(o, "conversation_id", conv ? conv : json_null());
 	json_object_set(o, "user_id", user ? user : json_null());
 	json_object_set_new(o, "created_at", time_value(at));
 	json_object_set_new(o, "source", json_string(source_names[f]));
 	json_object_set_new(o, "role", json_string("customer"));
-	json_object_set_new(o, "text", json_string(text ? text : ""));
+	json_object_set_new(o, "text", json_string(text));
 	free(text);
 	s = esc_json_text(o);
 	json_decref(o);
-	if (!s)
-		return -1;
+	if (!s) {
+		esc_buf_oom = 1;        /* the loop stops on it, as for a buffer */
+		return 0;
+	}
 	esc_buf_puts(msgs, s);
 	esc_buf_putc(msgs, '\n');
 	free(s);
-	return 0;
+	return 1;
 }
 
 static int
@@ -163,11 +185,10 @@ intercom(json_t *c, struct esc_buf *msgs)
 	    is_customer(json_string_value(json_object_get(json_object_get(src, "author"), "type")))) {
 		json_t *id = json_object_get(src, "id");
 
-		emit(msgs, ESC_FMT_INTERCOM, id ? id : conv, conv,
+		n += emit(msgs, ESC_FMT_INTERCOM, id ? id : conv, conv,
 			json_object_get(json_object_get(src, "author"), "id"),
 			json_object_get(c, "created_at"),
 			html_text(json_string_value(json_object_get(src, "body"))));
-		n++;
 	}
 	parts = json_object_get(json_object_get(c, "conversation_parts"), "conversation_parts");
 	json_array_foreach(parts, i, p) {
@@ -178,10 +199,9 @@ intercom(json_t *c, struct esc_buf *msgs)
 		    !is_customer(json_string_value(json_object_get(author, "type"))) ||
 		    (pt && strcmp(pt, "comment") && strcmp(pt, "open")))
 			continue;
-		emit(msgs, ESC_FMT_INTERCOM, json_object_get(p, "id"), conv,
+		n += emit(msgs, ESC_FMT_INTERCOM, json_object_get(p, "id"), conv,
 			json_object_get(author, "id"), json_object_get(p, "created_at"),
 			html_text(json_string_value(json_object_get(p, "body"))));
-		n++;
 	}
 	return n;
 }
@@ -194,16 +214,15 @@ zendesk(json_t *t, struct esc_buf *msgs)
 	int n = 0;
 
 	json_array_foreach(json_object_get(t, "comments"), i, cm) {
-		json_t *body = json_object_get(cm, "plain_body");
+		const char *body = json_string_value(json_object_get(cm, "plain_body"));
 
-		if (!json_is_string(body))
-			body = json_object_get(cm, "body");
-		if (!json_is_string(body) || !json_equal(json_object_get(cm, "author_id"), req) ||
+		if (!has_text(body))
+			body = json_string_value(json_object_get(cm, "body"));
+		if (!body || !json_equal(json_object_get(cm, "author_id"), req) ||
 		    json_is_false(json_object_get(cm, "public")))
 			continue;
-		emit(msgs, ESC_FMT_ZENDESK, json_object_get(cm, "id"), json_object_get(t, "id"),
-			req, json_object_get(cm, "created_at"), strdup(json_string_value(body)));
-		n++;
+		n += emit(msgs, ESC_FMT_ZENDESK, json_object_get(cm, "id"), json_object_get(t, "id"),
+			req, json_object_get(cm, "created_at"), strdup(body));
 	}
 	return n;
 }
@@ -224,46 +243,71 @@ chatwoot(json_t *c, struct esc_buf *msgs)
 		    json_is_true(json_object_get(m, "private")))
 			continue;
 		sender = json_object_get(json_object_get(m, "sender"), "id");
-		emit(msgs, ESC_FMT_CHATWOOT, json_object_get(m, "id"), json_object_get(c, "id"),
+		n += emit(msgs, ESC_FMT_CHATWOOT, json_object_get(m, "id"), json_object_get(c, "id"),
 			sender ? sender : contact, json_object_get(m, "created_at"),
 			strdup(json_string_value(json_object_get(m, "content"))));
-		n++;
 	}
 	return n;
 }
 
-/* A line is one conversation, or a page of them as the APIs return it. */
+/* A line is one conversation, or a page of them as the APIs return it;
+ * *where is the page's member, as jq would name it. */
 static json_t *
-page_items(enum esc_format f, json_t *j)
+page_items(enum esc_format f, json_t *j, const char **where)
 {
 	json_t *a = NULL;
 
-	if (f == ESC_FMT_INTERCOM)
-		a = json_object_get(j, "conversations");
-	else if (f == ESC_FMT_ZENDESK)
-		a = json_object_get(j, "tickets");
-	else if (f == ESC_FMT_CHATWOOT) {
-		a = json_object_get(j, "payload");
-		if (!a)
+	if (f == ESC_FMT_INTERCOM) {
+		a = json_object_get(j, *where = "conversations");
+	} else if (f == ESC_FMT_ZENDESK) {
+		a = json_object_get(j, *where = "tickets");
+	} else if (f == ESC_FMT_CHATWOOT) {
+		if (!(a = json_object_get(j, *where = "payload"))) {
 			a = json_object_get(json_object_get(j, "data"), "payload");
+			*where = "data.payload";
+		}
 	}
 	return json_is_array(a) ? a : NULL;
 }
 
+/* One conversation's messages. One that gives none is said so in warn,
+ * by its id, so that it does not vanish from a page unnoticed; where is
+ * the page's member holding it at index i, or NULL for a line of its own. */
 static int
-one(enum esc_format f, json_t *c, struct esc_buf *msgs)
+one(enum esc_format f, json_t *c, const char *where, size_t i, struct esc_buf *msgs,
+	struct esc_buf *warn)
 {
+	json_t *id = json_object_get(c, "id");
+	char *s = NULL;
+	int n = 0;
+
 	switch (f) {
-	case ESC_FMT_INTERCOM: return intercom(c, msgs);
-	case ESC_FMT_ZENDESK: return zendesk(c, msgs);
-	case ESC_FMT_CHATWOOT: return chatwoot(c, msgs);
-	default: return 0;
+	case ESC_FMT_INTERCOM: n = intercom(c, msgs); break;
+	case ESC_FMT_ZENDESK: n = zendesk(c, msgs); break;
+	case ESC_FMT_CHATWOOT: n = chatwoot(c, msgs); break;
+	default: break;
 	}
+	if (n > 0)
+		return n;
+	/* the id as JSON: 103 and "103" are told apart, and it stays one line */
+	if (json_is_string(id) || json_is_number(id)) {
+		if (!(s = json_dumps(id, JSON_ENCODE_ANY))) {
+			esc_buf_oom = 1;
+			return 0;
+		}
+		esc_buf_printf(warn, "no customer messages in conversation %s\n", s);
+	} else if (where)
+		esc_buf_printf(warn, "no customer messages in conversation .%s[%zu], "
+			"which has no \"id\"\n", where, i);
+	else
+		esc_buf_puts(warn, "no customer messages in this conversation\n");
+	free(s);
+	return 0;
 }
 
 int
 esc_format_messages(enum esc_format f, const char *line, size_t len,
-	struct esc_buf *msgs, struct esc_err *err)
+	struct esc_buf *msgs, struct esc_buf *warn, struct esc_err *err)
 {
 	static const char *const shape[] = {
 		NULL,
@@ -273,6 +317,7 @@ esc_format_messages(enum esc_format f, const char *line, size_t len,
 	};
 	json_error_t je;
 	json_t *j, *items, *c;
+	const char *where = NULL;
 	size_t i;
 	int n = 0;
 
@@ -280,14 +325,14 @@ esc_format_messages(enum esc_format f, const char *line, size_t len,
 		esc_err_set(err, "invalid JSON at byte %d: %s", je.position, je.text);
 		return -1;
 	}
-	if ((items = page_items(f, j))) {
+	if ((items = page_items(f, j, &where))) {
 		json_array_foreach(items, i, c)
-			n += one(f, c, msgs);
+			n += one(f, c, where, i, msgs, warn);
 	} else if ((f == ESC_FMT_INTERCOM && (json_object_get(j, "conversation_parts") ||
 			json_object_get(j, "source"))) ||
 		   (f == ESC_FMT_ZENDESK && json_is_array(json_object_get(j, "comments"))) ||
 		   (f == ESC_FMT_CHATWOOT && json_is_array(json_object_get(j, "messages")))) {
-		n = one(f, j, msgs);
+		n = one(f, j, NULL, 0, msgs, warn);
 	} else {
 		esc_err_set(err, "not %s", shape[f]);
 		n = -1;

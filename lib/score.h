@@ -153,9 +153,11 @@ enum esc_format { ESC_FMT_PLAIN, ESC_FMT_INTERCOM, ESC_FMT_ZENDESK, ESC_FMT_CHAT
 int esc_format_parse(const char *name, enum esc_format *f);
 /* Turn one exported conversation (a JSON object, or a page holding an array
  * of them) into plain message records, customer messages only, as JSON
- * object texts appended to msgs, one per line. Returns the number of
+ * object texts appended to msgs, one per line; a message with no text is
+ * left out. For each conversation that gives no record a warning is
+ * appended to warn, one line each, naming it. Returns the number of
  * messages, or -1 with err. */
 int esc_format_messages(enum esc_format f, const char *line, size_t len,
-	struct esc_buf *msgs, struct esc_err *err);
+	struct esc_buf *msgs, struct esc_buf *warn, struct esc_err *err);
 
 #endif

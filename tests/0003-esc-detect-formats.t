@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 D=$top/tests/data
-plan 56
+plan 69
 
 # common FORMAT COUNT: the shape every message record has.
 common() {
@@ -140,8 +140,52 @@ is "$(jq -r '.text | test("Don.t call me & 5 < 6 Bye$")' "$T/out")" true \
 conv admin '<p>Hello from the team</p>' > "$T/admin.jsonl"
 run esc-detect -f intercom "$T/admin.jsonl"
 is "$rc/$(lines "$T/out")" "0/0" "intercom: no customer message: nothing written, exit 0"
-is "$(cat "$T/err")" "esc-detect: warning (at $T/admin.jsonl:1): no customer messages in this conversation" \
-	"... and a warning naming the line"
+is "$(cat "$T/err")" "esc-detect: warning (at $T/admin.jsonl:1): no customer messages in conversation \"c1\"" \
+	"... and a warning naming the line and the conversation"
+
+# A page with one conversation to score and one without a customer message:
+# the first is scored, the second is named in a warning, and the run exits
+# 0 as for a conversation alone.
+page_ok() {   # page_ok FORMAT GOOD-ID WARNING: check the last run
+	is "$rc/$(lines "$T/out")/$(jq -r .conversation_id "$T/out")" "0/1/$2" \
+		"-f $1: a page with a customer-less conversation: the other is scored, exit 0"
+	is "$(cat "$T/err")" "esc-detect: warning (at $T/page.jsonl:1): $3" \
+		"-f $1: ... and the customer-less one gets a warning naming it"
+}
+printf '%s\n' '{"tickets":[{"id":102,"requester_id":6,"comments":[{"id":7,"author_id":6,"body":"hello"}]},{"id":103,"requester_id":7,"comments":[{"id":8,"author_id":8,"body":"only agent"}]}]}' > "$T/page.jsonl"
+run esc-detect -f zendesk "$T/page.jsonl"
+page_ok zendesk 102 "no customer messages in conversation 103"
+printf '%s\n' '{"payload":[{"id":56,"messages":[{"id":9,"content":"hey","message_type":0}]},{"id":57,"messages":[{"id":10,"content":"agent","message_type":1}]}]}' > "$T/page.jsonl"
+run esc-detect -f chatwoot "$T/page.jsonl"
+page_ok chatwoot 56 "no customer messages in conversation 57"
+{ conv user '<p>Where is my order?</p>'; conv admin '<p>Hello from the team</p>' | jq -c '.id = "c2"'; } |
+	jq -cs '{type: "conversation.list", conversations: .}' > "$T/page.jsonl"
+run esc-detect -f intercom "$T/page.jsonl"
+page_ok intercom c1 'no customer messages in conversation "c2"'
+
+# A customer message with no text (an attachment alone, a body of markup
+# only) has nothing to score; a conversation left with none is warned of.
+printf '%s\n' '{"id":5,"requester_id":6,"comments":[{"id":7,"author_id":6,"body":null},{"id":8,"author_id":6,"body":""},{"id":9,"author_id":6,"plain_body":" ","body":"refund me"}]}' \
+	'{"id":6,"requester_id":6,"comments":[{"id":10,"author_id":6,"body":null},{"id":11,"author_id":6,"body":" \n"}]}' > "$T/notext.jsonl"
+run esc-detect -f zendesk "$T/notext.jsonl"
+is "$rc/$(jq -r '"\(.id) \(.text)"' "$T/out")" "0/9 refund me" \
+	"zendesk: comments with a null, empty or blank body are not scored; a blank plain_body gives way to body"
+is "$(cat "$T/err")" "esc-detect: warning (at $T/notext.jsonl:2): no customer messages in conversation 6" \
+	"zendesk: ... and a ticket left with none is warned of"
+printf '%s\n' '{"data":{"payload":[{"id":60,"messages":[{"id":1,"content":"","message_type":0},{"id":2,"content":null,"message_type":0}]},{"messages":[]}]}}' > "$T/notext.jsonl"
+run esc-detect -f chatwoot "$T/notext.jsonl"
+is "$rc/$(lines "$T/out")" "0/0" "chatwoot: incoming messages with no content are not scored"
+is "$(cat "$T/err")" "esc-detect: warning (at $T/notext.jsonl:1): no customer messages in conversation 60
+esc-detect: warning (at $T/notext.jsonl:1): no customer messages in conversation .data.payload[1], which has no \"id\"" \
+	"chatwoot: a warning for each, one without an id named by its place on the page"
+conv user '<p> </p><br>' > "$T/notext.jsonl"
+run esc-detect -f intercom "$T/notext.jsonl"
+is "$rc/$(lines "$T/out")" "0/0" "intercom: a body of markup only is not scored"
+is "$(cat "$T/err")" "esc-detect: warning (at $T/notext.jsonl:1): no customer messages in conversation \"c1\"" \
+	"intercom: ... and the conversation is warned of"
+printf '%s\n' '{"tickets":[],"next_page":null}' > "$T/empty.jsonl"
+run esc-detect -f zendesk "$T/empty.jsonl"
+is "$rc/$(lines "$T/out")/$(cat "$T/err")" "0/0/" "zendesk: an empty page (the last of a listing) holds no conversation to warn of"
 
 # ---- the option itself ------------------------------------------------------------------
 run esc-detect -f mbox "$D/intercom.jsonl"
