@@ -291,7 +291,7 @@ one(enum esc_format f, json_t *c, const char *where, size_t i, struct esc_buf *m
 		return n;
 	/* the id as JSON: 103 and "103" are told apart, and it stays one line */
 	if (json_is_string(id) || json_is_number(id)) {
-		if (!(s = json_dumps(id, JSON_ENCODE_ANY))) {
+		if (!(s = esc_json_text(id))) {
 			esc_buf_oom = 1;
 			return 0;
 		}
