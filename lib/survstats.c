@@ -8,12 +8,14 @@
  *
  * surveys: one row. A chain is "reached" when at least one of its steps
  *   was shown or sent (an attempt sent, or unconfirmed: a send a crash
- *   interrupted, which may have gone out). The response rate is answered
- *   over reached; CSAT the share of ratings of 4 or 5 among the chains
- *   rated; NPS the percentage of promoters (9-10) less that of detractors
- *   (0-6) among the chains with an NPS answer, -100 to 100; the
- *   problem-solved rate is over the chains that said either way. Rates
- *   come with their 95% Wilson interval.
+ *   interrupted, which may have gone out), or its token was used (an
+ *   answer proves the step got to the person, even through a claim a
+ *   crash left). The response rate is answered over reached; CSAT the
+ *   share of ratings of 4 or 5 among the chains rated; NPS the percentage
+ *   of promoters (9-10) less that of detractors (0-6) among the chains
+ *   with an NPS answer, -100 to 100; the problem-solved rate is over the
+ *   chains that said either way. Rates come with their 95% Wilson
+ *   interval.
  *
  * survey_methods: per step, in the chain's order: attempts sent (for the
  *   widget: shown), skipped and failed; "answered" counts the complete
@@ -22,8 +24,15 @@
  *
  * survey_funnel: per step, the chains that reached it (sent or shown
  *   there), answered there (the step whose answer completed the chain),
- *   are still open at it, and dropped off there: got no further than it
- *   and ended without an answer (declined, or the chain ran out).
+ *   still open at it and dropped off there. Open and dropped off go by
+ *   the last step the chain reached, not by surveys.step, which is the
+ *   last step it went through, skipped ones too: a chain whose call was
+ *   skipped and whose SMS is held by the throttle is at ai_call there,
+ *   but has reached the widget only, and is open at it. A chain that reached no step yet (no widget, every
+ *   step so far skipped) is on a row of its own, with a null step, first
+ *   and only when there is one. So each chain of the window is counted
+ *   once in answered, open or dropped off, and the steps' rows add up to
+ *   the chains reached of "surveys".
  *
  * problems: the open problems, most affected users first, --limit rows. */
 #include <string.h>
@@ -35,8 +44,9 @@
 #include "stats-int.h"
 #include "survey.h"
 
-/* "reached": an attempt that was shown or sent */
-#define REACHED "state IN ('sent', 'unconfirmed')"
+/* "reached": an attempt that was shown or sent, or answered (a claim a
+ * crash left may have been, before survey-send --due found it) */
+#define REACHED(a) "(" a ".state IN ('sent', 'unconfirmed') OR " a ".used_at IS NOT NULL)"
 /* a step's name to its number, in SQL */
 #define STEP_NO(col) "CASE " col " WHEN 'in_widget' THEN 0 WHEN 'ai_call' THEN 1 " \
 	"WHEN 'sms_link' THEN 2 WHEN 'email_link' THEN 3 ELSE -1 END"
@@ -84,7 +94,7 @@ sec_summary(struct esc_runner *x)
 		"count(problem_solved), total(problem_solved = 1) FROM {S} WHERE {WE}";
 	static const char qr[] =
 		"SELECT count(*) FROM {S} s WHERE {WE} AND EXISTS (SELECT 1 FROM {SA} a "
-		"WHERE a.survey_id = s.id AND {D:a} = {D:s} AND a." REACHED ")";
+		"WHERE a.survey_id = s.id AND {D:a} = {D:s} AND " REACHED("a") ")";
 	long long v[10], reached = 0;
 	struct esc_cell *c;
 	sqlite3_stmt *s;
@@ -144,7 +154,7 @@ sec_methods(struct esc_runner *x)
 	 * (survey_id, step), an attempt's answer by its attempt_id: CROSS JOIN
 	 * keeps that order (the planner would rather scan every attempt) */
 	static const char q[] =
-		"SELECT " STEP_NO("a.step") ", total(a." REACHED "), total(a.state = 'skipped'), "
+		"SELECT " STEP_NO("a.step") ", total(" REACHED("a") "), total(a.state = 'skipped'), "
 		"total(a.state = 'failed'), total(n.complete = 1) FROM {S} s "
 		"CROSS JOIN {SA} a ON a.survey_id = s.id AND {D:a} = {D:s} "
 		"LEFT JOIN {SN} n ON n.attempt_id = a.id AND {D:n} = {D:a} "
@@ -197,29 +207,28 @@ static const struct esc_col funnel_cols[] = {
 static int
 sec_funnel(struct esc_runner *x)
 {
-	/* per chain of the window: its state, the step it is at, the step
-	 * that answered, and the steps it reached as bits (a chain has one
-	 * attempt per step) */
+	/* per chain of the window: its state, the step that answered, and
+	 * the steps it reached as bits (a chain has one attempt per step);
+	 * not surveys.step, which moves on past skipped steps too */
 	static const char q[] =
-		"SELECT s.state, " STEP_NO("s.step") ", " STEP_NO("s.method") ", "
+		"SELECT s.state, " STEP_NO("s.method") ", "
 		"(SELECT total(1 << (" STEP_NO("a.step") ")) FROM {SA} a "
-		"WHERE a.survey_id = s.id AND {D:a} = {D:s} AND a." REACHED ") "
+		"WHERE a.survey_id = s.id AND {D:a} = {D:s} AND " REACHED("a") ") "
 		"FROM {S} s WHERE {WE}";
 	long long reached[ESC_STEP_N] = { 0 }, answered[ESC_STEP_N] = { 0 };
-	long long open[ESC_STEP_N] = { 0 }, drop[ESC_STEP_N] = { 0 }, chains = 0;
+	long long open[ESC_STEP_N + 1] = { 0 }, drop[ESC_STEP_N + 1] = { 0 }, chains = 0;
 	const char *state;
 	struct esc_table *t;
 	struct esc_cell *c;
 	sqlite3_stmt *s;
-	int k, rc, step, method, bits, last;
+	int k, rc, method, bits, last;
 
 	if (!(s = esc_prep(x, "survey_funnel", q)))
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		state = (const char *)sqlite3_column_text(s, 0);
-		step = sqlite3_column_int(s, 1);
-		method = sqlite3_column_int(s, 2);
-		bits = sqlite3_column_int(s, 3);
+		method = sqlite3_column_int(s, 1);
+		bits = sqlite3_column_int(s, 2);
 		chains++;
 		for (k = 0, last = -1; k < ESC_STEP_N; k++)
 			if (bits & 1 << k) {
@@ -228,12 +237,15 @@ sec_funnel(struct esc_runner *x)
 			}
 		if (!state)
 			continue;
-		if (!strcmp(state, "answered") && method >= 0)
-			answered[method]++;
-		else if (!strcmp(state, "open") && step >= 0)
-			open[step]++;
-		else if (strcmp(state, "answered") && strcmp(state, "open") && last >= 0)
-			drop[last]++;
+		/* open and dropped off where the chain got to: [last + 1],
+		 * [0] for a chain that reached no step */
+		if (!strcmp(state, "answered")) {
+			if (method >= 0)
+				answered[method]++;
+		} else if (!strcmp(state, "open"))
+			open[last + 1]++;
+		else
+			drop[last + 1]++;
 	}
 	if (esc_step_err(x, s, rc) < 0)
 		return -1;
@@ -243,14 +255,22 @@ sec_funnel(struct esc_runner *x)
 	if (!(t = table(x, ESC_SEC_SURVEY_FUNNEL, "Survey funnel", funnel_cols,
 	    (int)(sizeof funnel_cols / sizeof *funnel_cols))))
 		return -1;
+	/* no step and nothing reached: null; no answer without a token */
+	if (open[0] || drop[0]) {
+		if (!(c = esc_table_row(t)))
+			return esc_oom(x);
+		esc_set_int(&c[2], ESC_V_INT, 0);
+		esc_set_int(&c[3], ESC_V_INT, open[0]);
+		esc_set_int(&c[4], ESC_V_INT, drop[0]);
+	}
 	for (k = 0; k < ESC_STEP_N; k++) {
 		if (!(c = esc_table_row(t)) ||
 		    esc_set_text(&c[0], (const unsigned char *)esc_step_name(k)) < 0)
 			return esc_oom(x);
 		esc_set_int(&c[1], ESC_V_INT, reached[k]);
 		esc_set_int(&c[2], ESC_V_INT, answered[k]);
-		esc_set_int(&c[3], ESC_V_INT, open[k]);
-		esc_set_int(&c[4], ESC_V_INT, drop[k]);
+		esc_set_int(&c[3], ESC_V_INT, open[k + 1]);
+		esc_set_int(&c[4], ESC_V_INT, drop[k + 1]);
 	}
 	return 0;
 }

@@ -8,12 +8,13 @@
 # expected figures are worked out by hand below from what each person did;
 # one Wilson interval by hand, the others by awk. JSON, -t (golden),
 # --csv, --html, --surveys alone, --since/--until, --limit, --explain
-# (no table scanned where an index would do), and a store without survey
-# rows, which leaves the sections out of the default report.
+# (no table scanned where an index would do), a store without survey
+# rows, which leaves the sections out of the default report, and the
+# funnel of chains held by the throttle, or that reached no step.
 . "$(dirname "$0")/lib.sh"
 . "$top/tests/servers/lib.sh"
 
-plan 25
+plan 31
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -173,7 +174,9 @@ ok "$(grep -c -e '<section id="surveys">' -e '<section id="survey_methods">' -e 
 	"--html: a section for each"
 run esc-stats --db "$DB" $W --surveys --explain
 ok "$(grep -q '^ *SCAN' "$T/out"; [ $? = 1 ]; echo $?)" "--explain: with a window, every survey query searches an index, none scans"
-like "$(grep -c 'USING COVERING INDEX surveys_report (ended_at>? AND ended_at<?)' "$T/out")" '^3$' \
+# surveys, reached, survey_methods and survey_funnel: the funnel needs no
+# more of a chain than the index has (not surveys.step)
+like "$(grep -c 'USING COVERING INDEX surveys_report (ended_at>? AND ended_at<?)' "$T/out")" '^4$' \
 	"--explain: the chains of the window come from surveys_report"
 
 # ---- the default report -----------------------------------------------------------------
@@ -193,5 +196,69 @@ run esc-stats --db "$T/empty.db" --section problems -t
 is "$(cat "$T/out")" "$(printf 'Unresolved problems\n  (nothing)')" "-t: no problems: said so"
 run esc-stats --db "$DB" --surveys --customer c1
 is "$rc" 2 "--customer does not go with the survey sections"
+
+# ---- the funnel goes by the steps reached ------------------------------------------------
+# surveys.step is the last step a chain went through, skipped ones too; the
+# funnel counts a chain open or dropped off at the last step it reached,
+# or, when it reached none, on a row of its own with a null step. A store
+# of its own, the window 2026-04-02:
+#   pat  (SMS only) had an SMS on 03-20 (p1, outside the window): the
+#        throttle holds her SMS until 04-19
+#   p2   pat: the widget shown; the call skipped (no consent to calls), the
+#        SMS held by the throttle: the store says step ai_call, open; the
+#        chain reached the widget only and is open there
+#   p3   pat, --no-widget: the widget and the call skipped, the SMS held:
+#        open, and reached no step
+#   r1   rue (no consent to anything), --no-widget: every step skipped,
+#        exhausted at once: reached no step, dropped off before any
+#   k1   kit (calls): the widget shown and left; the run placing the call is
+#        killed after the provider had it, and kit answers the call before
+#        the claim is found: answered at the call, whose attempt is still
+#        "claimed" (the answer proves the call reached him)
+DB=$T/funnel.db
+cat > "$T/contacts2.jsonl" <<'EOF2'
+{"type":"contact","customer":"pat","phone":"+15550000021","consent":{"sms":true}}
+{"type":"contact","customer":"rue","email":"rue@example.com"}
+{"type":"contact","customer":"kit","phone":"+15550000023","consent":{"calls":true}}
+EOF2
+tool crm-track --db "$DB" --now 2026-02-01T00:00:00Z "$T/contacts2.jsonl" > /dev/null 2> "$T/err"
+httpd_reset
+httpd_plan '{"path":"/tw/Accounts/AC1/Calls.json","fault":"hang","delay":30,"times":1}' \
+	'{"path":"/tw/Accounts/AC1/Calls.json","status":201,"json":{"sid":"CA2"}}' \
+	'{"path":"/tw/Accounts/AC1/Messages.json","status":201,"json":{"sid":"SM2"}}'
+session p1 pat 2026-03-20T10:00:00Z | tool survey-send --db "$DB" --now 2026-03-20T10:00:00Z > /dev/null 2>> "$T/err"
+tool survey-send --due --db "$DB" --now 2026-03-20T10:05:00Z > /dev/null 2>> "$T/err"
+session p2 pat 2026-04-02T10:00:00Z | tool survey-send --db "$DB" --now 2026-04-02T10:00:00Z > /dev/null 2>> "$T/err"
+{ session p3 pat 2026-04-02T10:00:00Z; session r1 rue 2026-04-02T10:00:00Z; } |
+	tool survey-send --no-widget --db "$DB" --now 2026-04-02T10:00:00Z > /dev/null 2>> "$T/err"
+session k1 kit 2026-04-02T11:00:00Z | tool survey-send --db "$DB" --now 2026-04-02T11:00:00Z > /dev/null 2>> "$T/err"
+tool survey-send --due --db "$DB" --now 2026-04-02T10:05:00Z > "$T/due3" 2>> "$T/err"
+ESC_NET_TIMEOUT=60s tool survey-send --due --db "$DB" --now 2026-04-02T11:05:00Z > /dev/null 2>&1 &
+pid=$!
+for i in $(seq 200); do
+	[ -n "$(sent_token /tw/Accounts/AC1/Calls.json +15550000023)" ] && break
+	sleep 0.1
+done
+kill -9 "$pid"
+wait "$pid" 2> /dev/null
+answer "$(sent_token /tw/Accounts/AC1/Calls.json +15550000023)" '"problem_solved":true,"rating":5' 2026-04-02T11:07:00Z
+is "$(sq "select group_concat(session_id || ':' || state || ':' || step || ':' || coalesce(method, '-'), ' ') from (select * from surveys order by session_id)")/$(jq -r 'select(.action == "wait") | .session_id + ":" + .step + ":" + .reason' "$T/due3" | tr '\n' ' ')/$(sq "select state from survey_attempts where step = 'ai_call' and survey_id = (select id from surveys where session_id = 'k1')")" \
+	"k1:answered:in_widget:ai_call p1:exhausted:email_link:- p2:open:ai_call:- p3:open:ai_call:- r1:exhausted:email_link:-/p2:sms_link:throttle p3:sms_link:throttle /claimed" \
+	"precondition: p2 and p3 at ai_call in the store, their SMS held by the throttle; k1 answered through a claimed call"
+run esc-stats --db "$DB" --since 2026-04-01 --until 2026-04-03 --surveys
+is "$(sec survey_funnel '[.step, .reached, .answered, .open, .drop_off]' | tr '\n' ' ')" \
+	'[null,null,0,1,1] ["in_widget",2,0,1,0] ["ai_call",1,1,0,0] ["sms_link",0,0,0,0] ["email_link",0,0,0,0] ' \
+	"survey_funnel: open at the last step reached, not at a skipped one; no step reached: the null row"
+is "$(sec surveys '[.chains, .reached, .answered]')/$(jq -s '[.[] | select(.section == "survey_funnel") | .answered + .open + .drop_off] | add' "$T/out")/$(jq -s '[.[] | select(.section == "survey_funnel" and .step != null) | .answered + .open + .drop_off] | add' "$T/out")" \
+	"[4,2,1]/4/2" "survey_funnel: each chain counted once; the steps' rows add up to the chains reached"
+is "$(sec survey_methods 'select(.step == "ai_call") | [.sent, .skipped, .answered, .response_rate]')" "[1,3,1,1]" \
+	"survey_methods: the call answered through its claim counts as sent: 1 of 1, not of 0"
+run esc-stats --db "$DB" --since 2026-04-01 --until 2026-04-03 --section survey_funnel -t
+is "$(sed -n 4,5p "$T/out")" "$(printf '  -                 -              0           1            1\n  in_widget         2              0           1            0')" \
+	"-t: the chains that reached no step, first, with a null step"
+# every chain in the first store reached the widget: no null row
+run esc-stats --db "$T/survey.db" --section survey_funnel
+is "$(jq -s '[length, ([.[] | .answered + .open + .drop_off] | add)]' -c "$T/out")" "[4,9]" \
+	"every chain reached a step: the four rows alone, adding up to the 9 chains"
 
 done_testing
