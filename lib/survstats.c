@@ -28,9 +28,9 @@
  *   the last step the chain reached, not by surveys.step, which is the
  *   last step it went through, skipped ones too: a chain whose call was
  *   skipped and whose SMS is held by the throttle is at ai_call there,
- *   but has reached the widget only, and is open at it. A chain that reached no step yet (no widget, every
- *   step so far skipped) is on a row of its own, with a null step, first
- *   and only when there is one. So each chain of the window is counted
+ *   but has reached the widget only, and is open at it. A chain that
+ *   reached no step yet (no widget, every step so far skipped) is on a
+ *   row of its own, with a null step, first and only when there is one. So each chain of the window is counted
  *   once in answered, open or dropped off, and the steps' rows add up to
  *   the chains reached of "surveys".
  *
