@@ -181,15 +181,22 @@ esc_handover_open(struct esc_survey *s, long long survey_id, long long problem_i
 	/* one handover per survey: a second unsolved answer finds the first */
 	if ((found = existing(db, survey_id, handover_id, obj, err)) != 0)
 		return found < 0 ? -1 : 0;
-	/* handovers are rare: the SLA is read when one opens */
+	/* outside the hours it waits for the next opening; with none within a
+	 * year (a configuration with no open day) agents are told at once */
+	within = esc_hours_open(&cfg->service, now);
+	if (!within && (scheduled = esc_hours_next(&cfg->service, now)) == (time_t)-1)
+		scheduled = 0;
+	/* handovers are rare: the SLA is read when one opens. Its clock starts
+	 * when agents are told: a handover held for the opening must not be
+	 * overdue by then. */
 	if (!(sla = esc_sla_load(NULL, err))) {
 		err->code = ESC_EXIT_DATA;
 		return -1;
 	}
-	first_due = esc_sla_add(sla, now, esc_sla_target(sla, cfg->handover_severity,
-		ESC_SLA_FIRST_RESPONSE));
-	done_due = esc_sla_add(sla, now, esc_sla_target(sla, cfg->handover_severity,
-		ESC_SLA_RESOLUTION));
+	first_due = esc_sla_add(sla, scheduled ? scheduled : now,
+		esc_sla_target(sla, cfg->handover_severity, ESC_SLA_FIRST_RESPONSE));
+	done_due = esc_sla_add(sla, scheduled ? scheduled : now,
+		esc_sla_target(sla, cfg->handover_severity, ESC_SLA_RESOLUTION));
 	esc_sla_free(sla);
 
 	if (!(st = esc_survey_prepare(db,
@@ -220,11 +227,6 @@ esc_handover_open(struct esc_survey *s, long long survey_id, long long problem_i
 		return -1;
 	eid = sqlite3_last_insert_rowid(db);
 
-	/* outside the hours it waits for the next opening; with none within a
-	 * year (a configuration with no open day) agents are told at once */
-	within = esc_hours_open(&cfg->service, now);
-	if (!within && (scheduled = esc_hours_next(&cfg->service, now)) == (time_t)-1)
-		scheduled = 0;
 	if (scheduled)
 		token[0] = hash[0] = '\0';
 	else if (new_token(s, token, hash, err) < 0)

@@ -14,7 +14,7 @@
 command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 
-plan 60
+plan 61
 
 httpd_start
 export ESC_AGENT_WEBHOOK=$HTTPD_URL/hook ESC_MEETING_URL='https://meet.example/j/{token}?x=1'
@@ -119,6 +119,8 @@ unsolved s7 cy "$SAT" "Invoice PDF download shows a blank page"
 is "$(jq -c '.survey.handover | [.state, .within_service_hours, .scheduled_at, .meeting_url]' "$T/out")" \
 	"[\"scheduled\",false,\"$MON\",null]" "on a Saturday: scheduled at Monday 08:00 New York, no link yet"
 is "$(hooks | wc -l | tr -d ' ')" 0 "and the agents are not called yet"
+is "$(q "SELECT e.first_response_due - h.scheduled_at, e.resolution_due > h.scheduled_at FROM escalations e JOIN handovers h ON h.escalation_id = e.id WHERE h.id = 7")" \
+	"3600|1" "its SLA clock starts at the opening: not overdue before any agent could see it"
 run survey-send --db "$DB" --due --now 2026-03-09T11:59:00Z
 is "$(jq -r 'select(.handover_id) | .action' "$T/out" | wc -l | tr -d ' ')" 0 "--due before the opening: nothing"
 run survey-send --db "$DB" --due --now "$MON"
