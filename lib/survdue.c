@@ -448,8 +448,9 @@ fail:
 	return -1;
 }
 
-/* Move one chain on until it waits, ends, or has made its one provider
- * call of this run. 0, or -1 with err. */
+/* Move one chain on until a step goes out, it waits, or it ends: a step
+ * given up (refused for good, or past max_tries) hands over to the next
+ * at once. 0, or -1 with err. */
 static int
 chain_due(struct due *d, long long id, struct esc_buf *more, struct esc_err *err)
 {

@@ -462,7 +462,7 @@ pid=$!
 exec 3> "$T/fifo"
 echo 'not json' >&3
 i=0
-while ! grep -q 'error' "$T/dry.err" && [ $i -lt 600 ]; do   # it has read a line and waits
+while ! grep -qs 'error' "$T/dry.err" && [ $i -lt 600 ]; do   # it has read a line and waits
 	sleep 0.1
 	i=$((i + 1))
 done
