@@ -45,7 +45,7 @@ esc_phone_valid(const char *s)
 int
 esc_phone_norm(const char *s, char out[ESC_PHONE_MAX])
 {
-	size_t o = 1;
+	size_t o = 1, trunk = 0;
 
 	/* the international prefix: "+", or the "00" dialled in most of the
 	 * world; a national number cannot be made E.164 without its country */
@@ -59,8 +59,12 @@ esc_phone_norm(const char *s, char out[ESC_PHONE_MAX])
 		return -1;
 	out[0] = '+';
 	for (; *s; s++) {
-		/* "+44 (0)20 ...": the trunk 0 a caller inside the country dials */
+		/* "+44 (0)20 ...": the trunk 0 a caller inside the country dials,
+		 * once, after a country code of 1 to 3 digits and before the rest */
 		if (s[0] == '(' && s[1] == '0' && s[2] == ')') {
+			if (trunk || o < 2 || o > 4)
+				return -1;
+			trunk = o;
 			s += 2;
 			continue;
 		}
@@ -72,6 +76,8 @@ esc_phone_norm(const char *s, char out[ESC_PHONE_MAX])
 			return -1;
 		}
 	}
+	if (trunk && trunk == o)
+		return -1;
 	out[o] = '\0';
 	return esc_phone_valid(out) ? 0 : -1;
 }
@@ -111,6 +117,13 @@ esc_tz_valid(const char *name)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '+' || *p == '-' || *p == '/'))
 			return 0;
+	/* files of the zone directory that name no place: "Factory" (its
+	 * abbreviation is "-00"), the rules POSIX strings borrow, and the
+	 * "right/" tree, whose clock counts leap seconds and runs 27 s off
+	 * every timestamp esc keeps */
+	if (!strcmp(name, "Factory") || !strcmp(name, "posixrules") ||
+	    !strcmp(name, "localtime") || !strncmp(name, "right/", 6))
+		return 0;
 	if (!dir || !*dir)
 		dir = "/usr/share/zoneinfo";
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)

@@ -9,7 +9,7 @@
 
 DB=$T/db
 NOW=2026-03-05T00:00:00Z
-plan 139
+plan 153
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -118,6 +118,10 @@ bad "{$K,\"phone\":\"+1234567890123456\"}" 'field "phone" must be an internation
 bad "{$K,\"phone\":\"+1 555 555 1234 ext 5\"}" 'field "phone" must be an international number, .*' \
 	"a phone with letters"
 bad "{$K,\"phone\":\"+1 555/555\"}" 'field "phone" must be an international number, .*' "a phone with a slash"
+for ph in '+1 555 555 1234 (0)' '+(0)44 20 7946 0000' '+44 (0)20 (0)7946 0000' '+4420 (0)7946 0000'; do
+	bad "{$K,\"phone\":\"$ph\"}" 'field "phone" must be an international number, .*' \
+		"a trunk (0) that is not right after the country code: $ph"
+done
 bad "{$K,\"phone\":\"00 1 555 555 1234 5678 9\"}" 'field "phone" must be an international number, .*' \
 	"a phone of 16 digits after 00"
 bad "{$K,\"phone\":15555551234}" 'field "phone" must be a string or null' "a phone that is a number"
@@ -135,6 +139,10 @@ bad "{$K,\"email\":\"a@b.example\",\"timezone\":\"zone.tab\"}" \
 	'field "timezone" is not an IANA time zone .*' "a file of the zone directory that is not a zone"
 bad "{$K,\"email\":\"a@b.example\",\"timezone\":\"America\"}" \
 	'field "timezone" is not an IANA time zone .*' "a directory of zones"
+for z in Factory posixrules right/UTC; do
+	bad "{$K,\"email\":\"a@b.example\",\"timezone\":\"$z\"}" \
+		'field "timezone" is not an IANA time zone .*' "a file of the zone directory that names no place: $z"
+done
 bad "{$K,\"email\":\"a@b.example\",\"blocked\":\"no\"}" 'field "blocked" must be true or false' "blocked \"no\""
 bad "{$K,\"email\":\"a@b.example\",\"consented_at\":\"last week\"}" \
 	'field "consented_at" must be an RFC 3339 time, .*' "a consented_at that is no time"
@@ -143,7 +151,7 @@ bad "{$K}" 'a new contact needs "email" or "phone" \(k-1\)' "a new contact with 
 bad '{"type":"contact","email":"a@b.example"}' 'field "customer" missing \(or "customer_id"\)' \
 	"a contact without a customer"
 
-is "$n" 58 "the matrix has the lines it should"
+is "$n" 65 "the matrix has the lines it should"
 is "$(sq 'select count(*) from interactions') $(sq 'select count(*) from contacts') $(sq 'select count(*) from consent_changes')" \
 	"0 0 0" "after the matrix, the store holds nothing"
 
