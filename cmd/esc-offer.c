@@ -87,6 +87,11 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v,
 			return 1;
 		}
 		c->has_route = 1;
+	} else if (p->depth == 2 && esc_key_is(p->k[1].key, p->k[1].len, "alerts") &&
+		   t != ESC_J_ARRAY) {
+		/* a single name would choose no playbook, silently */
+		esc_err_set(err, "field \"detect.alerts\" must be an array of alert names");
+		return 1;
 	} else if (p->depth == 3 && esc_key_is(p->k[1].key, p->k[1].len, "scores") &&
 		   t == ESC_J_NUMBER) {
 		int i = esc_key_is(p->k[2].key, p->k[2].len, "personal") ? 0 :

@@ -6,7 +6,7 @@
 # is exit 5.
 . "$(dirname "$0")/lib.sh"
 
-plan 202
+plan 211
 
 # Scored lines, as esc-detect writes them (trimmed to what esc-offer reads).
 GOOD1='{"id":"before","text":"How do I pluck a hairline?","detect":{"route":"none","scores":{"personal":0,"strategic":0,"advanced":0},"alerts":[]}}'
@@ -67,6 +67,10 @@ bad "route a number" "$BADROUTE" '{"id":"bad","detect":{"route":1}}'
 bad "route null" "$BADROUTE" '{"id":"bad","detect":{"route":null}}'
 bad "route an array" "$BADROUTE" '{"id":"bad","detect":{"route":["paid"]}}'
 bad "route an object" "$BADROUTE" '{"id":"bad","detect":{"route":{"paid":true}}}'
+BADALERTS='field "detect\.alerts" must be an array of alert names'
+bad "alerts a string" "$BADALERTS" '{"id":"bad","detect":{"route":"human","alerts":"legal"}}'
+bad "alerts null" "$BADALERTS" '{"id":"bad","detect":{"route":"none","alerts":null}}'
+bad "alerts an object" "$BADALERTS" '{"id":"bad","detect":{"route":"human","alerts":{"legal":true}}}'
 
 # ---- a paid line needs its question ------------------------------------------------
 bad "paid, no text field" "$NOTEXT" '{"id":"bad","detect":{"route":"paid","scores":{"personal":1}}}'
@@ -92,13 +96,12 @@ done
 	printf '%s\n' '{"id":"empty-text","text":"","detect":{"route":"paid"}}'
 	printf '%s\n' '{"id":{"odd":1},"text":"hi","detect":{"route":"paid"}}'
 	printf '%s\n' '{"id":"alerts-odd","detect":{"route":"human","alerts":[1,null,"cancel"]}}'
-	printf '%s\n' '{"id":"alerts-string","detect":{"route":"human","alerts":"cancel"}}'
 } > "$T/fine.jsonl"
 run esc-offer "$T/fine.jsonl"
-is "$rc/$(lines "$T/out")/$(wc -c < "$T/err" | tr -d ' ')" "0/10/0" "lines esc-offer can read: exit 0, all out, no diagnostic"
+is "$rc/$(lines "$T/out")/$(wc -c < "$T/err" | tr -d ' ')" "0/9/0" "lines esc-offer can read: exit 0, all out, no diagnostic"
 is "$(jq -c '[.offer.playbook // .offer.template // "null"]' "$T/out" | tr -d '\n')" \
-	'["null"]["cancel_threat"]["null"]["mentorship.numbers"]["mentorship.numbers"]["masterclass.framework"]["tutorial.general"]["tutorial.general"]["cancel_threat"]["service_quality"]' \
-	"... each with its offer (no text needed off the paid route; question, body; no scores; string alerts only)"
+	'["null"]["cancel_threat"]["null"]["mentorship.numbers"]["mentorship.numbers"]["masterclass.framework"]["tutorial.general"]["tutorial.general"]["cancel_threat"]' \
+	"... each with its offer (no text needed off the paid route; question, body; no scores; of the alerts, the names only)"
 
 # --field NAME: only that member is the question.
 printf '%s\n' '{"id":"f1","text":"How do I pluck a hairline?","note":"How should I set my prices for my business?","detect":{"route":"paid","scores":{"personal":3}}}' \
