@@ -1,5 +1,6 @@
 /* esc-detect — score chat messages: should each escalate, and where to. */
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,10 @@ number(struct esc_buf *num, const char *key, enum esc_jtype t, const char *v, si
 		return 1;
 	}
 	*out = strtod(num->p, NULL);
+	if (!isfinite(*out)) {  /* 1e400: valid JSON, no count or amount */
+		esc_err_set(err, "field \"%s\" is out of range", key);
+		return 1;
+	}
 	return 0;
 }
 

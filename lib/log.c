@@ -12,6 +12,8 @@
  * output is written (esc_log_sync), so what
  * esc-log has printed is in the store, and a killed run re-run ends in the
  * same state as one clean run. */
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,16 +176,63 @@ has(struct esc_log *l, enum slot s)
 	return l->v[s].set && l->v[s].t != ESC_J_NULL;
 }
 
+/* p as a field name for a message: "detect.reasons" (an array's
+ * elements are named by the array) */
+static const char *
+path_name(const struct esc_jpath *p, char *buf, size_t size)
+{
+	size_t at = 0;
+	int d;
+
+	buf[0] = '\0';
+	for (d = 0; d < p->depth && p->k[d].len >= 0; d++)
+		at += (size_t)snprintf(buf + at, at < size ? size - at : 0, "%s%s",
+			d ? "." : "", p->k[d].key);
+	return buf;
+}
+
+/* detect's members that must have a shape, or be null */
+static int
+bad_shape(const struct esc_jpath *p, enum esc_jtype t, struct esc_err *err)
+{
+	const char *k1 = p->k[1].key;
+	int n1 = p->k[1].len, list;
+
+	if (p->depth < 2 || !esc_key_is(p->k[0].key, p->k[0].len, "detect"))
+		return 0;
+	list = esc_key_is(k1, n1, "reasons") || esc_key_is(k1, n1, "alerts");
+	if (p->depth == 2 && list && t != ESC_J_ARRAY && t != ESC_J_NULL)
+		esc_err_set(err, "field \"detect.%s\" must be an array of strings", k1);
+	else if (p->depth == 3 && list && p->k[2].len == -1 && t != ESC_J_STRING)
+		esc_err_set(err, "field \"detect.%s\" must be an array of strings", k1);
+	else if (p->depth == 2 && (esc_key_is(k1, n1, "scores") ||
+		 esc_key_is(k1, n1, "sentiment")) && t != ESC_J_OBJECT && t != ESC_J_NULL)
+		esc_err_set(err, "field \"detect.%s\" must be an object", k1);
+	else
+		return 0;
+	return 1;
+}
+
 static int
 on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v, size_t n,
 	struct esc_err *err)
 {
 	struct esc_log *l = arg;
+	char name[ESC_JPATH_MAX * (ESC_JKEY_MAX + 1)];
 	size_t i;
 	int d, r;
 
 	if (p->k[0].len < 0)
 		return 0;
+	if (bad_shape(p, t, err))
+		return 1;
+	/* the store keeps C strings: a NUL would cut an id short, and two
+	 * ids would become one */
+	if (t == ESC_J_STRING && memchr(v, '\0', n)) {
+		esc_err_set(err, "field \"%s\" holds a NUL character (\\u0000), which esc-log "
+			"cannot keep", path_name(p, name, sizeof name));
+		return 1;
+	}
 	if (p->depth == 1 && (r = esc_text_field_rank(l->o.field, p->k[0].key, p->k[0].len)) >= 0) {
 		if (t != ESC_J_STRING && t != ESC_J_NULL)
 			snprintf(l->badtext, sizeof l->badtext, "%s", p->k[0].key);
@@ -265,7 +314,24 @@ want_num(struct esc_log *l, enum slot s, const char *name, double *out, struct e
 		return -1;
 	}
 	*out = strtod(l->arena.p + x->off, NULL);
+	if (!isfinite(*out)) {  /* 1e400: valid JSON, no number the store keeps */
+		esc_err_set(err, "field \"%s\" is out of range", name);
+		return -1;
+	}
 	return 1;
+}
+
+/* A count: a whole number from 0 (the scores, touches). */
+static int
+want_count(struct esc_log *l, enum slot s, const char *name, double *out, struct esc_err *err)
+{
+	int r = want_num(l, s, name, out, err);
+
+	if (r > 0 && (*out < 0 || *out > INT_MAX || *out != floor(*out))) {
+		esc_err_set(err, "field \"%s\" must be a whole number of 0 or more", name);
+		return -1;
+	}
+	return r;
 }
 
 static int
@@ -452,6 +518,13 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 			has(l, S_ID) ? "is empty" : "missing");
 		return ESC_REC_REJECT;
 	}
+	/* survey-send opens its handovers' escalations under these ids: a
+	 * message of the same id would be taken for one, or block it */
+	if (l->v[S_ID].t == ESC_J_STRING && !strncmp(str(l, S_ID), "survey:", 7)) {
+		esc_err_set(err, "field \"id\" begins with \"survey:\", which is kept for "
+			"survey-send's own escalations");
+		return ESC_REC_REJECT;
+	}
 	for (i = 0; route && i < 3; i++)
 		if (!strcmp(route, routes[i]))
 			ri = i;
@@ -465,13 +538,17 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	    want_str(l, S_TIER, "tier", 0, err) < 0 ||
 	    want_str(l, S_DSEV, "detect.severity", 0, err) < 0 ||
 	    (have_sent = want_num(l, S_SENT, "detect.sentiment.compound", &sent, err)) < 0 ||
-	    (have_touches = want_num(l, S_TOUCHES, "touches", &touches, err)) < 0 ||
+	    (have_touches = want_count(l, S_TOUCHES, "touches", &touches, err)) < 0 ||
 	    (have_risk = want_num(l, S_RISK, "revenue_at_risk", &risk, err)) < 0 ||
-	    want_num(l, S_SP, "detect.scores.personal", &score[0], err) < 0 ||
-	    want_num(l, S_SS, "detect.scores.strategic", &score[1], err) < 0 ||
-	    want_num(l, S_SA, "detect.scores.advanced", &score[2], err) < 0 ||
+	    want_count(l, S_SP, "detect.scores.personal", &score[0], err) < 0 ||
+	    want_count(l, S_SS, "detect.scores.strategic", &score[1], err) < 0 ||
+	    want_count(l, S_SA, "detect.scores.advanced", &score[2], err) < 0 ||
 	    want_time(l, S_CREATED, "created_at", &created, err) < 0)
 		return ESC_REC_REJECT;
+	if (have_sent && (sent < -1 || sent > 1)) {
+		esc_err_set(err, "field \"detect.sentiment.compound\" must be from -1 to 1");
+		return ESC_REC_REJECT;
+	}
 	if ((sevs = str(l, S_DSEV)) && (sev = esc_severity_parse(sevs, strlen(sevs))) < 0) {
 		esc_err_set(err, "field \"detect.severity\" must be low, medium, high or critical");
 		return ESC_REC_REJECT;

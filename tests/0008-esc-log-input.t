@@ -5,7 +5,7 @@
 # exits 3. --strict stops at the first.
 . "$(dirname "$0")/lib.sh"
 
-plan 225
+plan 279
 
 NOW=2026-04-01T00:00:00Z
 # A paid question (escalation 1 in a fresh store) and a note on it.
@@ -57,6 +57,8 @@ bad "both detect and event" 'both "detect" and "event": a line is a message or a
 # ---- scored messages ------------------------------------------------------------------
 bad "a message without id" "$NOQID" '{"text":"x","detect":{"route":"none"}}'
 bad "a message with id null" "$NOQID" '{"id":null,"detect":{"route":"none"}}'
+bad "an id of survey-send's" 'field "id" begins with "survey:", which is kept for survey-send.s own escalations' \
+	'{"id":"survey:q1","text":"I want a refund now","detect":{"route":"human"}}'
 bad "id an object" "$IDTYPE" '{"id":{"n":1},"detect":{"route":"none"}}'
 bad "id an array" "$IDTYPE" '{"id":["b"],"detect":{"route":"none"}}'
 bad "id true" "$IDTYPE" '{"id":true,"detect":{"route":"none"}}'
@@ -83,6 +85,33 @@ bad "a score a string" 'field "detect\.scores\.personal" must be a number' \
 	'{"id":"b","detect":{"route":"paid","scores":{"personal":"2"}}}'
 bad "sentiment a string" 'field "detect\.sentiment\.compound" must be a number' \
 	'{"id":"b","detect":{"route":"none","sentiment":{"compound":"-0.5"}}}'
+bad "touches 1e400" 'field "touches" is out of range' '{"id":"b","touches":1e400,"detect":{"route":"human"}}'
+bad "touches 2.5" 'field "touches" must be a whole number of 0 or more' \
+	'{"id":"b","touches":2.5,"detect":{"route":"human"}}'
+bad "revenue_at_risk 1e400" 'field "revenue_at_risk" is out of range' \
+	'{"id":"b","revenue_at_risk":1e400,"detect":{"route":"human"}}'
+bad "a score negative" 'field "detect\.scores\.personal" must be a whole number of 0 or more' \
+	'{"id":"b","detect":{"route":"paid","scores":{"personal":-3}}}'
+bad "a score 1e300" 'field "detect\.scores\.advanced" must be a whole number of 0 or more' \
+	'{"id":"b","detect":{"route":"paid","scores":{"advanced":1e300}}}'
+bad "scores an array" 'field "detect\.scores" must be an object' \
+	'{"id":"b","detect":{"route":"paid","scores":[1,2,3]}}'
+bad "sentiment a number" 'field "detect\.sentiment" must be an object' \
+	'{"id":"b","detect":{"route":"none","sentiment":-0.5}}'
+bad "sentiment out of [-1, 1]" 'field "detect\.sentiment\.compound" must be from -1 to 1' \
+	'{"id":"b","detect":{"route":"none","sentiment":{"compound":5}}}'
+bad "reasons a string" 'field "detect\.reasons" must be an array of strings' \
+	'{"id":"b","detect":{"route":"paid","reasons":"strategic"}}'
+bad "reasons of numbers" 'field "detect\.reasons" must be an array of strings' \
+	'{"id":"b","detect":{"route":"paid","reasons":[1,2]}}'
+bad "alerts of objects" 'field "detect\.alerts" must be an array of strings' \
+	'{"id":"b","detect":{"route":"human","alerts":[{"a":1}]}}'
+bad "an id with a NUL" 'field "id" holds a NUL character \(\\u0000\), which esc-log cannot keep' \
+	'{"id":"b\u0000c","detect":{"route":"none"}}'
+bad "a text with a NUL" 'field "text" holds a NUL character \(\\u0000\), which esc-log cannot keep' \
+	'{"id":"b","text":"call\u0000 me","detect":{"route":"human"}}'
+bad "a reason with a NUL" 'field "detect\.reasons" holds a NUL character \(\\u0000\), which esc-log cannot keep' \
+	'{"id":"b","detect":{"route":"paid","reasons":["a\u0000b"]}}'
 bad "user_id an object" 'field "user_id" must be a string or a number' \
 	'{"id":"b","user_id":{"u":1},"detect":{"route":"none"}}'
 bad "tier a number" 'field "tier" must be a string' '{"id":"b","tier":3,"detect":{"route":"none"}}'
@@ -121,6 +150,11 @@ bad "at not a time" "field \"at\" $BADTIME" '{"event":"note","id":"b","escalatio
 bad "value a string" 'field "value" must be a number' '{"event":"conversion","id":"b","escalation_id":1,"value":"12"}'
 bad "amount a string" 'field "amount" must be a number' '{"event":"conversion","id":"b","escalation_id":1,"amount":"12"}'
 bad "note an object" 'field "note" must be a string' '{"event":"note","id":"b","escalation_id":1,"note":{"t":"x"}}'
+bad "an event id with a NUL" 'field "id" holds a NUL character \(\\u0000\), which esc-log cannot keep' \
+	'{"event":"note","id":"ev\u0000A","escalation_id":1}'
+bad "a user_id with a NUL" 'field "user_id" holds a NUL character \(\\u0000\), which esc-log cannot keep' \
+	'{"event":"conversion","id":"b","user_id":"u1\u0000other","value":5}'
+bad "a value of 1e400" 'field "value" is out of range' '{"event":"conversion","id":"b","escalation_id":1,"value":1e400}'
 bad "an event naming an unknown escalation" 'escalation 7 is not in the store' '{"event":"note","id":"b","escalation_id":7}'
 bad "an event naming an unknown message" 'escalation nope is not in the store' \
 	'{"event":"resolution","id":"b","message_id":"nope"}'
