@@ -131,7 +131,7 @@ esc_crm_id(json_t *o, const char *name, const char *alias, char *buf, size_t n,
 		return 1;
 	}
 	if (!json_is_string(j) || json_string_length(j) == 0) {
-		esc_err_set(err, "field \"%s\" must be a non-empty string", key);
+		esc_err_set(err, "field \"%s\" must be a non-empty string or a whole number", key);
 		return -1;
 	}
 	if (json_string_length(j) > ID_MAX) {

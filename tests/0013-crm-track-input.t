@@ -59,15 +59,15 @@ bad '{"id":"e1","type":"waiver_accepted","at":"2026-03-01T10:00:00Z"}' \
 bad '{"id":"e1","type":"waiver_accepted","customer":null,"customer_id":null,"at":"2026-03-01T10:00:00Z"}' \
 	'field "customer" missing \(or "customer_id"\)' "a null customer"
 bad '{"id":"e1","type":"waiver_accepted","customer":"","at":"2026-03-01T10:00:00Z"}' \
-	'field "customer" must be a non-empty string' "an empty customer"
+	'field "customer" must be a non-empty string or a whole number' "an empty customer"
 bad '{"id":"e1","type":"waiver_accepted","customer":{"id":1},"at":"2026-03-01T10:00:00Z"}' \
-	'field "customer" must be a non-empty string' "a customer that is an object"
+	'field "customer" must be a non-empty string or a whole number' "a customer that is an object"
 bad '{"id":"e1","type":"waiver_accepted","customer_id":true,"at":"2026-03-01T10:00:00Z"}' \
-	'field "customer_id" must be a non-empty string' "the alias named when it is wrong"
+	'field "customer_id" must be a non-empty string or a whole number' "the alias named when it is wrong"
 bad "{\"id\":\"e1\",\"type\":\"waiver_accepted\",\"customer\":\"$(printf '%0300d' 0)\",\"at\":\"2026-03-01T10:00:00Z\"}" \
 	'field "customer" is longer than 256 bytes' "a customer id of 300 bytes"
 bad "{$EV}" 'field "id" missing: an event needs its id \(or "event_id"\)' "no id"
-bad "{\"id\":1.5,$EV}" 'field "id" must be a non-empty string' "an id that is a fraction"
+bad "{\"id\":1.5,$EV}" 'field "id" must be a non-empty string or a whole number' "an id that is a fraction"
 bad '{"id":"e1","type":"waiver_accepted","customer":"c-1"}' \
 	'field "at" missing: an event needs its time \(or "time"\)' "no time"
 bad '{"id":"e1","type":"waiver_accepted","customer":"c-1","at":5}' \
@@ -76,7 +76,7 @@ bad '{"id":"e1","type":"waiver_accepted","customer":"c-1","time":"yesterday"}' \
 	'field "time" must be an RFC 3339 time, like "2026-03-01T10:00:00Z"' "\"time\":\"yesterday\""
 bad '{"id":"e1","type":"waiver_accepted","customer":"c-1","at":"2026-02-30T10:00:00Z"}' \
 	'field "at" must be an RFC 3339 time, .*' "February 30th"
-bad "{\"id\":\"e1\",$EV,\"session\":[1]}" 'field "session" must be a non-empty string' "a session that is an array"
+bad "{\"id\":\"e1\",$EV,\"session\":[1]}" 'field "session" must be a non-empty string or a whole number' "a session that is an array"
 bad "{\"id\":\"e1\",$EV,\"metadata\":[1,2]}" 'field "metadata" must be an object' "metadata that is an array"
 bad "{\"id\":\"e1\",$EV,\"amount_cents\":\"12\"}" \
 	'field "amount_cents" must be a whole number of cents, 0 or more' "amount_cents as a string"

@@ -7,7 +7,7 @@
 # matrix.
 . "$(dirname "$0")/lib.sh"
 
-plan 93
+plan 97
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 [ -x "$BIN/upsell-gen" ] || { echo "1..0 # SKIP bin/upsell-gen is not built"; exit 0; }
@@ -168,8 +168,9 @@ bad "type a number" 'field "type" must be a string' '{"type":7}'
 bad "no customer" "field \"customer\" $MISSING" '{"type":"session_completed","session":"s","at":"2026-03-04T10:00:00Z"}'
 bad "no session" "field \"session\" $MISSING" '{"type":"session_completed","customer":"c","at":"2026-03-04T10:00:00Z"}'
 bad "no at (time null)" "field \"at\" $MISSING" '{"type":"session_completed","customer":"c","session":"s","time":null}'
-bad "customer_id a number" 'field "customer_id" must be a string' '{"type":"session_completed","customer_id":42,"session":"s","at":"2026-03-04T10:00:00Z"}'
-bad "session an array" 'field "session" must be a string' '{"type":"session_completed","customer":"c","session":["s"],"at":"2026-03-04T10:00:00Z"}'
+bad "customer_id a fraction" 'field "customer_id" must be a non-empty string or a whole number' '{"type":"session_completed","customer_id":4.5,"session":"s","at":"2026-03-04T10:00:00Z"}'
+bad "session an array" 'field "session" must be a non-empty string or a whole number' '{"type":"session_completed","customer":"c","session":["s"],"at":"2026-03-04T10:00:00Z"}'
+bad "at a number" 'field "at" must be a string' '{"type":"session_completed","customer":"c","session":"s","at":1772618400}'
 bad "at not a time" 'field "at" must be an RFC 3339 time, like "2026-03-01T10:15:00Z"' '{"type":"session_completed","customer":"c","session":"s","at":"yesterday"}'
 bad "session_type a number" 'field "session_type" must be a non-empty string' '{"type":"session_completed","customer":"c","session":"s","at":"2026-03-04T10:00:00Z","session_type":3}'
 bad "metadata.plan an object" 'field "metadata.plan" must be a non-empty string' '{"type":"session_completed","customer":"c","session":"s","at":"2026-03-04T10:00:00Z","metadata":{"plan":{}}}'
@@ -177,6 +178,12 @@ bad "metadata a string" 'field "metadata" must be an object' '{"type":"session_c
 bad "id an object" 'field "id" must be a string or a number' '{"id":{},"type":"session_completed","customer":"c","session":"s","at":"2026-03-04T10:00:00Z"}'
 bad "invalid UTF-8" 'invalid JSON at byte [0-9]+: invalid (bytes in UTF8 string|UTF-8).*' "$(printf '{"type":"session_completed","customer":"c\377","session":"s","at":"2026-03-04T10:00:00Z"}')"
 bad "an empty line" 'empty line' ' '
+
+# whole-number ids, as crm-track takes them: kept as their digits
+printf '%s\n' '{"type":"session_completed","customer_id":42,"session":5,"at":"2026-03-04T10:00:00Z","session_type":"chat"}' > "$T/ints.jsonl"
+run upsell-gen --db "$T/ints.db" "$T/ints.jsonl"
+is "$rc/$(sqlite3 "$T/ints.db" "SELECT DISTINCT quote(customer_id) || ' ' || quote(session_id) FROM recommendations")" \
+	"0/'42' '5'" "a customer and a session given as whole numbers: kept as text, as crm-track keeps them"
 
 # a huge line: 2 MB of note, taken as it is
 note=$(head -c 2000000 /dev/zero | tr '\0' 'a')

@@ -45,15 +45,15 @@ bad "{\"session_id\":\"s1\",$C,$E,\"n\":123456789012345678901234567890}" \
 # ---- fields ----------------------------------------------------------------------
 bad "{$C,$E}" 'field "session_id" missing' "no session_id"
 bad "{\"session_id\":null,$C,$E}" 'field "session_id" missing' "a null session_id"
-bad "{\"session_id\":\"\",$C,$E}" 'field "session_id" must be a non-empty string' "an empty session_id"
-bad "{\"session_id\":1.5,$C,$E}" 'field "session_id" must be a non-empty string' "a session_id that is a fraction"
-bad "{\"session_id\":[\"s1\"],$C,$E}" 'field "session_id" must be a non-empty string' "a session_id that is an array"
+bad "{\"session_id\":\"\",$C,$E}" 'field "session_id" must be a non-empty string or a whole number' "an empty session_id"
+bad "{\"session_id\":1.5,$C,$E}" 'field "session_id" must be a non-empty string or a whole number' "a session_id that is a fraction"
+bad "{\"session_id\":[\"s1\"],$C,$E}" 'field "session_id" must be a non-empty string or a whole number' "a session_id that is an array"
 bad "{\"session_id\":\"$(printf '%0300d' 0)\",$C,$E}" 'field "session_id" is longer than 256 bytes' \
 	"a session_id of 300 bytes"
 bad "{\"session_id\":\"s1\",$E}" 'field "customer_id" missing \(or "user_id"\)' "no customer"
-bad "{\"session_id\":\"s1\",\"customer_id\":true,$E}" 'field "customer_id" must be a non-empty string' \
+bad "{\"session_id\":\"s1\",\"customer_id\":true,$E}" 'field "customer_id" must be a non-empty string or a whole number' \
 	"a customer_id that is true"
-bad "{\"session_id\":\"s1\",\"user_id\":{},$E}" 'field "user_id" must be a non-empty string' \
+bad "{\"session_id\":\"s1\",\"user_id\":{},$E}" 'field "user_id" must be a non-empty string or a whole number' \
 	"the alias named when it is wrong"
 bad "{\"session_id\":\"s1\",$C}" 'field "ended_at" missing: when the session ended, RFC 3339' "no ended_at"
 bad "{\"session_id\":\"s1\",$C,\"ended_at\":1772445600}" \
