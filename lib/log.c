@@ -213,12 +213,26 @@ bad_shape(const struct esc_jpath *p, enum esc_jtype t, struct esc_err *err)
 	return 1;
 }
 
+/* A string esc-log keeps: the store's are C strings, where a NUL would
+ * cut an id short and make two ids one. */
+static int
+has_nul(const struct esc_jpath *p, enum esc_jtype t, const char *v, size_t n,
+	struct esc_err *err)
+{
+	char name[ESC_JPATH_MAX * (ESC_JKEY_MAX + 1)];
+
+	if (t != ESC_J_STRING || !memchr(v, '\0', n))
+		return 0;
+	esc_err_set(err, "field \"%s\" holds a NUL character (\\u0000), which esc-log "
+		"cannot keep", path_name(p, name, sizeof name));
+	return 1;
+}
+
 static int
 on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v, size_t n,
 	struct esc_err *err)
 {
 	struct esc_log *l = arg;
-	char name[ESC_JPATH_MAX * (ESC_JKEY_MAX + 1)];
 	size_t i;
 	int d, r;
 
@@ -226,16 +240,11 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v, 
 		return 0;
 	if (bad_shape(p, t, err))
 		return 1;
-	/* the store keeps C strings: a NUL would cut an id short, and two
-	 * ids would become one */
-	if (t == ESC_J_STRING && memchr(v, '\0', n)) {
-		esc_err_set(err, "field \"%s\" holds a NUL character (\\u0000), which esc-log "
-			"cannot keep", path_name(p, name, sizeof name));
-		return 1;
-	}
 	if (p->depth == 1 && (r = esc_text_field_rank(l->o.field, p->k[0].key, p->k[0].len)) >= 0) {
 		if (t != ESC_J_STRING && t != ESC_J_NULL)
 			snprintf(l->badtext, sizeof l->badtext, "%s", p->k[0].key);
+		else if (has_nul(p, t, v, n, err))
+			return 1;
 		else if (t == ESC_J_STRING && (l->rank < 0 || r <= l->rank)) {
 			l->rank = r;
 			l->text.len = 0;
@@ -250,6 +259,8 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v, 
 		struct esc_buf *b = esc_key_is(p->k[1].key, p->k[1].len, "reasons") ? &l->reasons :
 			esc_key_is(p->k[1].key, p->k[1].len, "alerts") ? &l->alerts : NULL;
 
+		if (b && has_nul(p, t, v, n, err))
+			return 1;
 		if (b) {
 			esc_buf_putc(b, b->len ? ',' : '[');
 			esc_buf_json_str(b, v, n);
@@ -275,6 +286,8 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v, 
 			continue;
 		struct val *x = &l->v[paths[i].slot];
 
+		if (has_nul(p, t, v, n, err))
+			return 1;
 		x->set = 1;
 		x->t = t;
 		x->off = l->arena.len;

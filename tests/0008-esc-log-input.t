@@ -5,7 +5,7 @@
 # exits 3. --strict stops at the first.
 . "$(dirname "$0")/lib.sh"
 
-plan 279
+plan 280
 
 NOW=2026-04-01T00:00:00Z
 # A paid question (escalation 1 in a fresh store) and a note on it.
@@ -155,6 +155,10 @@ bad "an event id with a NUL" 'field "id" holds a NUL character \(\\u0000\), whic
 bad "a user_id with a NUL" 'field "user_id" holds a NUL character \(\\u0000\), which esc-log cannot keep' \
 	'{"event":"conversion","id":"b","user_id":"u1\u0000other","value":5}'
 bad "a value of 1e400" 'field "value" is out of range' '{"event":"conversion","id":"b","escalation_id":1,"value":1e400}'
+printf '%s\n' '{"id":"m-nul","text":"hi","x":"a\u0000b","detect":{"route":"none"}}' > "$T/nul.jsonl"
+run esc-log --db "$T/nul.db" --now "$NOW" "$T/nul.jsonl"
+is "$rc/$(lines "$T/out")/$(sqlite3 "$T/nul.db" 'select message_id from questions')" "0/1/m-nul" \
+	"a NUL in a field esc-log does not keep is no reason to refuse the line"
 bad "an event naming an unknown escalation" 'escalation 7 is not in the store' '{"event":"note","id":"b","escalation_id":7}'
 bad "an event naming an unknown message" 'escalation nope is not in the store' \
 	'{"event":"resolution","id":"b","message_id":"nope"}'
