@@ -217,6 +217,11 @@ void esc_text_field_missing(const char *only, struct esc_err *err);
  * (1.50 and 1.5 are one id; 12 stays 12), appended to out: what both
  * line scanners agree on, as the fast one prints numbers back. */
 void esc_number_id(struct esc_buf *out, const char *v, size_t n);
+/* The number text s, when it is a whole number written plainly ("42",
+ * not 42.0 or 4.2e1) that fits 64 bits, printed back into buf as an id
+ * ("-0" as "0"): 1, or 0. */
+#define ESC_INT_MAX 24
+int esc_plain_integer(char buf[ESC_INT_MAX], const char *s);
 /* key (len bytes, not terminated) equals name. Inline, and with a literal
  * name the length is a constant: it runs for every member of every line. */
 static inline int

@@ -27,9 +27,8 @@ esc_text_field_rank(const char *only, const char *key, int len)
 	return -1;
 }
 
-/* s as a whole number written plainly that fits 64 bits, into out: 1, or 0. */
-static int
-plain_integer(struct esc_buf *out, const char *s)
+int
+esc_plain_integer(char buf[ESC_INT_MAX], const char *s)
 {
 	char *end;
 	long long i;
@@ -39,14 +38,14 @@ plain_integer(struct esc_buf *out, const char *s)
 		return 0;
 	errno = 0;
 	i = strtoll(s, &end, 10);
-	if (!errno && !*end) {
-		esc_buf_printf(out, "%lld", i);         /* "-0" too, as 0 */
+	if (*s && !errno && !*end) {
+		snprintf(buf, ESC_INT_MAX, "%lld", i);  /* "-0" too, as 0 */
 		return 1;
 	}
 	errno = 0;
 	u = strtoull(s, &end, 10);
-	if (!errno && !*end && *s != '-') {
-		esc_buf_printf(out, "%llu", u);
+	if (*s && !errno && !*end && *s != '-') {
+		snprintf(buf, ESC_INT_MAX, "%llu", u);
 		return 1;
 	}
 	return 0;
@@ -55,7 +54,7 @@ plain_integer(struct esc_buf *out, const char *s)
 void
 esc_number_id(struct esc_buf *out, const char *v, size_t n)
 {
-	char tmp[64], *s = n < sizeof tmp ? tmp : malloc(n + 1);
+	char tmp[64], num[ESC_INT_MAX], *s = n < sizeof tmp ? tmp : malloc(n + 1);
 	double d;
 
 	if (!s) {
@@ -64,7 +63,9 @@ esc_number_id(struct esc_buf *out, const char *v, size_t n)
 	}
 	memcpy(s, v, n);
 	s[n] = '\0';
-	if (!plain_integer(out, s)) {
+	if (esc_plain_integer(num, s)) {
+		esc_buf_puts(out, num);
+	} else {
 		d = strtod(s, NULL);
 		if (d == 0)
 			esc_buf_puts(out, "0");                 /* -0 too */

@@ -236,39 +236,21 @@ either(struct esc_recs *r, enum slot a, enum slot b)
 	return present(r, a) || !present(r, b) ? a : b;
 }
 
-/* Is the number text v[0..n) a whole number, as crm-track keeps an id? */
-static int
-whole(const char *v, size_t n)
-{
-	size_t i = n && v[0] == '-';
-
-	if (i == n)
-		return 0;
-	for (; i < n; i++)
-		if (v[i] < '0' || v[i] > '9')
-			return 0;
-	return 1;
-}
-
-/* A required string, or for an id (idlike) a whole number too, kept as
- * its digits, as crm-track keeps it: NULL after filling err. */
+/* A required string, or for an id (a buf given) a whole number too, put
+ * in buf as crm-track keeps it: NULL after filling err. */
 static const char *
-need(struct esc_recs *r, enum slot s, int idlike, struct esc_err *err)
+need(struct esc_recs *r, enum slot s, char buf[ESC_INT_MAX], struct esc_err *err)
 {
 	if (!present(r, s)) {
 		esc_err_set(err, "field \"%s\" missing: a session_completed event needs "
 			"customer, session and at", slots[s].key);
 		return NULL;
 	}
-	if (idlike && r->v[s].t == ESC_J_NUMBER) {
-		const char *digits = r->arena.p + r->v[s].off;
-
-		if (whole(digits, r->v[s].len))
-			return strcmp(digits, "-0") ? digits : "0";
-	}
+	if (buf && r->v[s].t == ESC_J_NUMBER && esc_plain_integer(buf, r->arena.p + r->v[s].off))
+		return buf;
 	if (r->v[s].t != ESC_J_STRING) {
 		esc_err_set(err, "field \"%s\" must be a %s", slots[s].key,
-			idlike ? "non-empty string or a whole number" : "string");
+			buf ? "non-empty string or a whole number" : "string");
 		return NULL;
 	}
 	if (!r->v[s].len) {
@@ -389,15 +371,16 @@ session_completed(struct esc_recs *r, const struct esc_rec *rec, struct esc_buf 
 	struct esc_err *err)
 {
 	const char *customer, *session, *when, *stype, *plan, *priced;
+	char custbuf[ESC_INT_MAX], sessbuf[ESC_INT_MAX];
 	enum slot id = either(r, S_ID, S_EVENT_ID);
 	json_t *tier, *prices = json_object_get(r->doc, "prices");
 	time_t at;
 	size_t i;
 	int made = 0;
 
-	if (!(customer = need(r, either(r, S_CUSTOMER, S_CUSTOMER_ID), 1, err)) ||
-	    !(session = need(r, either(r, S_SESSION, S_SESSION_ID), 1, err)) ||
-	    !(when = need(r, either(r, S_AT, S_TIME), 0, err)))
+	if (!(customer = need(r, either(r, S_CUSTOMER, S_CUSTOMER_ID), custbuf, err)) ||
+	    !(session = need(r, either(r, S_SESSION, S_SESSION_ID), sessbuf, err)) ||
+	    !(when = need(r, either(r, S_AT, S_TIME), NULL, err)))
 		return ESC_REC_REJECT;
 	if (esc_time_parse(when, strlen(when), &at) < 0) {
 		esc_err_set(err, "field \"%s\" must be an RFC 3339 time, like "
