@@ -334,6 +334,21 @@ want_num(struct esc_log *l, enum slot s, const char *name, double *out, struct e
 	return 1;
 }
 
+/* A name that may be left out but not left blank: an empty user_id would
+ * make every such line one user (a conversion attributed by user_id
+ * would land on a stranger's escalation), an empty agent assigns to no one. */
+static int
+want_named(struct esc_log *l, enum slot s, const char *name, const char *what,
+	struct esc_err *err)
+{
+	struct val *x = &l->v[s];
+
+	if (!x->set || x->t != ESC_J_STRING || x->len)
+		return 0;
+	esc_err_set(err, "field \"%s\" is empty: name %s, or leave the field out", name, what);
+	return -1;
+}
+
 /* A count: a whole number from 0 (the scores, touches). */
 static int
 want_count(struct esc_log *l, enum slot s, const char *name, double *out, struct esc_err *err)
@@ -548,6 +563,7 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	}
 	if (want_str(l, S_ID, "id", 1, err) < 0 || want_str(l, S_CONV, "conversation_id", 1, err) < 0 ||
 	    want_str(l, S_USER, "user_id", 1, err) < 0 || want_str(l, S_CONTEXT, "context", 0, err) < 0 ||
+	    want_named(l, S_USER, "user_id", "the user", err) < 0 ||
 	    want_str(l, S_TIER, "tier", 0, err) < 0 ||
 	    want_str(l, S_DSEV, "detect.severity", 0, err) < 0 ||
 	    (have_sent = want_num(l, S_SENT, "detect.sentiment.compound", &sent, err)) < 0 ||
@@ -804,6 +820,8 @@ log_event(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	}
 	if (want_str(l, S_ID, "id", 1, err) < 0 || want_str(l, S_MSGID, "message_id", 1, err) < 0 ||
 	    want_str(l, S_USER, "user_id", 1, err) < 0 || want_str(l, S_AGENT, "agent", 0, err) < 0 ||
+	    want_named(l, S_USER, "user_id", "the user", err) < 0 ||
+	    want_named(l, S_AGENT, "agent", "the agent", err) < 0 ||
 	    want_str(l, S_STATUS, "status", 0, err) < 0 || want_str(l, S_SEVERITY, "severity", 0, err) < 0 ||
 	    want_str(l, S_OUTCOME, "outcome", 0, err) < 0 || want_str(l, S_NOTE, "note", 0, err) < 0 ||
 	    (has(l, S_OFFER) && want_str(l, S_OFFER, "offer", 0, err) < 0) ||

@@ -5,7 +5,7 @@
 # exits 3. --strict stops at the first.
 . "$(dirname "$0")/lib.sh"
 
-plan 280
+plan 292
 
 NOW=2026-04-01T00:00:00Z
 # A paid question (escalation 1 in a fresh store) and a note on it.
@@ -114,6 +114,8 @@ bad "a reason with a NUL" 'field "detect\.reasons" holds a NUL character \(\\u00
 	'{"id":"b","detect":{"route":"paid","reasons":["a\u0000b"]}}'
 bad "user_id an object" 'field "user_id" must be a string or a number' \
 	'{"id":"b","user_id":{"u":1},"detect":{"route":"none"}}'
+bad "an empty user_id" 'field "user_id" is empty: name the user, or leave the field out' \
+	'{"id":"b","user_id":"","detect":{"route":"paid"}}'
 bad "tier a number" 'field "tier" must be a string' '{"id":"b","tier":3,"detect":{"route":"none"}}'
 bad "offer a string" 'field "offer" must be an object: the output of esc-offer' \
 	'{"id":"b","text":"x","detect":{"route":"paid"},"offer":"mentorship"}'
@@ -146,6 +148,12 @@ bad "a severity not allowed" 'field "severity" must be low, medium, high or crit
 bad "an assignment without agent" 'field "agent" missing: an assignment names the agent' \
 	'{"event":"assignment","id":"b","escalation_id":1}'
 bad "agent a number" 'field "agent" must be a string' '{"event":"assignment","id":"b","escalation_id":1,"agent":7}'
+bad "an assignment to an empty agent" 'field "agent" is empty: name the agent, or leave the field out' \
+	'{"event":"assignment","id":"b","escalation_id":1,"agent":""}'
+bad "a note with an empty agent" 'field "agent" is empty: name the agent, or leave the field out' \
+	'{"event":"note","id":"b","escalation_id":1,"agent":""}'
+bad "a conversion by an empty user_id" 'field "user_id" is empty: name the user, or leave the field out' \
+	'{"event":"conversion","id":"b","user_id":"","value":5}'
 bad "at not a time" "field \"at\" $BADTIME" '{"event":"note","id":"b","escalation_id":1,"at":"soon"}'
 bad "value a string" 'field "value" must be a number' '{"event":"conversion","id":"b","escalation_id":1,"value":"12"}'
 bad "amount a string" 'field "amount" must be a number' '{"event":"conversion","id":"b","escalation_id":1,"amount":"12"}'
