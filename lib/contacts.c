@@ -46,6 +46,7 @@ int
 esc_phone_norm(const char *s, char out[ESC_PHONE_MAX])
 {
 	size_t o = 1, trunk = 0;
+	int open = 0;
 
 	/* the international prefix: "+", or the "00" dialled in most of the
 	 * world; a national number cannot be made E.164 without its country */
@@ -72,10 +73,18 @@ esc_phone_norm(const char *s, char out[ESC_PHONE_MAX])
 			if (o == ESC_PHONE_MAX - 1)
 				return -1;
 			out[o++] = *s;
-		} else if (!strchr(" -.()", *s)) {
+		} else if (*s == '(' || *s == ')') {
+			/* "+1 (555 555-1234" was mistyped, maybe a digit short:
+			 * brackets pair, and never nest */
+			if (open == (*s == '('))
+				return ESC_PHONE_BRACKET;
+			open = *s == '(';
+		} else if (!strchr(" -.", *s)) {
 			return -1;
 		}
 	}
+	if (open)
+		return ESC_PHONE_BRACKET;
 	if (trunk && trunk == o)
 		return -1;
 	out[o] = '\0';
@@ -260,9 +269,11 @@ text_field(json_t *root, int f, const char **v, char *buf, size_t n, struct esc_
 		}
 		break;
 	case CF_PHONE:
-		if (esc_phone_norm(*v, buf) < 0) {
-			esc_err_set(err, "field \"phone\" must be an international number, like "
-				"\"+15555551234\" or \"+1 (555) 555-1234\"");
+		if ((r = esc_phone_norm(*v, buf)) < 0) {
+			esc_err_set(err, r == ESC_PHONE_BRACKET ? "field \"phone\" has a bracket "
+				"without its pair: write \"(\" and \")\" in pairs, like "
+				"\"+1 (555) 555-1234\"" : "field \"phone\" must be an international "
+				"number, like \"+15555551234\" or \"+1 (555) 555-1234\"");
 			return -1;
 		}
 		*v = buf;

@@ -41,8 +41,10 @@ long esc_crm_history(struct sqlite3 *db, const char *customer, struct esc_buf *o
 int esc_phone_valid(const char *s);
 /* A phone number written for people ("+1 (555) 555-1234", "0044 7700
  * 900123", "+44 (0)20 7946 0000") in E.164 ("+15555551234"); -1 when it
- * has no international prefix or is not a number. */
+ * has no international prefix or is not a number, ESC_PHONE_BRACKET when
+ * a bracket has no pair ("+1 (555 555-1234"). */
 #define ESC_PHONE_MAX 17
+#define ESC_PHONE_BRACKET (-2)
 int esc_phone_norm(const char *s, char out[ESC_PHONE_MAX]);
 /* One '@' with something before it, and a domain with a dot inside it;
  * no spaces or control characters; at most 254 bytes. */

@@ -9,7 +9,7 @@
 
 DB=$T/db
 NOW=2026-03-05T00:00:00Z
-plan 153
+plan 165
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -122,6 +122,11 @@ for ph in '+1 555 555 1234 (0)' '+(0)44 20 7946 0000' '+44 (0)20 (0)7946 0000' '
 	bad "{$K,\"phone\":\"$ph\"}" 'field "phone" must be an international number, .*' \
 		"a trunk (0) that is not right after the country code: $ph"
 done
+BRACKET='field "phone" has a bracket without its pair: write "\(" and "\)" in pairs, like "\+1 \(555\) 555-1234"'
+for ph in '+1 (555 555-1234' '+1 555) 555-1234' '+1 )555( 555-1234' '+1 ((555)) 555-1234' '+1 555 555-1234 (' \
+	'+44 ((0)20 7946 0000'; do
+	bad "{$K,\"phone\":\"$ph\"}" "$BRACKET" "a bracket without its pair: $ph"
+done
 bad "{$K,\"phone\":\"00 1 555 555 1234 5678 9\"}" 'field "phone" must be an international number, .*' \
 	"a phone of 16 digits after 00"
 bad "{$K,\"phone\":15555551234}" 'field "phone" must be a string or null' "a phone that is a number"
@@ -151,7 +156,7 @@ bad "{$K}" 'a new contact needs "email" or "phone" \(k-1\)' "a new contact with 
 bad '{"type":"contact","email":"a@b.example"}' 'field "customer" missing \(or "customer_id"\)' \
 	"a contact without a customer"
 
-is "$n" 65 "the matrix has the lines it should"
+is "$n" 71 "the matrix has the lines it should"
 is "$(sq 'select count(*) from interactions') $(sq 'select count(*) from contacts') $(sq 'select count(*) from consent_changes')" \
 	"0 0 0" "after the matrix, the store holds nothing"
 
