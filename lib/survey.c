@@ -21,7 +21,8 @@
 #define RESOLUTION_MAX 256
 
 static const char *const sql[SV_N] = {
-	[SV_FIND] = "SELECT id, state, step, next_at FROM surveys WHERE session_id = ?1",
+	[SV_FIND] = "SELECT id, state, step, next_at, customer_id FROM surveys "
+		"WHERE session_id = ?1",
 	[SV_INS] = "INSERT INTO surveys (session_id, customer_id, ended_at, resolution, problem, "
 		"step, next_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'in_widget', ?6, "
 		"?7, ?7)",
@@ -186,16 +187,24 @@ session_read(json_t *root, struct session *ss, struct esc_err *err)
 	return 0;
 }
 
-/* A chain already kept: its state again. 1 when found, 0 when not, -1. */
+/* A chain already kept: its state again. 1 when found, 0 when not, -1.
+ * The session is the key: under another customer it is still that chain,
+ * kept as it was, and err says so (a warning). */
 static int
-known(struct esc_survey *s, const char *sid, struct esc_err *err)
+known(struct esc_survey *s, const struct session *ss, struct esc_err *err)
 {
 	sqlite3_stmt *st = s->st[SV_FIND];
 	int rc;
 
-	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, ss->sid, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int step = esc_step_parse((const char *)sqlite3_column_text(st, 2));
+		const char *cust = (const char *)sqlite3_column_text(st, 4);
+
+		if (cust && strcmp(cust, ss->cust))
+			esc_err_set(err, "session %.64s is already in the store with another "
+				"customer (%.64s, not %.64s): kept as it was", ss->sid, cust,
+				ss->cust);
 
 		esc_buf_printf(&s->obj, "{\"survey_id\":%lld,\"known\":true,\"state\":\"%s\","
 			"\"step\":\"%s\",\"next\":", (long long)sqlite3_column_int64(st, 0),
@@ -315,7 +324,7 @@ esc_survey_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struc
 	s->obj.len = 0;
 	if (esc_survey_begin(s->db, &tx, err) < 0)
 		goto fatal;
-	if ((r = known(s, ss.sid, err)) < 0)
+	if ((r = known(s, &ss, err)) < 0)
 		goto fatal;
 	if (!r) {
 		if (start(s, &ss, now, tok, &id, &skip, err) < 0)

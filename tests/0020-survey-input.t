@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
-plan 96
+plan 99
 
 DB=$T/db
 NOW=2026-03-02T10:01:00Z
@@ -131,6 +131,28 @@ printf '{"session_id":"nonl",%s,%s}' "$C" "$E" >> "$T/crlf.jsonl"
 run survey-send --db "$DB" --now "$NOW" "$T/crlf.jsonl"
 is "$rc/$(grep -c '"survey"' "$T/out")/$(grep -c "$(printf '\r')" "$T/out")" "0/2/0" \
 	"CRLF line ends, and a last line without a newline"
+
+# ---- a kept session again, under another customer: a warning ------------------------
+# the session is the chain's key: the chain stays its first customer's, and
+# the line says so rather than echo "known" as if nothing were amiss
+DB=$T/other.db
+{
+	printf '{"session_id":"k1",%s,%s}\n' "$C" "$E"
+	printf '{"session_id":"k1","customer_id":"c-2",%s}\n' "$E"
+	printf '{"session_id":"k1",%s,%s}\n' "$C" "$E"
+	printf '{"session_id":"k1","user_id":"c-2",%s}\n' "$E"
+} > "$T/other.jsonl"
+run survey-send --db "$DB" --now "$NOW" "$T/other.jsonl"
+is "$rc/$(jq -c 'select(.survey) | [.customer_id // .user_id, .survey.survey_id, .survey.known]' "$T/out" | tr -d '\n')" \
+	'0/["c-1",1,null]["c-2",1,true]["c-1",1,true]["c-2",1,true]' \
+	"a session again under another customer: exit 0, every line echoed, the same chain, known"
+cat > "$T/err.want" <<EOF
+survey-send: warning (at $T/other.jsonl:2): session k1 is already in the store with another customer (c-1, not c-2): kept as it was
+survey-send: warning (at $T/other.jsonl:4): session k1 is already in the store with another customer (c-1, not c-2): kept as it was
+EOF
+diff_ok "$T/err" "$T/err.want" "... a warning naming the line, the session and both customers; none for the same customer"
+is "$(sq "select group_concat(customer_id) from surveys")" c-1 "... and the chain is still c-1's"
+DB=$T/db
 
 # ---- a store that fails: fatal, exit 6 ---------------------------------------------
 printf 'not a database, just text\n' > "$T/junk.db"
