@@ -404,7 +404,8 @@ refuse(struct esc_survey_tx *tx, struct esc_err *err, const char *why, time_t at
 }
 
 static enum esc_rc
-answer(struct esc_survey *s, const struct line *l, struct esc_buf *obj, struct esc_err *err)
+answer(struct esc_survey *s, const struct esc_rec *rec, const struct line *l,
+	struct esc_buf *obj, struct esc_err *err)
 {
 	sqlite3 *db = esc_survey_db(s);
 	struct attempt t = { 0 };
@@ -422,7 +423,7 @@ answer(struct esc_survey *s, const struct line *l, struct esc_buf *obj, struct e
 	esc_token_hash(token, ESC_TOKEN_LEN, hash);
 	digest(&a, hex);
 	if (esc_survey_begin(db, &tx, err) < 0)
-		return ESC_REC_FATAL;
+		goto fatal;
 	if ((found = find_attempt(db, hash, &t, err)) < 0)
 		goto fatal;
 	if (!found) {
@@ -500,13 +501,15 @@ fatal:
 	esc_survey_rollback(&tx);
 	if (!err->code)
 		err->code = ESC_EXIT_STORE;
+	esc_survey_unstored(rec, err);
 done:
 	free(t.problem);
 	return rc;
 }
 
 static enum esc_rc
-join(struct esc_survey *s, const struct line *l, struct esc_buf *obj, struct esc_err *err)
+join(struct esc_survey *s, const struct esc_rec *rec, const struct line *l,
+	struct esc_buf *obj, struct esc_err *err)
 {
 	sqlite3 *db = esc_survey_db(s);
 	struct esc_survey_tx tx = { 0 };
@@ -525,20 +528,23 @@ join(struct esc_survey *s, const struct line *l, struct esc_buf *obj, struct esc
 		return ESC_REC_REJECT;
 	}
 	if (esc_survey_begin(db, &tx, err) < 0)
-		return ESC_REC_FATAL;
+		goto fatal;
 	if (esc_handover_join(s, token, agent, esc_time_now(), obj, err) < 0) {
-		esc_survey_rollback(&tx);
-		if (err->code == ESC_EXIT_INPUT)
+		if (err->code == ESC_EXIT_INPUT) {
+			esc_survey_rollback(&tx);
 			return ESC_REC_REJECT;
-		if (!err->code)
-			err->code = ESC_EXIT_STORE;
-		return ESC_REC_FATAL;
+		}
+		goto fatal;
 	}
-	if (esc_survey_commit(&tx, err) < 0) {
-		esc_survey_rollback(&tx);
-		return ESC_REC_FATAL;
-	}
+	if (esc_survey_commit(&tx, err) < 0)
+		goto fatal;
 	return ESC_REC_OK;
+fatal:
+	esc_survey_rollback(&tx);
+	if (!err->code)
+		err->code = ESC_EXIT_STORE;
+	esc_survey_unstored(rec, err);
+	return ESC_REC_FATAL;
 }
 
 enum esc_rc
@@ -562,9 +568,9 @@ esc_survey_record_line(void *arg, const struct esc_rec *rec, struct esc_buf *out
 		esc_err_set(err, "out of memory");
 		rc = ESC_REC_FATAL;
 	} else if (present(&l, A_MEETING))
-		rc = join(s, &l, &obj, err);
+		rc = join(s, rec, &l, &obj, err);
 	else
-		rc = answer(s, &l, &obj, err);
+		rc = answer(s, rec, &l, &obj, err);
 	if (rc == ESC_REC_OK)
 		esc_splice(out, &scan, rec->line, obj.p, obj.len);
 	esc_scan_free(&scan);

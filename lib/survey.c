@@ -358,6 +358,7 @@ fatal:
 	json_decref(root);
 	if (!err->code)
 		err->code = ESC_EXIT_STORE;
+	esc_survey_unstored(rec, err);
 	return ESC_REC_FATAL;
 }
 

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
-plan 99
+plan 101
 
 DB=$T/db
 NOW=2026-03-02T10:01:00Z
@@ -160,6 +160,22 @@ printf '{"session_id":"s1",%s,%s}\n' "$C" "$E" > "$T/one.jsonl"
 run survey-send --db "$T/junk.db" --now "$NOW" "$T/one.jsonl"
 is "$rc/$(lines "$T/out")" "6/0" "a store that is no database: exit 6, nothing printed"
 like "$(cat "$T/err")" "^survey-send: error: .*junk\\.db: file is not a database" "... named in the message"
+
+# a store that fails part-way (a trigger refuses the third session): each
+# line is its own transaction, so the lines before it are kept and echoed,
+# and the message says where the store stops
+DB=$T/partway.db
+run survey-send --db "$DB" < /dev/null
+sq "CREATE TRIGGER boom BEFORE INSERT ON surveys WHEN NEW.session_id = 'p3' BEGIN SELECT RAISE(ABORT, 'no room for p3'); END"
+for i in 1 2 3 4; do
+	printf '{"session_id":"p%s",%s,%s}\n' "$i" "$C" "$E"
+done > "$T/partway.jsonl"
+run survey-send --db "$DB" --now "$NOW" "$T/partway.jsonl"
+is "$rc/$(jq -r 'select(.survey) | .session_id' "$T/out" | paste -sd' ' -)/$(sq "select group_concat(session_id, ' ') from surveys")" \
+	"6/p1 p2/p1 p2" "a store that fails at the third line: exit 6, the two before it echoed and kept"
+is "$(cat "$T/err")" "survey-send: error (at $T/partway.jsonl:3): $DB: no room for p3; nothing from $T/partway.jsonl:3 on was stored" \
+	"... the message names the line, and says nothing from it on was stored"
+DB=$T/db
 
 # ---- settings ----------------------------------------------------------------------
 printf '{"token_ttl":"forever"}\n' > "$T/bad.json"

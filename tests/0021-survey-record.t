@@ -14,7 +14,7 @@
 command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 
-plan 66
+plan 68
 
 SID=ACrecordTest
 httpd_start
@@ -236,5 +236,19 @@ record --now 2026-03-02T15:10:00Z "$T/in"
 is "$rc:$(jq -r .survey.chain "$T/out")" "0:answered" "... and a modal answer a few minutes later is kept"
 is "$(q "SELECT state || ' ' || method || ' ' || rating FROM surveys WHERE session_id = 's9'")" \
 	"answered in_widget 4" "... ending the chain answered"
+
+# ---- a store that fails part-way -------------------------------------------------------
+# each answer is its own transaction: the one before the failure is kept,
+# and the message says nothing from the failing line on was stored
+TA=$(modal pa ana)
+TB=$(modal pb bo)
+q "CREATE TRIGGER boom BEFORE UPDATE ON surveys WHEN NEW.session_id = 'pb' BEGIN SELECT RAISE(ABORT, 'no room for pb'); END"
+printf '{"token":"%s","problem_solved":true,"rating":5}\n' "$TA" "$TB" > "$T/in"
+record --now 2026-03-02T15:01:00Z "$T/in"
+is "$rc/$(jq -r .survey.session_id "$T/out" | paste -sd' ' -)/$(q "SELECT group_concat(session_id || '=' || state, ' ') FROM surveys WHERE session_id IN ('pa', 'pb')")" \
+	"6/pa/pa=answered pb=open" "a store that fails at the second answer: exit 6, the first echoed and kept"
+is "$(cat "$T/err")" "survey-send: error (at $T/in:2): $DB: no room for pb; nothing from $T/in:2 on was stored" \
+	"... the message names the line, and says nothing from it on was stored"
+q "DROP TRIGGER boom"
 
 done_testing
