@@ -336,7 +336,9 @@ want_num(struct esc_log *l, enum slot s, const char *name, double *out, struct e
 
 /* A name that may be left out but not left blank: an empty user_id would
  * make every such line one user (a conversion attributed by user_id
- * would land on a stranger's escalation), an empty agent assigns to no one. */
+ * would land on a stranger's escalation), an empty conversation_id one
+ * conversation (whose sentiment trend mixes strangers'), an empty agent
+ * assigns to no one. */
 static int
 want_named(struct esc_log *l, enum slot s, const char *name, const char *what,
 	struct esc_err *err)
@@ -564,6 +566,7 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	if (want_str(l, S_ID, "id", 1, err) < 0 || want_str(l, S_CONV, "conversation_id", 1, err) < 0 ||
 	    want_str(l, S_USER, "user_id", 1, err) < 0 || want_str(l, S_CONTEXT, "context", 0, err) < 0 ||
 	    want_named(l, S_USER, "user_id", "the user", err) < 0 ||
+	    want_named(l, S_CONV, "conversation_id", "the conversation", err) < 0 ||
 	    want_str(l, S_TIER, "tier", 0, err) < 0 ||
 	    want_str(l, S_DSEV, "detect.severity", 0, err) < 0 ||
 	    (have_sent = want_num(l, S_SENT, "detect.sentiment.compound", &sent, err)) < 0 ||

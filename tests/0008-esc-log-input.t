@@ -5,7 +5,7 @@
 # exits 3. --strict stops at the first.
 . "$(dirname "$0")/lib.sh"
 
-plan 292
+plan 295
 
 NOW=2026-04-01T00:00:00Z
 # A paid question (escalation 1 in a fresh store) and a note on it.
@@ -116,6 +116,8 @@ bad "user_id an object" 'field "user_id" must be a string or a number' \
 	'{"id":"b","user_id":{"u":1},"detect":{"route":"none"}}'
 bad "an empty user_id" 'field "user_id" is empty: name the user, or leave the field out' \
 	'{"id":"b","user_id":"","detect":{"route":"paid"}}'
+bad "an empty conversation_id" 'field "conversation_id" is empty: name the conversation, or leave the field out' \
+	'{"id":"b","conversation_id":"","detect":{"route":"none"}}'
 bad "tier a number" 'field "tier" must be a string' '{"id":"b","tier":3,"detect":{"route":"none"}}'
 bad "offer a string" 'field "offer" must be an object: the output of esc-offer' \
 	'{"id":"b","text":"x","detect":{"route":"paid"},"offer":"mentorship"}'
