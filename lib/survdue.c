@@ -9,7 +9,10 @@
  * that died between the two; nobody can know whether its message left,
  * so it is never sent again: it becomes 'unconfirmed' and the chain goes
  * on as if it had been sent. A younger claim belongs to a run still
- * sending: the chain is left alone.
+ * sending: the chain is left alone. An answer may end the chain while
+ * the claim is in flight (the person answers the very call, or an older
+ * link); such a chain is no longer due, so its claim is looked for
+ * apart, and settled the same way once past the grace.
  *
  * Send hours are local to the person (esc_window_next does the zone
  * work, DST included); a step that falls outside them, or inside the
@@ -251,21 +254,28 @@ put_action(struct due *d, const struct chain *c, const char *action, int step,
 }
 
 /* A claim a crash left behind: 1 (handled), 0 (none), 2 (a run still
- * holds it), -1. */
+ * holds it), -1. The caller has begun the transaction; a claim handled is
+ * committed. In an open chain the chain goes on as if the step was sent;
+ * a chain an answer has ended stays as it is, and only the claim is
+ * settled. Either way it is "unconfirmed": the run never confirmed it. An
+ * answer through the claim's own token shows it reached the person, and
+ * the warning says so. */
 static int
 claims(struct due *d, const struct chain *c, struct esc_buf *more, struct esc_err *err)
 {
 	struct esc_survey *s = d->s;
 	sqlite3_stmt *st = s->st[SV_CLAIMED];
+	char at_s[32], used_s[32], how[96], then[64];
 	long long aid = 0;
-	time_t at = 0;
-	int step = -1, rc;
+	time_t at = 0, used = 0;
+	int step = -1, rc, going = !strcmp(c->state, "open");
 
 	sqlite3_bind_int64(st, 1, c->id);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		aid = sqlite3_column_int64(st, 0);
 		step = esc_step_parse((const char *)sqlite3_column_text(st, 1));
 		at = (time_t)sqlite3_column_int64(st, 2);
+		used = (time_t)sqlite3_column_int64(st, 3);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -277,18 +287,84 @@ claims(struct due *d, const struct chain *c, struct esc_buf *more, struct esc_er
 		return 2;
 	sqlite3_bind_int64(s->st[SV_UNCONFIRM], 1, aid);
 	if (esc_survey_run(s, SV_UNCONFIRM, err) < 0 ||
-	    chain_set(s, c->id, "open", step, at + after(s, step), d->now, err) < 0 ||
+	    (going && chain_set(s, c->id, "open", step, at + after(s, step), d->now, err) < 0) ||
 	    esc_survey_commit(&d->tx, err) < 0)
 		return -1;
 	s->stuck++;
-	esc_diag("warning", NULL, 0, "survey %lld: the %s claimed at %s was never confirmed: "
-		"the run sending it stopped, and it may or may not have reached the person; it is "
-		"not sent again", c->id, esc_step_name(step), esc_time_format(at,
-		(char[32]){ 0 }, 32));
+	esc_time_format(at, at_s, sizeof at_s);
+	if (used)
+		snprintf(how, sizeof how, "; it reached the person: an answer came through it at %s",
+			esc_time_format(used, used_s, sizeof used_s));
+	else
+		snprintf(how, sizeof how, ", and it may or may not have reached the person");
+	if (going)
+		snprintf(then, sizeof then, "it is not sent again");
+	else
+		snprintf(then, sizeof then, "the chain had already ended (%s)", c->state);
+	esc_diag("warning", NULL, 0, "survey %lld: the %s claimed at %s was never confirmed: the "
+		"run sending it stopped%s; %s", c->id, esc_step_name(step), at_s, how, then);
 	more->len = 0;
 	put_time(more, "claimed_at", at);
-	put_time(more, "next_at", at + after(s, step));
+	if (used)
+		put_time(more, "answered_at", used);
+	if (going)
+		put_time(more, "next_at", at + after(s, step));
+	else
+		esc_buf_printf(more, ",\"chain\":\"%s\"", c->state);
 	return put_action(d, c, "unconfirmed", step, more, err) < 0 ? -1 : 1;
+}
+
+/* Claims a crash left in chains an answer ended meanwhile (answered
+ * through that step's token or another, or declined): chain_due never
+ * sees those chains again, so they are looked for here. Each chain in a
+ * transaction of its own, so a run that overlaps settles none twice.
+ * 0, or -1 with err. */
+static int
+leftovers(struct due *d, struct esc_buf *more, struct esc_err *err)
+{
+	struct esc_survey *s = d->s;
+	sqlite3_stmt *st = s->st[SV_LEFT];
+	struct chain c = { 0 };
+	long long ids[256], last_id = 0, last_at = -1;
+	size_t n, i;
+	int rc;
+
+	/* in batches, by the partial index of claims: (claimed_at, id) of the
+	 * last one read marks where the next batch starts */
+	do {
+		n = 0;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)(d->now - s->cfg.claim_grace));
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)last_at);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)last_id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < sizeof ids / sizeof *ids) {
+			last_id = ids[n++] = sqlite3_column_int64(st, 0);
+			last_at = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			esc_survey_store_fail(s->db, err);
+			goto fail;
+		}
+		for (i = 0; i < n; i++) {
+			if (esc_survey_begin(s->db, &d->tx, err) < 0)
+				goto fail;
+			/* read again in the transaction: another run may have
+			 * settled it since */
+			if ((rc = chain_get(s, ids[i], &c, err)) < 0)
+				goto fail;
+			if (rc && strcmp(c.state, "open") && (rc = claims(d, &c, more, err)) < 0)
+				goto fail;
+			if (esc_survey_commit(&d->tx, err) < 0)
+				goto fail;
+		}
+	} while (n == sizeof ids / sizeof *ids);
+	chain_free(&c);
+	return 0;
+fail:
+	esc_survey_rollback(&d->tx);
+	chain_free(&c);
+	return -1;
 }
 
 /* The latest send of another chain to this person into *t (0: none). */
@@ -604,6 +680,8 @@ esc_survey_due(struct esc_survey *s, FILE *f, struct esc_err *err)
 		}
 	} while (n == sizeof ids / sizeof *ids);
 held:
+	if (leftovers(&d, &more, err) < 0)
+		goto fail;
 
 	if ((r = esc_handover_due(s, &hand, err)) < 0)
 		goto fail;

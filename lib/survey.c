@@ -31,8 +31,8 @@ static const char *const sql[SV_N] = {
 		"?6, ?7, ?8, ?9, ?10, ?11)",
 	[SV_GET] = "SELECT session_id, customer_id, state, step, next_at, ended_at FROM surveys "
 		"WHERE id = ?1",
-	[SV_CLAIMED] = "SELECT id, step, claimed_at FROM survey_attempts WHERE survey_id = ?1 "
-		"AND state = 'claimed' ORDER BY id LIMIT 1",
+	[SV_CLAIMED] = "SELECT id, step, claimed_at, used_at FROM survey_attempts "
+		"WHERE survey_id = ?1 AND state = 'claimed' ORDER BY id LIMIT 1",
 	[SV_PREV] = "SELECT state, due_at, claimed_at, sent_at FROM survey_attempts "
 		"WHERE survey_id = ?1 AND step = ?2",
 	[SV_CONTACT] = "SELECT name, email, phone, timezone, consent_calls, consent_sms, "
@@ -66,6 +66,13 @@ static const char *const sql[SV_N] = {
 	[SV_FAILED] = "UPDATE survey_attempts SET state = 'failed', error = ?2, channel = ?3 "
 		"WHERE id = ?1",
 	[SV_ATT_ID] = "SELECT id, tries FROM survey_attempts WHERE survey_id = ?1 AND step = ?2",
+	/* claims past the grace in chains an answer ended while the claim
+	 * was in flight: --due no longer looks at those chains by next_at */
+	[SV_LEFT] = "SELECT a.survey_id, a.claimed_at FROM survey_attempts a "
+		"JOIN surveys s ON s.id = a.survey_id WHERE a.state = 'claimed' "
+		"AND a.claimed_at <= ?1 AND s.state <> 'open' AND (a.claimed_at > ?2 OR "
+		"(a.claimed_at = ?2 AND a.survey_id > ?3)) ORDER BY a.claimed_at, a.survey_id "
+		"LIMIT 256",
 };
 
 /* ---- the store ---- */

@@ -4,7 +4,8 @@
 # standing in for a Twilio-compatible API), the SMS and the email (a real
 # SMTP server); send hours across DST changes, the throttle, every consent
 # combination, an answer ending the chain, provider failures, a cron run
-# killed mid-send, --dry-run, and the same sessions fed twice. Each part
+# killed mid-send (and the person answering before the claim is found),
+# --dry-run, and the same sessions fed twice. Each part
 # has its own store; the store is read with the sqlite3 shell.
 . "$(dirname "$0")/lib.sh"
 . "$top/tests/servers/lib.sh"
@@ -13,7 +14,7 @@ command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 smtpd_available || plan skip_all "no python3 with aiosmtpd"
 
-plan 99
+plan 108
 
 SID=AC5urv3yTest
 TW_SECRET=tw-S3cr3tAuthTok
@@ -382,6 +383,74 @@ is "$(requests "$CALLS")/$(q "select state from survey_attempts where step = 'ai
 due 2026-03-02T12:05:00Z
 is "$rc/$(acts k-1)/$(requests "$CALLS")/$(requests "$MSGS")" "0/sent sms_link/1/1" \
 	"the SMS follows 2 hours after the claim; the call is not placed again"
+
+# ---- a claim left behind in a chain an answer ended -------------------------------------
+# the run placing a call is killed after the provider had it, and the
+# person answers before --due finds the claim: the chain is no longer
+# open, but the claim is still settled after the grace, never left
+# "claimed" for good. lou answers through the call itself (so it reached
+# him); mia through the widget's modal (so nobody knows about the call).
+DB=$T/left.db
+contact lou true false false +15555550111 | contacts
+contact mia true false false +15555550112 | contacts
+# the token of the call placed to $1, from the provider's log
+call_token() {
+	jq -r --arg p "$CALLS" --arg to "$(printf '%s' "$1" | jq -sRr @uri)" \
+		'select(.path == $p and (.body | contains("To=" + $to))) | .body' \
+		"$HTTPD_DIR/requests.jsonl" | sed -n 's/.*call%2F\([A-Za-z0-9_-]\{43\}\).*/\1/p'
+}
+# killed_call NOW: a --due run killed while the provider has the call
+killed_call() {
+	httpd_reset
+	httpd_plan "{\"path\":\"$CALLS\",\"fault\":\"hang\",\"delay\":30,\"times\":1}"
+	twilio_ok
+	ESC_NET_TIMEOUT=60s tool survey-send --due --db "$DB" --now "$1" > /dev/null 2>&1 &
+	pid=$!
+	for i in $(seq 200); do
+		[ "$(requests "$CALLS")" = 1 ] && break
+		sleep 0.1
+	done
+	kill -9 "$pid"
+	wait "$pid" 2> /dev/null
+}
+# chain_state SESSION: the chain's state and its call's
+chain_state() {
+	q "select s.state || ' ' || a.state from surveys s join survey_attempts a on a.survey_id = s.id and a.step = 'ai_call' where s.session_id = '$1'"
+}
+session lc-1 lou 2026-03-02T10:00:00Z > "$T/s"
+sr --now 2026-03-02T10:00:00Z "$T/s"
+killed_call 2026-03-02T10:05:00Z
+LT=$(call_token +15555550111)
+printf '{"token":"%s","problem_solved":true,"rating":4}\n' "$LT" > "$T/a"
+sr --record --now 2026-03-02T10:07:00Z "$T/a"
+is "$rc/$(jq -r '[.survey.method, .survey.chain] | join(" ")' "$T/out")/$(chain_state lc-1)" \
+	"0/ai_call answered/answered claimed" "lou answers through the call a killed run left claimed"
+due 2026-03-02T10:19:59Z
+is "$rc/$(lines "$T/out")/$(chain_state lc-1)" "0/0/answered claimed" "within the grace the claim is left alone"
+due 2026-03-02T10:20:00Z
+is "$rc/$(jq -r '[.action, .step, .chain, .claimed_at, .answered_at, .next_at // "-"] | join(" ")' "$T/out")/$(chain_state lc-1)" \
+	"7/unconfirmed ai_call answered 2026-03-02T10:05:00Z 2026-03-02T10:07:00Z -/answered unconfirmed" \
+	"after the grace the claim is settled, though the chain has ended; no next step"
+like "$(cat "$T/err")" 'survey 1: the ai_call claimed at 2026-03-02T10:05:00Z was never confirmed: the run sending it stopped; it reached the person: an answer came through it at 2026-03-02T10:07:00Z' \
+	"with a warning that says the answer proves it reached him"
+due 2026-03-02T10:21:00Z
+is "$rc/$(lines "$T/out")/$(chain_state lc-1)/$(requests "$CALLS")" "0/0/answered unconfirmed/1" \
+	"settled once: the next run has nothing to do, and the call was placed once"
+
+session mc-1 mia 2026-03-02T11:00:00Z > "$T/s"
+sr --now 2026-03-02T11:00:00Z "$T/s"
+MT=$(jq -r 'select(.type == "show_feedback_modal") | .token' "$T/out")
+killed_call 2026-03-02T11:05:00Z
+printf '{"token":"%s","problem_solved":true,"rating":5}\n' "$MT" > "$T/a"
+sr --record --now 2026-03-02T11:06:00Z "$T/a"
+is "$rc/$(chain_state mc-1)" "0/answered claimed" "mia answers through the modal while her call is left claimed"
+due 2026-03-02T11:20:00Z
+is "$rc/$(jq -r '[.action, .step, .chain, .claimed_at, .answered_at // "-"] | join(" ")' "$T/out")/$(chain_state mc-1)" \
+	"7/unconfirmed ai_call answered 2026-03-02T11:05:00Z -/answered unconfirmed" \
+	"her claim is settled too: unconfirmed, nothing says it reached her"
+like "$(cat "$T/err")" 'survey 2: the ai_call claimed at 2026-03-02T11:05:00Z was never confirmed: the run sending it stopped, and it may or may not have reached the person; the chain had already ended \(answered\)' \
+	"with the warning of any claim a crash left"
+is "$(q "select count(*) from survey_attempts where state = 'claimed'")" 0 "no claim is left in the store"
 
 # ---- a lost connection: maybe sent, never sent again ------------------------------------
 # the provider reads the call and closes the connection without a reply:
