@@ -14,7 +14,7 @@
 command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 
-plan 61
+plan 63
 
 httpd_start
 export ESC_AGENT_WEBHOOK=$HTTPD_URL/hook ESC_MEETING_URL='https://meet.example/j/{token}?x=1'
@@ -225,5 +225,18 @@ n0=$(hooks | wc -l | tr -d ' ')
 run survey-send --db "$DB" --due --now 2026-03-04T16:00:00Z
 is "$(jq -r "select(.handover_id == $H) | .action" "$T/out" | wc -l | tr -d ' '):$(hooks | wc -l | tr -d ' ')" \
 	"0:$n0" "--due does not call it again"
+
+# a store that fails on a join: the join is undone, and the message says so
+unsolved s8c dee "$WED" "Export to PDF loses the images"
+TOKC=$(jq -r '.survey.handover.meeting_url' "$T/out" | sed -E 's|^https://meet.example/j/([^?]*).*|\1|')
+HC=$(jq -r '.survey.handover.handover_id' "$T/out")
+q "CREATE TRIGGER boom BEFORE UPDATE OF state ON handovers BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+join "$TOKC" sam 2026-03-04T15:30:00Z
+is "$rc:$(cat "$T/err")" \
+	"6:survey-send: error (at <stdin>:1): $DB: disk says no; nothing from <stdin>:1 on was stored" \
+	"a join the store refuses: exit 6, and nothing of it stored"
+q "DROP TRIGGER boom"
+is "$(q "SELECT state, agent IS NULL FROM handovers WHERE id = $HC")" "awaiting_agent|1" \
+	"the handover still waits for an agent"
 
 done_testing
