@@ -21,10 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <sqlite3.h>
 
 #include "crm.h"
+#include "fastjson.h"
 #include "store.h"
 
 /* ---- field checks ---- */
@@ -237,30 +237,31 @@ store_fail(struct esc_contacts *k, sqlite3_stmt *st, struct esc_err *err)
 /* Read a text field of the line: 1 with *v (NULL for null), 0 when
  * absent, -1 with err. */
 static int
-text_field(json_t *root, int f, const char **v, char *buf, size_t n, struct esc_err *err)
+text_field(const struct esc_crm_obj *root, int f, const char **v, char *buf, size_t n,
+	struct esc_err *err)
 {
-	json_t *j = json_object_get(root, cfields[f].key);
+	const struct esc_fast_member *j = esc_crm_obj_get(root, cfields[f].key);
 	int r;
 
 	if (!j)
 		return 0;
 	*v = NULL;
-	if (json_is_null(j))
+	if (j->t == ESC_FAST_NULL)
 		return 1;
 	if (cfields[f].id) {
-		r = esc_crm_id(root, cfields[f].key, NULL, buf, n, v, err);
+		r = esc_crm_obj_id(root, cfields[f].key, NULL, buf, n, v, err);
 		return r < 0 ? -1 : 1;
 	}
-	if (!json_is_string(j)) {
+	if (j->t != ESC_FAST_STRING) {
 		esc_err_set(err, "field \"%s\" must be a string or null", cfields[f].key);
 		return -1;
 	}
-	if (json_string_length(j) > cfields[f].max) {
+	if (j->n > cfields[f].max) {
 		esc_err_set(err, "field \"%s\" is longer than %zu bytes", cfields[f].key,
 			cfields[f].max);
 		return -1;
 	}
-	*v = json_string_value(j);
+	*v = j->s;
 	switch (f) {
 	case CF_EMAIL:
 		if (!esc_email_valid(*v)) {
@@ -301,7 +302,8 @@ dupstr(char **dst, const char *s, struct esc_err *err)
 }
 
 enum esc_rc
-esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, struct esc_err *err)
+esc_contacts_line(struct esc_contacts *k, const struct esc_crm_obj *root, struct esc_buf *obj,
+	struct esc_err *err)
 {
 	char custbuf[32], evbuf[32], extbuf[32], phonebuf[ESC_PHONE_MAX];
 	const char *cust = NULL, *evid = NULL, *val[CF_N] = { 0 };
@@ -311,21 +313,22 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 	int fields = 0;
 	long long rowid = 0;
 	time_t at = 0, cat = 0, when, now = esc_time_now();
-	json_t *j, *jc, *v;
-	const char *key;
+	const struct esc_fast_member *j, *jc, *v, *jcat;
+	struct esc_crm_obj consent;
+	size_t it = 0;
 	sqlite3_stmt *st;
 	enum esc_rc rc = ESC_REC_FATAL;
 
 	/* ---- read and check every member first: a reject writes nothing ---- */
-	if ((r = esc_crm_id(root, "customer", "customer_id", custbuf, sizeof custbuf, &cust,
+	if ((r = esc_crm_obj_id(root, "customer", "customer_id", custbuf, sizeof custbuf, &cust,
 	    err)) <= 0) {
 		if (!r)
 			esc_err_set(err, "field \"customer\" missing (or \"customer_id\")");
 		return ESC_REC_REJECT;
 	}
-	if (esc_crm_id(root, "id", "event_id", evbuf, sizeof evbuf, &evid, err) < 0)
+	if (esc_crm_obj_id(root, "id", "event_id", evbuf, sizeof evbuf, &evid, err) < 0)
 		return ESC_REC_REJECT;
-	if ((r = esc_crm_time(root, "at", "time", &at, err)) < 0)
+	if ((r = esc_crm_obj_time(root, "at", "time", &at, err)) < 0)
 		return ESC_REC_REJECT;
 	if (!r)
 		at = now;
@@ -334,37 +337,39 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 		    i == CF_PHONE ? phonebuf : NULL, i == CF_EXTERNAL ? sizeof extbuf : 0,
 		    err)) < 0)
 			return ESC_REC_REJECT;
-	if ((jc = json_object_get(root, "consent"))) {
-		if (!json_is_object(jc)) {
+	if ((jc = esc_crm_obj_get(root, "consent"))) {
+		if (jc->t != ESC_FAST_OBJECT) {
 			esc_err_set(err, "field \"consent\" must be an object, like {\"sms\":true,"
 				"\"email\":false,\"calls\":false}");
 			return ESC_REC_REJECT;
 		}
-		json_object_foreach(jc, key, v) {
-			for (i = 0; i < CH_N && strcmp(key, channels[i]); i++)
+		esc_crm_obj_sub(root, jc, &consent);
+		while ((v = esc_crm_obj_next(&consent, &it))) {
+			for (i = 0; i < CH_N && strcmp(v->key, channels[i]); i++)
 				;
 			if (i == CH_N) {
 				esc_err_set(err, "consent: unknown channel \"%.64s\" (sms, email, calls)",
-					key);
+					v->key);
 				return ESC_REC_REJECT;
 			}
-			if (!json_is_boolean(v)) {
+			if (v->t != ESC_FAST_TRUE && v->t != ESC_FAST_FALSE) {
 				esc_err_set(err, "consent.%s must be true or false", channels[i]);
 				return ESC_REC_REJECT;
 			}
 			cgiven[i] = 1;
-			cval[i] = json_is_true(v);
+			cval[i] = v->t == ESC_FAST_TRUE;
 		}
 	}
-	has_cat = json_object_get(root, "consented_at") != NULL;
-	if (has_cat && esc_crm_time(root, "consented_at", NULL, &cat, err) < 0)
+	jcat = esc_crm_obj_get(root, "consented_at");
+	has_cat = jcat != NULL;
+	if (has_cat && esc_crm_obj_time(root, "consented_at", NULL, &cat, err) < 0)
 		return ESC_REC_REJECT;
-	if ((j = json_object_get(root, "blocked"))) {
-		if (!json_is_boolean(j)) {
+	if ((j = esc_crm_obj_get(root, "blocked"))) {
+		if (j->t != ESC_FAST_TRUE && j->t != ESC_FAST_FALSE) {
 			esc_err_set(err, "field \"blocked\" must be true or false");
 			return ESC_REC_REJECT;
 		}
-		blocked = json_is_true(j);
+		blocked = j->t == ESC_FAST_TRUE;
 	}
 
 	/* ---- the contact as it is ---- */
@@ -399,7 +404,7 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 	exists = rowid > 0;
 
 	/* ---- which consents are news, which history ---- */
-	when = has_cat && json_is_string(json_object_get(root, "consented_at")) ? cat : at;
+	when = has_cat && jcat->t == ESC_FAST_STRING ? cat : at;
 	st = k->st[K_LATEST];
 	for (i = 0; exists && i < CH_N; i++) {
 		if (!cgiven[i])
@@ -441,7 +446,7 @@ esc_contacts_line(struct esc_contacts *k, json_t *root, struct esc_buf *obj, str
 	}
 	nw.has_consented_at = old.has_consented_at;
 	nw.consented_at = old.consented_at;
-	if (has_cat && !json_is_string(json_object_get(root, "consented_at"))) {
+	if (has_cat && jcat->t != ESC_FAST_STRING) {
 		nw.has_consented_at = 0;
 	} else if ((has_cat || nchanges) &&
 	    (!old.has_consented_at || when >= old.consented_at)) {

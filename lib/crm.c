@@ -12,9 +12,14 @@
  * each committed before its output is written (esc_crm_sync), as esc-log
  * does, so what crm-track has printed is in the store.
  *
- * The line is validated and spliced with the yajl scanner, so the echo
- * keeps every byte of the input; its values are read with jansson, which
- * is plenty off the hot path. */
+ * The line is validated and spliced with the line scanner, so the echo
+ * keeps every byte of the input. Its values are read from the list the
+ * scanner's fast path keeps, by jansson's rules (a key given twice has its
+ * last value; metadata is stored as esc_json_text writes what jansson
+ * reads): building a jansson tree of every line cost a third of the run.
+ * A line the fast path did not take, or one jansson would refuse (a NUL in
+ * a string, an integer past 64 bits), is read through jansson, so it is
+ * judged, and refused, in jansson's words. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +29,7 @@
 
 #include "batch.h"
 #include "crm.h"
+#include "fastjson.h"
 #include "store.h"
 
 #define ID_MAX 256
@@ -93,6 +99,9 @@ struct esc_crm {
 	json_t *currencies;          /* share/crm/currencies.json */
 	struct esc_batch batch;
 	struct esc_buf obj;
+	/* a line read through jansson, listed as the scanner lists one */
+	struct esc_fast_member *jv;
+	size_t njv, capjv;
 };
 
 /* ---- reading members ---- */
@@ -116,47 +125,208 @@ member_key(json_t *o, const char *name, const char *alias)
 	return (!v || json_is_null(v)) && alias ? alias : name;
 }
 
+/* esc_crm_id's checks, on the value however it was read: an integer
+ * (is_int, i) or a string (s, len; NULL for any other type) */
+static int
+id_value(const char *key, int is_int, long long i, const char *s, size_t len, char *buf,
+	size_t n, const char **v, struct esc_err *err)
+{
+	if (is_int) {
+		snprintf(buf, n, "%lld", i);
+		*v = buf;
+		return 1;
+	}
+	if (!s || len == 0) {
+		esc_err_set(err, "field \"%s\" must be a non-empty string or a whole number", key);
+		return -1;
+	}
+	if (len > ID_MAX) {
+		esc_err_set(err, "field \"%s\" is longer than %d bytes", key, ID_MAX);
+		return -1;
+	}
+	*v = s;
+	return 1;
+}
+
+/* esc_crm_time's check: s is the string (len bytes), or NULL */
+static int
+time_value(const char *key, const char *s, size_t len, time_t *t, struct esc_err *err)
+{
+	if (!s || esc_time_parse(s, len, t) < 0) {
+		esc_err_set(err, "field \"%s\" must be an RFC 3339 time, like "
+			"\"2026-03-01T10:00:00Z\"", key);
+		return -1;
+	}
+	return 1;
+}
+
 int
 esc_crm_id(json_t *o, const char *name, const char *alias, char *buf, size_t n,
 	const char **v, struct esc_err *err)
 {
 	json_t *j = esc_crm_member(o, name, alias);
-	const char *key = member_key(o, name, alias);
 
 	if (!j)
 		return 0;
-	if (json_is_integer(j)) {
-		snprintf(buf, n, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
-		*v = buf;
-		return 1;
-	}
-	if (!json_is_string(j) || json_string_length(j) == 0) {
-		esc_err_set(err, "field \"%s\" must be a non-empty string or a whole number", key);
-		return -1;
-	}
-	if (json_string_length(j) > ID_MAX) {
-		esc_err_set(err, "field \"%s\" is longer than %d bytes", key, ID_MAX);
-		return -1;
-	}
-	*v = json_string_value(j);
-	return 1;
+	return id_value(member_key(o, name, alias), json_is_integer(j), json_integer_value(j),
+		json_is_string(j) ? json_string_value(j) : NULL, json_string_length(j), buf, n,
+		v, err);
 }
 
 int
 esc_crm_time(json_t *o, const char *name, const char *alias, time_t *t, struct esc_err *err)
 {
 	json_t *j = esc_crm_member(o, name, alias);
-	const char *key = member_key(o, name, alias);
 
 	if (!j)
 		return 0;
-	if (!json_is_string(j) || esc_time_parse(json_string_value(j), json_string_length(j),
-	    t) < 0) {
-		esc_err_set(err, "field \"%s\" must be an RFC 3339 time, like "
-			"\"2026-03-01T10:00:00Z\"", key);
-		return -1;
+	return time_value(member_key(o, name, alias), json_is_string(j) ?
+		json_string_value(j) : NULL, json_string_length(j), t, err);
+}
+
+/* ---- reading members from the scanner's list ---- */
+
+static const struct esc_fast_member *
+obj_getn(const struct esc_crm_obj *o, const char *name, size_t len)
+{
+	const struct esc_fast_member *v = NULL;
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		if (o->m[i].depth == o->depth && o->m[i].klen == len &&
+		    memcmp(o->m[i].key, name, len) == 0)
+			v = &o->m[i];
+	return v;
+}
+
+const struct esc_fast_member *
+esc_crm_obj_get(const struct esc_crm_obj *o, const char *name)
+{
+	return obj_getn(o, name, strlen(name));
+}
+
+const struct esc_fast_member *
+esc_crm_obj_next(const struct esc_crm_obj *o, size_t *i)
+{
+	const struct esc_fast_member *m;
+	size_t j;
+
+	for (; *i < o->n; ++*i) {
+		m = &o->m[*i];
+		if (m->depth != o->depth)
+			continue;
+		for (j = 0; j < *i; j++)
+			if (o->m[j].depth == o->depth && o->m[j].klen == m->klen &&
+			    memcmp(o->m[j].key, m->key, m->klen) == 0)
+				break;
+		if (j == *i) {
+			++*i;
+			return obj_getn(o, m->key, m->klen);
+		}
 	}
-	return 1;
+	return NULL;
+}
+
+const struct esc_fast_member *
+esc_crm_obj_member(const struct esc_crm_obj *o, const char *name, const char *alias)
+{
+	const struct esc_fast_member *v = esc_crm_obj_get(o, name);
+
+	if ((!v || v->t == ESC_FAST_NULL) && alias)
+		v = esc_crm_obj_get(o, alias);
+	return v && v->t != ESC_FAST_NULL ? v : NULL;
+}
+
+static const char *
+obj_member_key(const struct esc_crm_obj *o, const char *name, const char *alias)
+{
+	const struct esc_fast_member *v = esc_crm_obj_get(o, name);
+
+	return (!v || v->t == ESC_FAST_NULL) && alias ? alias : name;
+}
+
+int
+esc_crm_obj_id(const struct esc_crm_obj *o, const char *name, const char *alias, char *buf,
+	size_t n, const char **v, struct esc_err *err)
+{
+	const struct esc_fast_member *j = esc_crm_obj_member(o, name, alias);
+
+	if (!j)
+		return 0;
+	return id_value(obj_member_key(o, name, alias), j->t == ESC_FAST_INT, j->i,
+		j->t == ESC_FAST_STRING ? j->s : NULL, j->n, buf, n, v, err);
+}
+
+int
+esc_crm_obj_time(const struct esc_crm_obj *o, const char *name, const char *alias, time_t *t,
+	struct esc_err *err)
+{
+	const struct esc_fast_member *j = esc_crm_obj_member(o, name, alias);
+
+	if (!j)
+		return 0;
+	return time_value(obj_member_key(o, name, alias), j->t == ESC_FAST_STRING ? j->s : NULL,
+		j->n, t, err);
+}
+
+void
+esc_crm_obj_sub(const struct esc_crm_obj *o, const struct esc_fast_member *v,
+	struct esc_crm_obj *sub)
+{
+	const struct esc_fast_member *p = v + 1, *end = o->m + o->n;
+
+	while (p < end && p->depth > v->depth)
+		p++;
+	sub->m = v + 1;
+	sub->n = (size_t)(p - (v + 1));
+	sub->depth = v->depth + 1;
+}
+
+/* The value at *p (and what it holds, up to end) as jansson would have
+ * read it; *p moves past it. NULL when out of memory. */
+static json_t *
+tree(const struct esc_fast_member **p, const struct esc_fast_member *end)
+{
+	const struct esc_fast_member *v = (*p)++, *m;
+	json_t *j, *k;
+
+	switch (v->t) {
+	case ESC_FAST_OBJECT:
+	case ESC_FAST_ARRAY:
+		if (!(j = v->t == ESC_FAST_OBJECT ? json_object() : json_array()))
+			return NULL;
+		while (*p < end && (*p)->depth > v->depth) {
+			m = *p;
+			/* the parser's own call: a key given twice keeps its
+			 * place and takes the later value */
+			if (!(k = tree(p, end)) || (v->t == ESC_FAST_OBJECT ?
+			    json_object_setn_new_nocheck(j, m->key, m->klen, k) :
+			    json_array_append_new(j, k))) {
+				json_decref(j);
+				return NULL;
+			}
+		}
+		return j;
+	case ESC_FAST_INT: return json_integer(v->i);
+	case ESC_FAST_DOUBLE: return json_real(v->d);
+	case ESC_FAST_STRING: return json_stringn_nocheck(v->s, v->n);
+	case ESC_FAST_TRUE: return json_true();
+	case ESC_FAST_FALSE: return json_false();
+	default: return json_null();
+	}
+}
+
+/* The JSON text the store keeps of the value v (an object, for metadata):
+ * esc_json_text of what jansson would have read. Caller frees; NULL when
+ * out of memory. */
+static char *
+obj_text(const struct esc_fast_member *v, const struct esc_fast_member *end)
+{
+	json_t *j = tree(&v, end);
+	char *t = j ? esc_json_text(j) : NULL;
+
+	json_decref(j);
+	return t;
 }
 
 /* ---- the store ---- */
@@ -204,39 +374,43 @@ done(sqlite3_stmt *st)
  * currency's major unit, on the line or else in its metadata. 1 when
  * there, 0 when not, -1 with err. */
 static int
-amount(struct esc_crm *c, json_t *root, json_t *meta, long long *cents, struct esc_err *err)
+amount(struct esc_crm *c, const struct esc_crm_obj *root, const struct esc_crm_obj *meta,
+	long long *cents, struct esc_err *err)
 {
-	json_t *o, *j, *cur, *dec;
+	const struct esc_crm_obj *o;
+	const struct esc_fast_member *j, *cur;
+	json_t *dec;
 	long long scale = 1;
 	double x;
 	int d, i;
 
-	o = esc_crm_member(root, "amount_cents", NULL) || esc_crm_member(root, "amount", NULL) ||
-		!meta ? root : meta;
-	if ((j = esc_crm_member(o, "amount_cents", NULL))) {
-		if (!json_is_integer(j) || json_integer_value(j) < 0) {
+	o = esc_crm_obj_member(root, "amount_cents", NULL) ||
+		esc_crm_obj_member(root, "amount", NULL) || !meta ? root : meta;
+	if ((j = esc_crm_obj_member(o, "amount_cents", NULL))) {
+		if (j->t != ESC_FAST_INT || j->i < 0) {
 			esc_err_set(err, "field \"amount_cents\" must be a whole number of cents, "
 				"0 or more");
 			return -1;
 		}
-		if (json_integer_value(j) > AMOUNT_MAX) {
+		if (j->i > AMOUNT_MAX) {
 			esc_err_set(err, "field \"amount_cents\" is too large (at most %lld)",
 				AMOUNT_MAX);
 			return -1;
 		}
-		*cents = json_integer_value(j);
+		*cents = j->i;
 		return 1;
 	}
-	if (!(j = esc_crm_member(o, "amount", NULL)))
+	if (!(j = esc_crm_obj_member(o, "amount", NULL)))
 		return 0;
-	if (!json_is_number(j) || !isfinite(x = json_number_value(j)) || x < 0) {
+	if ((j->t != ESC_FAST_INT && j->t != ESC_FAST_DOUBLE) ||
+	    !isfinite(x = j->t == ESC_FAST_INT ? (double)j->i : j->d) || x < 0) {
 		esc_err_set(err, "field \"amount\" must be a number, 0 or more");
 		return -1;
 	}
 	/* the currency's minor unit: JPY has none, KWD three */
-	if (!(cur = esc_crm_member(root, "currency", NULL)) && meta)
-		cur = esc_crm_member(meta, "currency", NULL);
-	if (cur && (!json_is_string(cur) || json_string_length(cur) != 3)) {
+	if (!(cur = esc_crm_obj_member(root, "currency", NULL)) && meta)
+		cur = esc_crm_obj_member(meta, "currency", NULL);
+	if (cur && (cur->t != ESC_FAST_STRING || cur->n != 3)) {
 		esc_err_set(err, "field \"currency\" must be an ISO 4217 code, like \"USD\"");
 		return -1;
 	}
@@ -245,7 +419,7 @@ amount(struct esc_crm *c, json_t *root, json_t *meta, long long *cents, struct e
 		char code[4];
 
 		for (i = 0; i < 3; i++) {
-			char ch = json_string_value(cur)[i];
+			char ch = cur->s[i];
 
 			code[i] = ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
 		}
@@ -281,13 +455,14 @@ put_id(struct esc_buf *b, long long id)
 }
 
 static enum esc_rc
-event_line(struct esc_crm *c, json_t *root, const char *type, const struct esc_rec *rec,
-	struct esc_err *err)
+event_line(struct esc_crm *c, const struct esc_crm_obj *root, const char *type,
+	const struct esc_rec *rec, struct esc_err *err)
 {
 	char idbuf[32], custbuf[32], sessbuf[32];
 	const char *id = NULL, *cust = NULL, *sess = NULL, *rtype = NULL;
 	long long cents = 0, recid = 0, rowid = 0, want = 0;
-	json_t *meta, *jr;
+	const struct esc_fast_member *jm, *jr;
+	struct esc_crm_obj metaobj, *meta = NULL;
 	char *metatext = NULL;
 	sqlite3_stmt *st;
 	int ty, r, has_amount, fresh = 0;
@@ -299,48 +474,49 @@ event_line(struct esc_crm *c, json_t *root, const char *type, const struct esc_r
 		esc_err_set(err, "unknown type \"%.64s\": one of " EV_LIST, type);
 		return ESC_REC_REJECT;
 	}
-	if ((r = esc_crm_id(root, "id", "event_id", idbuf, sizeof idbuf, &id, err)) <= 0) {
+	if ((r = esc_crm_obj_id(root, "id", "event_id", idbuf, sizeof idbuf, &id, err)) <= 0) {
 		if (!r)
 			esc_err_set(err, "field \"id\" missing: an event needs its id (or \"event_id\")");
 		return ESC_REC_REJECT;
 	}
-	if ((r = esc_crm_id(root, "customer", "customer_id", custbuf, sizeof custbuf, &cust,
+	if ((r = esc_crm_obj_id(root, "customer", "customer_id", custbuf, sizeof custbuf, &cust,
 	    err)) <= 0) {
 		if (!r)
 			esc_err_set(err, "field \"customer\" missing (or \"customer_id\")");
 		return ESC_REC_REJECT;
 	}
-	if (esc_crm_id(root, "session", "session_id", sessbuf, sizeof sessbuf, &sess, err) < 0)
+	if (esc_crm_obj_id(root, "session", "session_id", sessbuf, sizeof sessbuf, &sess,
+	    err) < 0)
 		return ESC_REC_REJECT;
-	if ((r = esc_crm_time(root, "at", "time", &at, err)) <= 0) {
+	if ((r = esc_crm_obj_time(root, "at", "time", &at, err)) <= 0) {
 		if (!r)
 			esc_err_set(err, "field \"at\" missing: an event needs its time (or \"time\")");
 		return ESC_REC_REJECT;
 	}
-	meta = json_object_get(root, "metadata");
-	if (meta && json_is_null(meta))
-		meta = NULL;
-	if (meta && !json_is_object(meta)) {
-		esc_err_set(err, "field \"metadata\" must be an object");
-		return ESC_REC_REJECT;
+	if ((jm = esc_crm_obj_get(root, "metadata")) && jm->t != ESC_FAST_NULL) {
+		if (jm->t != ESC_FAST_OBJECT) {
+			esc_err_set(err, "field \"metadata\" must be an object");
+			return ESC_REC_REJECT;
+		}
+		esc_crm_obj_sub(root, jm, &metaobj);
+		meta = &metaobj;
 	}
 	if ((has_amount = amount(c, root, meta, &cents, err)) < 0)
 		return ESC_REC_REJECT;
-	if ((jr = esc_crm_member(root, "recommendation_id", NULL))) {
-		if (!json_is_integer(jr) || json_integer_value(jr) <= 0) {
+	if ((jr = esc_crm_obj_member(root, "recommendation_id", NULL))) {
+		if (jr->t != ESC_FAST_INT || jr->i <= 0) {
 			esc_err_set(err, "field \"recommendation_id\" must be a recommendation's "
 				"number, as upsell-gen prints it");
 			return ESC_REC_REJECT;
 		}
-		want = json_integer_value(jr);
-	} else if ((jr = esc_crm_member(root, "recommendation", NULL))) {
-		if (!json_is_string(jr) || json_string_length(jr) == 0 ||
-		    json_string_length(jr) > ID_MAX) {
+		want = jr->i;
+	} else if ((jr = esc_crm_obj_member(root, "recommendation", NULL))) {
+		if (jr->t != ESC_FAST_STRING || jr->n == 0 || jr->n > ID_MAX) {
 			esc_err_set(err, "field \"recommendation\" must be a recommendation type, "
 				"like \"video_upgrade\"");
 			return ESC_REC_REJECT;
 		}
-		rtype = json_string_value(jr);
+		rtype = jr->s;
 	}
 
 	/* which recommendation: a missing one is a warning, not a reject */
@@ -373,7 +549,7 @@ event_line(struct esc_crm *c, json_t *root, const char *type, const struct esc_r
 		}
 	}
 
-	if (meta && !(metatext = esc_json_text(meta))) {
+	if (meta && !(metatext = obj_text(jm, root->m + root->n))) {
 		esc_err_set(err, "out of memory");
 		return ESC_REC_FATAL;
 	}
@@ -441,44 +617,150 @@ echo:
 
 /* ---- the line, the batch ---- */
 
+/* Would jansson read the line as simdjson did? It refuses a NUL in a
+ * string or a key (simdjson keeps it) and an integer past 64 bits signed
+ * (simdjson has one more bit); such a line is read through jansson, to
+ * be refused in its words. */
+static int
+jansson_agrees(const struct esc_scan *s, const char *line, size_t len)
+{
+	size_t i;
+
+	if (memchr(line, '\\', len) && memmem(line, len, "\\u0000", 6))
+		return 0;
+	for (i = 0; i < s->nvals; i++)
+		if (s->vals[i].t == ESC_FAST_UINT ||
+		    (s->vals[i].t == ESC_FAST_DOUBLE && !isfinite(s->vals[i].d)))
+			return 0;
+	return 1;
+}
+
+/* One value of a jansson tree onto c->jv, and what it holds after it.
+ * -1 when out of memory. */
+static int
+flatten_one(struct esc_crm *c, const char *key, json_t *v, int depth)
+{
+	struct esc_fast_member *m;
+	const char *k;
+	json_t *e;
+	size_t i;
+
+	if (c->njv == c->capjv) {
+		size_t cap = c->capjv ? 2 * c->capjv : 64;
+
+		if (!(m = realloc(c->jv, cap * sizeof *m)))
+			return -1;
+		c->jv = m;
+		c->capjv = cap;
+	}
+	m = &c->jv[c->njv++];
+	memset(m, 0, sizeof *m);
+	m->depth = depth;
+	m->key = key;
+	m->klen = key ? strlen(key) : 0;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		m->t = ESC_FAST_OBJECT;
+		json_object_foreach(v, k, e)
+			if (flatten_one(c, k, e, depth + 1) < 0)
+				return -1;
+		break;
+	case JSON_ARRAY:
+		m->t = ESC_FAST_ARRAY;
+		json_array_foreach(v, i, e)
+			if (flatten_one(c, NULL, e, depth + 1) < 0)
+				return -1;
+		break;
+	case JSON_STRING:
+		m->t = ESC_FAST_STRING;
+		m->s = json_string_value(v);
+		m->n = json_string_length(v);
+		break;
+	case JSON_INTEGER:
+		m->t = ESC_FAST_INT;
+		m->i = json_integer_value(v);
+		break;
+	case JSON_REAL:
+		m->t = ESC_FAST_DOUBLE;
+		m->d = json_real_value(v);
+		break;
+	case JSON_TRUE: m->t = ESC_FAST_TRUE; break;
+	case JSON_FALSE: m->t = ESC_FAST_FALSE; break;
+	default: m->t = ESC_FAST_NULL; break;
+	}
+	return 0;
+}
+
+/* A line jansson has read, listed in c->jv as the scanner lists one: its
+ * members at depth 1. -1 when out of memory. */
+static int
+flatten(struct esc_crm *c, json_t *doc)
+{
+	const char *k;
+	json_t *e;
+
+	c->njv = 0;
+	json_object_foreach(doc, k, e)
+		if (flatten_one(c, k, e, 1) < 0)
+			return -1;
+	return 0;
+}
+
 enum esc_rc
 esc_crm_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct esc_err *err)
 {
 	struct esc_crm *c = arg;
+	const struct esc_fast_member *jt;
+	struct esc_crm_obj root;
 	json_error_t je;
 	enum esc_rc rc;
-	json_t *root, *jt;
+	json_t *doc = NULL;
 
 	if (esc_scan_line(&c->scan, rec->line, rec->len, NULL, NULL, err) < 0)
 		return ESC_REC_REJECT;
-	/* yajl has checked it; jansson can still refuse what it cannot hold
-	 * (an integer past 64 bits, a NUL inside a string) */
-	if (!(root = json_loadb(rec->line, rec->len, 0, &je))) {
-		esc_err_set(err, "invalid JSON at byte %d: %s", je.position, je.text);
-		return ESC_REC_REJECT;
+	if (c->scan.has_vals && jansson_agrees(&c->scan, rec->line, rec->len)) {
+		root.m = c->scan.vals;
+		root.n = c->scan.nvals;
+	} else {
+		/* the streaming scanner has checked it; jansson can still refuse
+		 * what it cannot hold (an integer past 64 bits, a NUL inside a
+		 * string) */
+		if (!(doc = json_loadb(rec->line, rec->len, 0, &je))) {
+			esc_err_set(err, "invalid JSON at byte %d: %s", je.position, je.text);
+			return ESC_REC_REJECT;
+		}
+		if (flatten(c, doc) < 0) {
+			json_decref(doc);
+			esc_err_set(err, "out of memory");
+			err->code = ESC_EXIT_IO;
+			return ESC_REC_FATAL;
+		}
+		root.m = c->jv;
+		root.n = c->njv;
 	}
-	if (!(jt = json_object_get(root, "type")) || json_is_null(jt)) {
+	root.depth = 1;
+	if (!(jt = esc_crm_obj_get(&root, "type")) || jt->t == ESC_FAST_NULL) {
 		esc_err_set(err, "field \"type\" missing: an event type (" EV_LIST ")");
-		json_decref(root);
+		json_decref(doc);
 		return ESC_REC_REJECT;
 	}
-	if (!json_is_string(jt)) {
+	if (jt->t != ESC_FAST_STRING) {
 		esc_err_set(err, "field \"type\" must be a string");
-		json_decref(root);
+		json_decref(doc);
 		return ESC_REC_REJECT;
 	}
 	/* Every check that can reject a line comes before its first write, so
 	 * only a store failure leaves a line half-done: then the whole batch
 	 * is undone. */
 	if (esc_batch_begin(&c->batch, rec, out, err) < 0) {
-		json_decref(root);
+		json_decref(doc);
 		return ESC_REC_FATAL;
 	}
-	if (strcmp(json_string_value(jt), "contact") == 0)
-		rc = esc_contacts_line(c->contacts, root, &c->obj, err);
+	if (strcmp(jt->s, "contact") == 0)
+		rc = esc_contacts_line(c->contacts, &root, &c->obj, err);
 	else
-		rc = event_line(c, root, json_string_value(jt), rec, err);
-	json_decref(root);
+		rc = event_line(c, &root, jt->s, rec, err);
+	json_decref(doc);
 	if (rc == ESC_REC_OK)
 		esc_splice(out, &c->scan, rec->line, c->obj.p, c->obj.len);
 	/* out of memory stops the run: nothing of the batch is kept that
@@ -525,7 +807,8 @@ esc_crm_new(sqlite3 *db, const struct esc_crm_opts *o, struct esc_err *err)
 		esc_err_set(err, "out of memory");
 		return NULL;
 	}
-	c->scan.top_only = 1;   /* no callback: simdjson checks the line first */
+	/* no callback: simdjson checks the line first, and lists its values */
+	c->scan.tree = 1;
 	c->db = db;
 	c->o = *o;
 	if (!(c->currencies = esc_share_json("crm/currencies.json", err))) {
@@ -582,6 +865,7 @@ esc_crm_free(struct esc_crm *c, struct esc_err *err)
 	json_decref(c->currencies);
 	esc_scan_free(&c->scan);
 	esc_buf_free(&c->obj);
+	free(c->jv);
 	free(c);
 	return rc;
 }

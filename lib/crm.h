@@ -92,6 +92,35 @@ int esc_crm_id(struct json_t *o, const char *name, const char *alias, char *buf,
 int esc_crm_time(struct json_t *o, const char *name, const char *alias, time_t *t,
 	struct esc_err *err);
 
+/* crm-track reads its lines without a jansson tree: from the list of
+ * values the scanner keeps (esc_scan's tree, fastjson.h), each container
+ * before what it holds, one level deeper. An object is a stretch of that
+ * list: its members are the n entries from m at depth, deeper ones what
+ * they hold. Its strings are C strings (a line with a NUL in a string is
+ * read through jansson, which refuses it). */
+struct esc_fast_member;
+struct esc_crm_obj {
+	const struct esc_fast_member *m;
+	size_t n;
+	int depth;
+};
+/* The member name of o, or NULL; a name given twice has its last value,
+ * as jansson keeps it. Borrows. */
+const struct esc_fast_member *esc_crm_obj_get(const struct esc_crm_obj *o, const char *name);
+/* The member v of o (an object, got from o) as an object of its own. */
+void esc_crm_obj_sub(const struct esc_crm_obj *o, const struct esc_fast_member *v,
+	struct esc_crm_obj *sub);
+/* The members of o in jansson's order: each name once, where it first
+ * appears, with its last value. *i starts at 0; NULL after the last. */
+const struct esc_fast_member *esc_crm_obj_next(const struct esc_crm_obj *o, size_t *i);
+/* esc_crm_member, esc_crm_id and esc_crm_time of such an object. */
+const struct esc_fast_member *esc_crm_obj_member(const struct esc_crm_obj *o,
+	const char *name, const char *alias);
+int esc_crm_obj_id(const struct esc_crm_obj *o, const char *name, const char *alias,
+	char *buf, size_t n, const char **v, struct esc_err *err);
+int esc_crm_obj_time(const struct esc_crm_obj *o, const char *name, const char *alias,
+	time_t *t, struct esc_err *err);
+
 struct esc_contacts;
 /* Borrows db. NULL with err. */
 struct esc_contacts *esc_contacts_new(struct sqlite3 *db, struct esc_err *err);
@@ -100,7 +129,7 @@ void esc_contacts_free(struct esc_contacts *k);
  * its consent changes, and write the "crm" object's JSON text to obj.
  * The caller has begun the transaction. REJECT before any write; FATAL
  * (err->code ESC_EXIT_STORE) when the store fails. */
-enum esc_rc esc_contacts_line(struct esc_contacts *k, struct json_t *root,
+enum esc_rc esc_contacts_line(struct esc_contacts *k, const struct esc_crm_obj *root,
 	struct esc_buf *obj, struct esc_err *err);
 
 #endif

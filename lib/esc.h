@@ -157,6 +157,7 @@ struct esc_jpath {
 typedef int (*esc_scan_fn)(void *ctx, const struct esc_jpath *p,
 	enum esc_jtype t, const char *v, size_t n, struct esc_err *err);
 
+struct esc_fast_member;
 struct esc_scan {
 	void *h;              /* yajl handle, kept across lines */
 	esc_scan_fn fn;
@@ -189,6 +190,14 @@ struct esc_scan {
 	 * deep: the same for a tool that reads deeper values too; fn then
 	 * sees what the streaming path shows it, numbers printed back. */
 	int top_only, deep;
+	/* tree: set by a tool that reads the line's values itself, with no
+	 * fn (crm-track). The fast path then lists every value of the line,
+	 * at any depth, in vals (nvals of them, in fastjson.h's order and
+	 * form; borrowed until the next line). has_vals is 0 when the line
+	 * took the streaming path: the tool then reads it another way. */
+	int tree, has_vals;
+	const struct esc_fast_member *vals;
+	size_t nvals;
 	struct esc_fast *fast;
 #define ESC_SCAN_NUM 32
 	char num[ESC_SCAN_NUM];

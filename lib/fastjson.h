@@ -1,6 +1,7 @@
 /* fastjson.h — the fast path of the line scanner: simdjson validates a
  * whole line and lists the top-level members of its object. C interface
- * to one C++ file (fastjson.cc); scan.c is its only user. */
+ * to one C++ file (fastjson.cc); scan.c calls it, and crm.c reads the
+ * list scan.c keeps for it (esc_scan's tree). */
 #ifndef ESC_FASTJSON_H
 #define ESC_FASTJSON_H
 
@@ -22,10 +23,13 @@ struct esc_fast_member {
 	int depth;              /* 1: a member of the top object; deeper ones
 	                           with esc_fast_object's maxdepth over 1 */
 	const char *key;        /* decoded, borrowed until the next parse; NULL
-	                           for an array element */
+	                           for an array element; NUL-terminated, as s */
 	size_t klen;
 	enum esc_fast_type t;
-	const char *s;          /* ESC_FAST_STRING: decoded bytes, borrowed */
+	const char *s;          /* ESC_FAST_STRING: decoded bytes, borrowed;
+	                           s[n] is a NUL (simdjson ends each string
+	                           with one), so a string with no NUL inside
+	                           is a C string */
 	size_t n;
 	long long i;            /* ESC_FAST_INT */
 	unsigned long long u;   /* ESC_FAST_UINT */

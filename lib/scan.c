@@ -2,6 +2,7 @@
  * in one streaming pass with yajl; no tree is built. It also notes where
  * the tool's own top-level member sits, so esc_splice can annotate the
  * line without re-serialising what the tool does not own. */
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -415,12 +416,12 @@ esc_scan_line(struct esc_scan *s, const char *line, size_t len,
 	s->depth = 0;
 	s->path.depth = 0;
 	s->close = s->prev_end = 0;
-	s->own_count = s->members = s->in_own = s->done = 0;
+	s->own_count = s->members = s->in_own = s->done = s->has_vals = 0;
 	err->msg[0] = '\0';
 	/* The fast path, where simdjson and yajl would agree: not on a
 	 * byte-order mark (simdjson skips one, yajl refuses it), nor on an
 	 * unpaired high surrogate (refused below with its own reason). */
-	if ((s->top_only || s->deep) && len <= ESC_FAST_MAX && fast_on() &&
+	if ((s->top_only || s->deep || s->tree) && len <= ESC_FAST_MAX && fast_on() &&
 	    !(len && (unsigned char)line[0] == 0xef) &&
 	    !(memchr(line, '\\', len) && lone_high_surrogate(line, len))) {
 		const struct esc_fast_member *m;
@@ -431,13 +432,19 @@ esc_scan_line(struct esc_scan *s, const char *line, size_t len,
 			esc_err_set(err, "out of memory");
 			return -1;
 		}
-		if ((r = esc_fast_object(s->fast, line, len, s->deep ? ESC_JPATH_MAX : 1,
-		    &m, &count)) < 0) {
+		if ((r = esc_fast_object(s->fast, line, len, s->tree ? INT_MAX :
+		    s->deep ? ESC_JPATH_MAX : 1, &m, &count)) < 0) {
 			esc_err_set(err, "out of memory");
 			return -1;
 		}
-		if (r && fast_members(s, line, len, m, count, &r))
+		if (r && fast_members(s, line, len, m, count, &r)) {
+			if (s->tree && r == 0) {
+				s->vals = m;
+				s->nvals = count;
+				s->has_vals = 1;
+			}
 			return r;
+		}
 	}
 	/* With several values allowed, yajl's final flush takes the end of
 	 * the input for the end of the values, even with a string left open
