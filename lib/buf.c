@@ -124,6 +124,14 @@ fmt_int(char *tmp, long long x)
 }
 
 void
+esc_buf_int(struct esc_buf *b, long long x)
+{
+	char tmp[24];
+
+	esc_buf_put(b, tmp, (size_t)fmt_int(tmp, x));
+}
+
+void
 esc_buf_json_num(struct esc_buf *b, double v)
 {
 	char tmp[ESC_NUM_MAX];

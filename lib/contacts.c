@@ -534,9 +534,13 @@ esc_contacts_line(struct esc_contacts *k, const struct esc_crm_obj *root, struct
 		kept += sqlite3_changes(k->db);
 	}
 	obj->len = 0;
-	esc_buf_printf(obj, "{\"kind\":\"contact\",\"id\":%lld,\"new\":%s,\"changed\":%s,"
-		"\"consent_changes\":%d}", rowid, fresh ? "true" : "false",
-		fresh || changed ? "true" : "false", kept);
+	esc_buf_puts(obj, "{\"kind\":\"contact\",\"id\":");
+	esc_buf_int(obj, rowid);
+	esc_buf_puts(obj, fresh ? ",\"new\":true" : ",\"new\":false");
+	esc_buf_puts(obj, fresh || changed ? ",\"changed\":true" : ",\"changed\":false");
+	esc_buf_puts(obj, ",\"consent_changes\":");
+	esc_buf_int(obj, kept);
+	esc_buf_putc(obj, '}');
 	rc = ESC_REC_OK;
 out:
 	contact_free(&old);

@@ -607,9 +607,12 @@ event_line(struct esc_crm *c, const struct esc_crm_obj *root, const char *type,
 		}
 	}
 echo:
+	/* no printf: it was a twentieth of the run */
 	c->obj.len = 0;
-	esc_buf_printf(&c->obj, "{\"kind\":\"event\",\"id\":%lld,\"new\":%s,\"recommendation\":",
-		rowid, fresh ? "true" : "false");
+	esc_buf_puts(&c->obj, "{\"kind\":\"event\",\"id\":");
+	esc_buf_int(&c->obj, rowid);
+	esc_buf_puts(&c->obj, fresh ? ",\"new\":true,\"recommendation\":" :
+		",\"new\":false,\"recommendation\":");
 	put_id(&c->obj, recid);
 	esc_buf_putc(&c->obj, '}');
 	return ESC_REC_OK;

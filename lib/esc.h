@@ -46,6 +46,8 @@ void esc_buf_printf(struct esc_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal, quotes included (s must be UTF-8). */
 void esc_buf_json_str(struct esc_buf *b, const char *s, size_t n);
+/* Append x's digits, as "%lld" writes them, without printf's cost. */
+void esc_buf_int(struct esc_buf *b, long long x);
 /* Append a number the way JSON wants it: up to 4 decimals, no trailing zeros. */
 void esc_buf_json_num(struct esc_buf *b, double v);
 /* The same into tmp (ESC_NUM_MAX bytes, not terminated): its length. */
