@@ -315,7 +315,7 @@ esc_contacts_line(struct esc_contacts *k, const struct esc_crm_obj *root, struct
 	time_t at = 0, cat = 0, when, now = esc_time_now();
 	const struct esc_fast_member *j, *jc, *v, *jcat;
 	struct esc_crm_obj consent;
-	size_t it = 0;
+	size_t it;
 	sqlite3_stmt *st;
 	enum esc_rc rc = ESC_REC_FATAL;
 
@@ -344,7 +344,13 @@ esc_contacts_line(struct esc_contacts *k, const struct esc_crm_obj *root, struct
 			return ESC_REC_REJECT;
 		}
 		esc_crm_obj_sub(root, jc, &consent);
-		while ((v = esc_crm_obj_next(&consent, &it))) {
+		/* as jansson reads it: each channel where it first appears,
+		 * with its last value; a channel is looked up once, so a
+		 * key given a thousand times costs a thousand steps */
+		for (it = 0; it < consent.n; it++) {
+			v = &consent.m[it];
+			if (v->depth != consent.depth)
+				continue;
 			for (i = 0; i < CH_N && strcmp(v->key, channels[i]); i++)
 				;
 			if (i == CH_N) {
@@ -352,6 +358,9 @@ esc_contacts_line(struct esc_contacts *k, const struct esc_crm_obj *root, struct
 					v->key);
 				return ESC_REC_REJECT;
 			}
+			if (cgiven[i])
+				continue;
+			v = esc_crm_obj_get(&consent, channels[i]);
 			if (v->t != ESC_FAST_TRUE && v->t != ESC_FAST_FALSE) {
 				esc_err_set(err, "consent.%s must be true or false", channels[i]);
 				return ESC_REC_REJECT;

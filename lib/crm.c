@@ -206,28 +206,6 @@ esc_crm_obj_get(const struct esc_crm_obj *o, const char *name)
 }
 
 const struct esc_fast_member *
-esc_crm_obj_next(const struct esc_crm_obj *o, size_t *i)
-{
-	const struct esc_fast_member *m;
-	size_t j;
-
-	for (; *i < o->n; ++*i) {
-		m = &o->m[*i];
-		if (m->depth != o->depth)
-			continue;
-		for (j = 0; j < *i; j++)
-			if (o->m[j].depth == o->depth && o->m[j].klen == m->klen &&
-			    memcmp(o->m[j].key, m->key, m->klen) == 0)
-				break;
-		if (j == *i) {
-			++*i;
-			return obj_getn(o, m->key, m->klen);
-		}
-	}
-	return NULL;
-}
-
-const struct esc_fast_member *
 esc_crm_obj_member(const struct esc_crm_obj *o, const char *name, const char *alias)
 {
 	const struct esc_fast_member *v = esc_crm_obj_get(o, name);

@@ -110,9 +110,6 @@ const struct esc_fast_member *esc_crm_obj_get(const struct esc_crm_obj *o, const
 /* The member v of o (an object, got from o) as an object of its own. */
 void esc_crm_obj_sub(const struct esc_crm_obj *o, const struct esc_fast_member *v,
 	struct esc_crm_obj *sub);
-/* The members of o in jansson's order: each name once, where it first
- * appears, with its last value. *i starts at 0; NULL after the last. */
-const struct esc_fast_member *esc_crm_obj_next(const struct esc_crm_obj *o, size_t *i);
 /* esc_crm_member, esc_crm_id and esc_crm_time of such an object. */
 const struct esc_fast_member *esc_crm_obj_member(const struct esc_crm_obj *o,
 	const char *name, const char *alias);
