@@ -84,16 +84,21 @@ esc_sec_totals(struct esc_runner *x, int sec)
 		goto out;
 	lo = hi = 0;
 	if (bucketed) {
-		/* the buckets from the window, or from the data where it is open */
+		/* the buckets from the window, or from the data where it is open;
+		 * an unattributed conversion counts in its own bucket, so its
+		 * time widens the span too, or the buckets would not add up to
+		 * the report without --by */
 		long long dmin = LLONG_MAX, dmax = LLONG_MIN;
 		static const char *const ends[] = {
 			"SELECT min(created_at) FROM {Q} WHERE {W}",
 			"SELECT max(created_at) FROM {Q} WHERE {W}",
 			"SELECT min(created_at) FROM {E} WHERE {W}",
 			"SELECT max(created_at) FROM {E} WHERE {W}",
+			"SELECT min(at) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND {WA}",
+			"SELECT max(at) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND {WA}",
 		};
 
-		for (k = 0; k < 4; k++) {
+		for (k = 0; k < (int)(sizeof ends / sizeof *ends); k++) {
 			if (!(m = esc_prep(x, what, ends[k])))
 				goto out;
 			if (esc_scalar(x, m, &v, &null) < 0) {

@@ -6,7 +6,7 @@
 # once and only once; several --db; the store errors; bad options.
 . "$(dirname "$0")/lib.sh"
 
-plan 106
+plan 107
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -172,6 +172,17 @@ sec totals '[.bucket, .questions, .escalations]' > "$T/got"
 diff_ok "$T/got" "$T/want" "--by week: weeks from Monday, counted again by the sqlite3 shell"
 run esc-stats --db "$DB" --now "$NOW" --section totals --by month
 is "$(sec totals '[.bucket, .questions, .escalations]')" '["2026-03-01",64,8]' "--by month: March 2026"
+# a conversion that matched no escalation, days after the last question: it
+# has a bucket of its own, so the rows with --by add up to the report without
+mkdir -p "$T/un"
+msg u1 2026-03-01T10:00:00Z u1 "How do I pluck a hairline?" | tool esc-detect | tool esc-offer |
+	tool esc-log --db "$T/un/s.db" > /dev/null 2>&1
+echo '{"event":"conversion","id":"ev-u","user_id":"nobody","offer":"course","value":99,"at":"2026-03-04T10:00:00Z"}' |
+	tool esc-log --db "$T/un/s.db" > /dev/null 2>&1
+run esc-stats --db "$T/un/s.db" --section totals --by day
+is "$(sec totals '[.bucket, .questions, .unattributed_conversions]' | tr '\n' ' ')" \
+	'["2026-03-01",1,0] ["2026-03-02",0,0] ["2026-03-03",0,0] ["2026-03-04",0,1] ' \
+	"--by day: an unattributed conversion after the last question gets its day"
 run esc-stats --db "$DB" --now "$NOW" --section leaderboard --by week
 is "$(jq -c '[.bucket, .rank, .agent, .resolved, .streak]' "$T/out" | tr '\n' ' ')" \
 	'["2026-02-23",1,"dana",1,0] ["2026-03-02",1,"dana",1,1] ["2026-03-02",2,"finn",1,1] ' \
