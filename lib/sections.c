@@ -121,6 +121,7 @@ esc_sec_totals(struct esc_runner *x, int sec)
 		if ((hi - lo) / 86400 > 200000 && x->by == ESC_BY_DAY) {
 			esc_err_set(x->err, "--by day over %lld days: narrow it with --since and --until",
 				(hi - lo) / 86400);
+			x->err->code = ESC_EXIT_USAGE;   /* the options asked too much: not the store */
 			goto out;
 		}
 	}

@@ -823,6 +823,7 @@ esc_stats_run(struct esc_stats *st, const struct esc_stats_opts *o,
 	int rc = ESC_EXIT_STORE;
 
 	memset(r, 0, sizeof *r);
+	err->code = 0;
 	r->o = *o;
 	r->multi = st->n > 1;
 	r->now = esc_time_now();
@@ -867,6 +868,8 @@ esc_stats_run(struct esc_stats *st, const struct esc_stats_opts *o,
 	}
 	rc = 0;
 out:
+	if (rc && err->code)
+		rc = err->code;
 	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	esc_buf_free(&x.sql);
 	if (rc)

@@ -6,7 +6,7 @@
 # once and only once; several --db; the store errors; bad options.
 . "$(dirname "$0")/lib.sh"
 
-plan 107
+plan 109
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -426,4 +426,8 @@ for bad in "--by year" "--section nope" "--limit 0" "--limit x" "--since yesterd
 	is "$rc/$(wc -c < "$T/out" | tr -d ' ')" "2/0" "bad usage ($bad): exit 2, nothing on stdout"
 done
 like "$(cat "$T/err")" "^esc-stats: error: --since must be before --until" "... the last one says why"
+# a day per row since year 1 is a mistake of the options, not of the store
+run esc-stats --db "$DB" --since 0001-01-01 --by day --section totals
+is "$rc/$(wc -c < "$T/out" | tr -d ' ')" "2/0" "--by day over 739,000 days: exit 2 (usage), nothing on stdout"
+like "$(cat "$T/err")" "^esc-stats: error: --by day over [0-9]+ days: narrow it" "... saying how to narrow it"
 done_testing
