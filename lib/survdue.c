@@ -314,6 +314,33 @@ claims(struct due *d, const struct chain *c, struct esc_buf *more, struct esc_er
 	return put_action(d, c, "unconfirmed", step, more, err) < 0 ? -1 : 1;
 }
 
+/* The next batch of a keyset query: st takes (upto, last time, last id)
+ * and gives (id, time) rows in that order, at most BATCH of them; the
+ * last row read moves the keys on. The number of ids, or -1 with err. */
+#define BATCH 256
+static long
+next_batch(struct esc_survey *s, sqlite3_stmt *st, time_t upto, long long *last_at,
+	long long *last_id, long long ids[BATCH], struct esc_err *err)
+{
+	long n = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)upto);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)*last_at);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)*last_id);
+	while (n < BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*last_id = ids[n++] = sqlite3_column_int64(st, 0);
+		*last_at = sqlite3_column_int64(st, 1);
+	}
+	if (n == BATCH)
+		rc = SQLITE_ROW;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return esc_survey_store_fail(s->db, err);
+	return n;
+}
+
 /* Claims a crash left in chains an answer ended meanwhile (answered
  * through that step's token or another, or declined): chain_due never
  * sees those chains again, so they are looked for here. Each chain in a
@@ -323,29 +350,17 @@ static int
 leftovers(struct due *d, struct esc_buf *more, struct esc_err *err)
 {
 	struct esc_survey *s = d->s;
-	sqlite3_stmt *st = s->st[SV_LEFT];
 	struct chain c = { 0 };
-	long long ids[256], last_id = 0, last_at = -1;
-	size_t n, i;
+	long long ids[BATCH], last_id = 0, last_at = -1;
+	long n, i;
 	int rc;
 
 	/* in batches, by the partial index of claims: (claimed_at, id) of the
 	 * last one read marks where the next batch starts */
 	do {
-		n = 0;
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)(d->now - s->cfg.claim_grace));
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)last_at);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)last_id);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < sizeof ids / sizeof *ids) {
-			last_id = ids[n++] = sqlite3_column_int64(st, 0);
-			last_at = sqlite3_column_int64(st, 1);
-		}
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			esc_survey_store_fail(s->db, err);
+		if ((n = next_batch(s, s->st[SV_LEFT], d->now - s->cfg.claim_grace, &last_at,
+		    &last_id, ids, err)) < 0)
 			goto fail;
-		}
 		for (i = 0; i < n; i++) {
 			if (esc_survey_begin(s->db, &d->tx, err) < 0)
 				goto fail;
@@ -358,7 +373,7 @@ leftovers(struct due *d, struct esc_buf *more, struct esc_err *err)
 			if (esc_survey_commit(&d->tx, err) < 0)
 				goto fail;
 		}
-	} while (n == sizeof ids / sizeof *ids);
+	} while (n == BATCH);
 	chain_free(&c);
 	return 0;
 fail:
@@ -647,38 +662,24 @@ esc_survey_due(struct esc_survey *s, FILE *f, struct esc_err *err)
 	struct due d = { .s = s, .f = f, .now = esc_time_now() };
 	sqlite3_stmt *st = s->st[SV_DUE];
 	struct esc_buf more = { 0 }, hand = { 0 };
-	long long ids[256], last_id = 0, last_at = -1;
-	size_t n, i;
+	long long ids[BATCH], last_id = 0, last_at = -1;
+	long n, i;
 	long r;
-	int rc;
 
 	err->code = 0;
 	esc_survey_due_begin(s);
 	/* in batches, each chain once a run: (next_at, id) as it was when
 	 * the batch was read marks where the next batch starts */
 	do {
-		n = 0;
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)d.now);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)last_at);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)last_id);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < sizeof ids / sizeof *ids) {
-			ids[n++] = sqlite3_column_int64(st, 0);
-			last_at = sqlite3_column_int64(st, 1);
-			last_id = ids[n - 1];
-		}
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			esc_survey_store_fail(s->db, err);
+		if ((n = next_batch(s, st, d.now, &last_at, &last_id, ids, err)) < 0)
 			goto fail;
-		}
 		for (i = 0; i < n; i++) {
 			if (!esc_survey_may_send(s))
 				goto held;      /* the rest stay due, for the next run */
 			if (chain_due(&d, ids[i], &more, err) < 0)
 				goto fail;
 		}
-	} while (n == sizeof ids / sizeof *ids);
+	} while (n == BATCH);
 held:
 	if (leftovers(&d, &more, err) < 0)
 		goto fail;

@@ -352,20 +352,24 @@ is "$(q "select a.state, a.tries from survey_attempts a join surveys s on s.id =
 
 # ---- a cron run killed mid-send, and run again -------------------------------------------
 DB=$T/crash.db
+# killed_call NOW: a --due run killed while the provider has the call
+killed_call() {
+	httpd_reset
+	httpd_plan "{\"path\":\"$CALLS\",\"fault\":\"hang\",\"delay\":30,\"times\":1}"
+	twilio_ok
+	ESC_NET_TIMEOUT=60s tool survey-send --due --db "$DB" --now "$1" > /dev/null 2>&1 &
+	pid=$!
+	for i in $(seq 200); do
+		[ "$(requests "$CALLS")" = 1 ] && break
+		sleep 0.1
+	done
+	kill -9 "$pid"
+	wait "$pid" 2> /dev/null
+}
 contact cara true true false +15555550108 | contacts
 session k-1 cara 2026-03-02T10:00:00Z > "$T/s"
 sr --now 2026-03-02T10:00:00Z "$T/s"
-httpd_reset
-httpd_plan "{\"path\":\"$CALLS\",\"fault\":\"hang\",\"delay\":30,\"times\":1}"
-twilio_ok
-ESC_NET_TIMEOUT=60s tool survey-send --due --db "$DB" --now 2026-03-02T10:05:00Z > "$T/killed" 2>&1 &
-pid=$!
-for i in $(seq 200); do
-	[ "$(requests "$CALLS")" = 1 ] && break
-	sleep 0.1
-done
-kill -9 "$pid"
-wait "$pid" 2> /dev/null
+killed_call 2026-03-02T10:05:00Z
 is "$(requests "$CALLS")/$(q "select state from survey_attempts where step = 'ai_call'")" "1/claimed" \
 	"killed while the provider had the call: the claim is left behind"
 due 2026-03-02T10:05:00Z
@@ -398,20 +402,6 @@ call_token() {
 	jq -r --arg p "$CALLS" --arg to "$(printf '%s' "$1" | jq -sRr @uri)" \
 		'select(.path == $p and (.body | contains("To=" + $to))) | .body' \
 		"$HTTPD_DIR/requests.jsonl" | sed -n 's/.*call%2F\([A-Za-z0-9_-]\{43\}\).*/\1/p'
-}
-# killed_call NOW: a --due run killed while the provider has the call
-killed_call() {
-	httpd_reset
-	httpd_plan "{\"path\":\"$CALLS\",\"fault\":\"hang\",\"delay\":30,\"times\":1}"
-	twilio_ok
-	ESC_NET_TIMEOUT=60s tool survey-send --due --db "$DB" --now "$1" > /dev/null 2>&1 &
-	pid=$!
-	for i in $(seq 200); do
-		[ "$(requests "$CALLS")" = 1 ] && break
-		sleep 0.1
-	done
-	kill -9 "$pid"
-	wait "$pid" 2> /dev/null
 }
 # chain_state SESSION: the chain's state and its call's
 chain_state() {
