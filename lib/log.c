@@ -909,6 +909,20 @@ log_event(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	if (!r && ref)     /* OK with a message: the loop prints it as a warning */
 		esc_err_set(err, "conversion %.64s names escalation %.64s, which is not in the "
 			"store: kept unattributed", str(l, S_ID), ref);
+	/* An escalation that did not exist yet cannot have brought the sale:
+	 * crediting it would give a negative time to conversion. A
+	 * conversion found by user_id is never before its escalation (see
+	 * E_ATTRIB); one that names its escalation is kept as the sale it
+	 * is, unattributed, as when the escalation is not in the store. */
+	if (r > 0 && ty == EV_CONVERSION && at < e.created) {
+		char ta[32], tc[32];
+
+		esc_err_set(err, "conversion %.64s at %s is before its escalation %lld "
+			"(opened at %s): kept unattributed", str(l, S_ID),
+			esc_time_format(at, ta, sizeof ta), (long long)e.id,
+			esc_time_format(e.created, tc, sizeof tc));
+		r = 0;
+	}
 	attributed = r > 0;
 	l->unattributed += !attributed;
 

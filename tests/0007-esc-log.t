@@ -13,7 +13,7 @@
 D=$top/tests/data/log
 DB=$T/db
 NOW=2026-04-10T00:00:00Z
-plan 122
+plan 125
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -140,6 +140,23 @@ printf '%s\n' '{"id":"w3","user_id":"uh","created_at":"2026-03-01T00:00:00Z","te
 run esc-log --db "$T/edge.db" --now "$NOW" "$T/edge4.jsonl"
 is "$rc/$(sed -n 2p "$T/out" | jq -c '[.log.escalation, .log.attributed]')" "0/[null,false]" \
 	"by user: a human escalation is not credited with a conversion"
+# a conversion dated before the escalation it names cannot have come from
+# it: kept, unattributed, with a warning naming both times
+printf '%s\n' '{"id":"b1","user_id":"ub","created_at":"2026-03-02T10:00:00Z","text":"x","detect":{"route":"paid"},"offer":{"offer":"course"}}' \
+	'{"event":"conversion","id":"cb-1","message_id":"b1","value":10,"at":"2026-03-02T09:00:00Z"}' \
+	'{"event":"conversion","id":"cb-2","escalation_id":1,"value":20,"at":"2026-03-02T09:59:59Z"}' \
+	'{"event":"conversion","id":"cb-3","escalation_id":1,"value":30,"at":"2026-03-02T10:00:00Z"}' > "$T/before.jsonl"
+run esc-log --db "$T/before.db" --now "$NOW" "$T/before.jsonl"
+is "$rc/$(sed 1d "$T/out" | jq -c '[.log.escalation, .log.attributed]' | tr -d '\n')" "0/[null,false][null,false][1,true]" \
+	"a conversion before the escalation it names (by message id, by escalation id) is kept unattributed; one at its very time is attributed"
+cat > "$T/err.want" <<EOF
+esc-log: warning (at $T/before.jsonl:2): conversion cb-1 at 2026-03-02T09:00:00Z is before its escalation 1 (opened at 2026-03-02T10:00:00Z): kept unattributed
+esc-log: warning (at $T/before.jsonl:3): conversion cb-2 at 2026-03-02T09:59:59Z is before its escalation 1 (opened at 2026-03-02T10:00:00Z): kept unattributed
+esc-log: note: 2 conversions matched no escalation: kept, unattributed
+EOF
+diff_ok "$T/err" "$T/err.want" "... with a warning naming both times, and counted in the note"
+is "$(sqlite3 "$T/before.db" "select (converted_at - created_at) || ' ' || conversion_value from escalations")/$(sqlite3 "$T/before.db" "select group_concat(event_id || ':' || coalesce(escalation_id, '-'), ' ') from events")" \
+	"0 30.0/cb-1:- cb-2:- cb-3:1" "... the escalation converted by the conversion at its time only; the early ones in no timeline"
 
 # events naming unknown escalations: rejected, except conversions
 printf '%s\n' '{"event":"note","id":"x-1","escalation_id":99,"note":"hi"}' \
