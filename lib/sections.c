@@ -359,10 +359,12 @@ esc_sec_by(struct esc_runner *x, unsigned want)
 	if (esc_step_err(x, s, rc) < 0)
 		goto out;
 	sqlite3_finalize(s);
-	/* the times to conversion, from the small partial index of converted rows */
+	/* the times to conversion, from the small partial index of converted
+	 * rows; a conversion before its escalation, which esc-log no longer
+	 * credits but an older store may hold, has no time to count */
 	if (!(s = esc_prep(x, "by_*: times to conversion",
 	    "SELECT {B}, offer, reason, tier, template, severity, converted_at - created_at "
-	    "FROM {E} WHERE converted AND converted_at IS NOT NULL AND {W}")))
+	    "FROM {E} WHERE converted AND converted_at >= created_at AND {W}")))
 		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		for (d = 0; d < 5; d++) {

@@ -6,7 +6,7 @@
 # once and only once; several --db; the store errors; bad options.
 . "$(dirname "$0")/lib.sh"
 
-plan 109
+plan 112
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -126,6 +126,20 @@ is "$(sec recent '[.id, .created_at, .status, .question]' | head -n 1)" \
 run esc-stats --db "$DB" --now "$NOW" --section recent --limit 3
 is "$(jq -r '.created_at' "$T/out" | tr '\n' ' ')" "2026-03-10T11:20:00Z 2026-03-10T11:00:00Z 2026-03-09T10:00:00Z " \
 	"--limit 3: the three latest, newest first"
+
+# a store written before esc-log refused to credit a conversion dated before
+# its escalation: p2 converted an hour before it was created. Still a
+# conversion, but no time to conversion: none is negative.
+sq ".backup '$T/early.db'"
+sqlite3 "$T/early.db" "UPDATE escalations SET converted_at = created_at - 3600 WHERE message_id = 'p2'"
+run esc-stats --db "$T/early.db" --now "$NOW" --section offer --section tier
+is "$(sec by_offer '[.offer, .conversions, .ttc_median, .ttc_mean]' | tr '\n' ' ')" \
+	'[null,0,null,null] ["mentorship",1,7200,7200] ["course",1,null,null] ' \
+	"a conversion before its escalation (an older store): counted, but no time to conversion"
+is "$(sec by_tier '[.tier, .conversions, .ttc_median, .ttc_mean]' | tr '\n' ' ')" \
+	'["pro",1,7200,7200] ["free",1,null,null] ' "... in every by_* table"
+run esc-stats --db "$T/early.db" --now "$NOW" --section offer -t
+is "$rc/$(grep -c -- ' -[0-9]' "$T/out")" "0/0" "... and -t prints no negative duration"
 
 # ---- SLA ------------------------------------------------------------------------
 # High: first response h4, h1, h5 met (30m, 20m, 10m); h3 due 12:20 is 40m
