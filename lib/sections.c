@@ -19,6 +19,8 @@
 /* The escalation-rate target of seed 000: 10-15% of questions. */
 #define TARGET_LO 0.10
 #define TARGET_HI 0.15
+/* The most buckets a bucketed report has: 200,000 days is 547 years. */
+#define BUCKETS_MAX 200000
 
 /* ---- totals (and the trend: the same per day) ---- */
 
@@ -62,7 +64,7 @@ esc_sec_totals(struct esc_runner *x, int sec)
 	int bucketed = x->by != ESC_BY_NONE, k, null;
 	struct esc_table *t;
 	sqlite3_stmt *s[3] = { 0 }, *m;
-	long long lo, hi, b, nq = 0, ne, np, nc, nv = 0, v = 0;
+	long long lo, hi, b, nb, nq = 0, ne, np, nc, nv = 0, v = 0;
 	double value, rate;
 	struct esc_cell *c;
 	const char *what = esc_section_name(sec);
@@ -117,10 +119,11 @@ esc_sec_totals(struct esc_runner *x, int sec)
 		}
 		lo = x->o->has_since ? x->o->since : dmin;
 		hi = x->o->has_until ? x->o->until : dmax + 1;
-		/* a generous bound on the rows, against a stray timestamp */
-		if ((hi - lo) / 86400 > 200000 && x->by == ESC_BY_DAY) {
-			esc_err_set(x->err, "--by day over %lld days: narrow it with --since and --until",
-				(hi - lo) / 86400);
+		/* a generous bound on the rows, against a stray timestamp or a
+		 * far --until, the same for every --by */
+		if ((nb = esc_bucket_count(lo, hi, x->by)) > BUCKETS_MAX) {
+			esc_err_set(x->err, "--by %s over %lld %ss: narrow it with --since and --until",
+				esc_by_name(x->by), nb, esc_by_name(x->by));
 			x->err->code = ESC_EXIT_USAGE;   /* the options asked too much: not the store */
 			goto out;
 		}

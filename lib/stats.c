@@ -157,6 +157,34 @@ esc_bucket_next(time_t b, enum esc_by by)
 	}
 }
 
+long long
+esc_bucket_count(time_t lo, time_t hi, enum esc_by by)
+{
+	long long a, b;
+	int y1, m1, y2, m2;
+
+	if (hi <= lo)
+		return 0;
+	a = floordiv((long long)lo, 86400);
+	b = floordiv((long long)hi - 1, 86400);
+	switch (by) {
+	case ESC_BY_DAY: return b - a + 1;
+	case ESC_BY_WEEK: return floordiv(b + 3, 7) - floordiv(a + 3, 7) + 1;  /* weeks from Monday */
+	case ESC_BY_MONTH:
+		civil(a, &y1, &m1);
+		civil(b, &y2, &m2);
+		return ((long long)y2 - y1) * 12 + (m2 - m1) + 1;
+	default: return 1;
+	}
+}
+
+const char *
+esc_by_name(enum esc_by by)
+{
+	return by == ESC_BY_DAY ? "day" : by == ESC_BY_WEEK ? "week" :
+		by == ESC_BY_MONTH ? "month" : "none";
+}
+
 int
 esc_by_parse(const char *s)
 {

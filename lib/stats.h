@@ -137,6 +137,11 @@ void esc_quantiles(long long *v, size_t n, double *median, double *p90);
 /* The start of the bucket holding t, and the start of the next one. */
 time_t esc_bucket(time_t t, enum esc_by by);
 time_t esc_bucket_next(time_t b, enum esc_by by);
+/* How many buckets [lo, hi) spans: from the one holding lo to the one
+ * holding hi - 1; 0 when hi <= lo. */
+long long esc_bucket_count(time_t lo, time_t hi, enum esc_by by);
+/* "day", "week", "month" of by. */
+const char *esc_by_name(enum esc_by by);
 /* "day", "week", "month" to enum esc_by, or -1. */
 int esc_by_parse(const char *s);
 

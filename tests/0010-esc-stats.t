@@ -6,7 +6,7 @@
 # once and only once; several --db; the store errors; bad options.
 . "$(dirname "$0")/lib.sh"
 
-plan 112
+plan 118
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -444,4 +444,19 @@ like "$(cat "$T/err")" "^esc-stats: error: --since must be before --until" "... 
 run esc-stats --db "$DB" --since 0001-01-01 --by day --section totals
 is "$rc/$(wc -c < "$T/out" | tr -d ' ')" "2/0" "--by day over 739,000 days: exit 2 (usage), nothing on stdout"
 like "$(cat "$T/err")" "^esc-stats: error: --by day over [0-9]+ days: narrow it" "... saying how to narrow it"
+# one limit for every --by: 200,000 buckets, whatever their length
+run esc-stats --db "$DB" --by day --since 2000-01-01 --until 2547-08-01 --section totals
+is "$rc/$(lines "$T/out")" "0/200000" "--by day over 200,000 days exactly: exit 0, a row each"
+run esc-stats --db "$DB" --by day --since 2000-01-01 --until 2547-08-01T00:00:01Z --section totals
+is "$rc/$(wc -c < "$T/out" | tr -d ' ')" "2/0" "... a second more starts a 200,001st: exit 2"
+run esc-stats --db "$DB" --until 9999-12-31 --by week --section totals
+is "$rc/$(wc -c < "$T/out" | tr -d ' ')" "2/0" "--by week up to the year 9999 (416,000 weeks): exit 2 (usage), nothing on stdout"
+# the first bucket is the week of Monday 2026-02-23, the last that of 9999-12-30
+is "$(cat "$T/err")" "esc-stats: error: --by week over $(( ($(ts 9999-12-31) - 1 - $(ts 2026-02-23)) / 604800 + 1 )) weeks: narrow it with --since and --until" \
+	"... counting the weeks"
+sq ".backup '$T/stray.db'"
+sqlite3 "$T/stray.db" "INSERT INTO questions (message_id, created_at, route, logged_at) VALUES ('stray', 1000000000000, 'none', 0)"
+run esc-stats --db "$T/stray.db" --by month --section totals
+is "$rc/$(wc -c < "$T/out" | tr -d ' ')" "2/0" "--by month over a stray timestamp of the year 33658: exit 2, nothing on stdout"
+like "$(cat "$T/err")" "^esc-stats: error: --by month over [0-9]+ months: narrow it" "... counting the months"
 done_testing
