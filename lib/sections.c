@@ -89,8 +89,10 @@ esc_sec_totals(struct esc_runner *x, int sec)
 		/* the buckets from the window, or from the data where it is open;
 		 * an unattributed conversion counts in its own bucket, so its
 		 * time widens the span too, or the buckets would not add up to
-		 * the report without --by */
+		 * the report without --by. A closed window needs no data: its
+		 * buckets are known, and have their zeros even in an empty store. */
 		long long dmin = LLONG_MAX, dmax = LLONG_MIN;
+		int closed = x->o->has_since && x->o->has_until;
 		static const char *const ends[] = {
 			"SELECT min(created_at) FROM {Q} WHERE {W}",
 			"SELECT max(created_at) FROM {Q} WHERE {W}",
@@ -100,7 +102,7 @@ esc_sec_totals(struct esc_runner *x, int sec)
 			"SELECT max(at) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND {WA}",
 		};
 
-		for (k = 0; k < (int)(sizeof ends / sizeof *ends); k++) {
+		for (k = 0; k < (int)(sizeof ends / sizeof *ends) && !closed; k++) {
 			if (!(m = esc_prep(x, what, ends[k])))
 				goto out;
 			if (esc_scalar(x, m, &v, &null) < 0) {
@@ -113,8 +115,8 @@ esc_sec_totals(struct esc_runner *x, int sec)
 			if (!null && v > dmax)
 				dmax = v;
 		}
-		if (dmin > dmax) {
-			rc = 0;        /* no data: no buckets */
+		if (dmin > dmax && !closed) {
+			rc = 0;        /* no data, and an open end: no buckets */
 			goto out;
 		}
 		lo = x->o->has_since ? x->o->since : dmin;

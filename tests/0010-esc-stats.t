@@ -6,7 +6,7 @@
 # once and only once; several --db; the store errors; bad options.
 . "$(dirname "$0")/lib.sh"
 
-plan 118
+plan 123
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -197,6 +197,24 @@ run esc-stats --db "$T/un/s.db" --section totals --by day
 is "$(sec totals '[.bucket, .questions, .unattributed_conversions]' | tr '\n' ' ')" \
 	'["2026-03-01",1,0] ["2026-03-02",0,0] ["2026-03-03",0,0] ["2026-03-04",0,1] ' \
 	"--by day: an unattributed conversion after the last question gets its day"
+# an empty store: with both ends of the window the buckets are known, and
+# every one has its row of zeros, as in a store with data; with an end open
+# there is nothing to span, so no rows
+: | tool esc-log --db "$T/empty.db" > /dev/null 2>&1
+run esc-stats --db "$T/empty.db" --section totals --by day --since 2026-03-01 --until 2026-03-04
+is "$rc/$(sec totals '[.bucket, .questions, .escalations, .conversions, .conversion_value, .unattributed_conversions]' | tr '\n' ' ')" \
+	'0/["2026-03-01",0,0,0,0,0] ["2026-03-02",0,0,0,0,0] ["2026-03-03",0,0,0,0,0] ' \
+	"an empty store, --by day over a window of three days: a row of zeros each"
+run esc-stats --db "$T/empty.db" --section totals --by week --since 2026-03-01 --until 2026-03-10 -t
+is "$rc/$(grep -Eo '^  2026-[0-9-]+ +0 +0 +0 +0 ' "$T/out" | awk '{ print $1 }' | tr '\n' ' ')" "0/2026-02-23 2026-03-02 2026-03-09 " \
+	"... --by week -t: its three weeks, from Monday"
+run esc-stats --db "$T/empty.db" --section totals --by month --since 2026-01-15 --until 2026-03-02 --csv
+is "$rc/$(sed 1d "$T/out" | cut -d, -f1-6 | tr '\n' ' ')" "0/totals,2026-01-01,0,0,0,0 totals,2026-02-01,0,0,0,0 totals,2026-03-01,0,0,0,0 " \
+	"... --by month --csv: its three months"
+run esc-stats --db "$T/empty.db" --since 2026-03-01 --until 2026-03-04 --html "$T/empty.html"
+is "$rc/$(grep -c '<rect class="bar"' "$T/empty.html")" "0/3" "... --html: the trend has a bar for each of the three days"
+run esc-stats --db "$T/empty.db" --section totals --by day --since 2026-03-01
+is "$rc/$(wc -c < "$T/out" | tr -d ' ')" "0/0" "... with only --since: no data to span, no rows"
 run esc-stats --db "$DB" --now "$NOW" --section leaderboard --by week
 is "$(jq -c '[.bucket, .rank, .agent, .resolved, .streak]' "$T/out" | tr '\n' ' ')" \
 	'["2026-02-23",1,"dana",1,0] ["2026-03-02",1,"dana",1,1] ["2026-03-02",2,"finn",1,1] ' \
