@@ -116,8 +116,10 @@ main(int argc, char **argv)
 		case O_THRESHOLD:
 			errno = 0;
 			oo.threshold = strtod(optarg, &end);
-			if (!*optarg || *end || errno || !isfinite(oo.threshold) || oo.threshold < 0) {
-				esc_diag("error", NULL, 0, "--threshold: not a number >= 0: %s", optarg);
+			if (!*optarg || *end || errno || !(oo.threshold >= 0 &&
+			    oo.threshold <= ESC_OPPS_NUM_MAX)) {
+				esc_diag("error", NULL, 0, "--threshold: not a number from 0 to 1e15: %s",
+					optarg);
 				usage();
 			}
 			oo.have_threshold = 1;

@@ -2,6 +2,7 @@
  * trigger, the account's contract found, the plan made (plan.c) and the
  * mail drafted, the opportunity's row committed; then the Slack summary,
  * and for full automation the mail (oppsend.c). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,10 @@ contract_for(struct esc_opps *o, json_t *line, const struct alert *a, struct esc
 		goto bad;
 	if (json_object_get(c, "current_spend") && d < 0) {
 		esc_err_set(err, "field \"contract.current_spend\" must be a number >= 0");
+		goto bad;
+	}
+	if (d > ESC_OPPS_NUM_MAX) {
+		esc_err_set(err, "field \"contract.current_spend\" is out of range (0 to 1e15)");
 		goto bad;
 	}
 	if (opp_get_time(c, "contract.", "contract_end_date", &t, err) < 0 ||
@@ -245,6 +250,11 @@ opp_alert_line(struct esc_opps *o, json_t *line, json_t **res, json_t **whynot, 
 	    opp_get_str(line, "", "period", 0, &a.period, err) < 0 ||
 	    opp_get_time(line, "", "at", &a.at, err) < 0)
 		return ESC_REC_REJECT;
+	/* past the bound the mail could not say it */
+	if (fabs(a.value) > ESC_OPPS_NUM_MAX) {
+		esc_err_set(err, "field \"value\" is out of range (-1e15 to 1e15)");
+		return ESC_REC_REJECT;
+	}
 	if ((a.sev = esc_severity_parse(a.severity, strlen(a.severity))) < 0) {
 		esc_err_set(err, "field \"severity\" must be low, medium, high or critical");
 		return ESC_REC_REJECT;

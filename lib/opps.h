@@ -18,6 +18,12 @@ struct sqlite3;
 struct json_t;
 struct esc_net;
 
+/* The largest usage value, threshold, spend or price upsell-gen takes
+ * (either side of 0 for a value): a real usage metric never comes near
+ * it, and past it a number cannot be written in a mail as a person would
+ * read it. */
+#define ESC_OPPS_NUM_MAX 1e15
+
 struct esc_opps_opts {
 	const char *contracts;   /* --contracts FILE: JSON lines keyed by account_id, or NULL */
 	double threshold;        /* --threshold, when have_threshold */

@@ -61,8 +61,11 @@ esc_plans_load(struct esc_err *err)
 	json_array_foreach(p->ladder, i, step) {
 		if (!json_is_string(json_object_get(step, "plan")) ||
 		    !json_is_number(json_object_get(step, "monthly")) ||
+		    !(json_number_value(json_object_get(step, "monthly")) >= 0 &&
+		      json_number_value(json_object_get(step, "monthly")) <= ESC_OPPS_NUM_MAX) ||
 		    !json_is_array(json_object_get(step, "features"))) {
-			data_err(err, "each ladder step needs \"plan\", \"monthly\" and \"features\"");
+			data_err(err, "each ladder step needs \"plan\", \"monthly\" (a price from 0 "
+				"to 1e15) and \"features\"");
 			goto fail;
 		}
 		esc_buf_printf(&names, "%s%s", i ? ", " : "",
@@ -146,7 +149,8 @@ int
 esc_fill(const char *tmpl, const json_t *vars, struct esc_buf *out, struct esc_err *err)
 {
 	const char *s = tmpl, *open, *close;
-	char key[64];
+	char key[64], num[ESC_NUM_MAX];
+	int nl;
 	json_t *v;
 	size_t n;
 
@@ -165,9 +169,16 @@ esc_fill(const char *tmpl, const json_t *vars, struct esc_buf *out, struct esc_e
 		v = json_object_get(vars, key);
 		if (json_is_string(v))
 			esc_buf_puts(out, json_string_value(v));
-		else if (json_is_number(v))
-			esc_buf_json_num(out, json_number_value(v));
-		else {
+		else if (json_is_number(v) && (nl = esc_num_fmt(num, json_number_value(v))) &&
+		    memcmp(num, "null", 4))
+			esc_buf_put(out, num, (size_t)nl);
+		else if (json_is_number(v)) {
+			/* never "null" where a reader expects a number */
+			esc_err_set(err, "template placeholder {%s}: the number is too large to write",
+				key);
+			err->code = ESC_EXIT_DATA;
+			return -1;
+		} else {
 			esc_err_set(err, "template placeholder {%s} has no value", key);
 			err->code = ESC_EXIT_DATA;
 			return -1;
@@ -340,8 +351,10 @@ esc_plan_check(const struct esc_plans *p, const json_t *in, char *why, size_t wh
 	if (!esc_plans_has(p, json_string_value(v)))
 		return why_set(why, whylen, "plan is not on the ladder (%s)", p->names);
 	v = json_object_get(in, "estimated_value");
-	if (!json_is_number(v) || !isfinite(json_number_value(v)) || json_number_value(v) < 0)
-		return why_set(why, whylen, "%s", "field \"estimated_value\" must be a number >= 0");
+	if (!json_is_number(v) || !(json_number_value(v) >= 0 &&
+	    json_number_value(v) <= ESC_OPPS_NUM_MAX))
+		return why_set(why, whylen, "%s", "field \"estimated_value\" must be a number "
+			"from 0 to 1e15");
 	for (i = 0; i < sizeof texts / sizeof *texts; i++)
 		if (!text_ok(json_object_get(in, texts[i])))
 			return why_set(why, whylen, "field \"%s\" must be a non-empty string", texts[i]);

@@ -327,8 +327,11 @@ ai_case ai-prose 'the model.s answer is not a JSON object' \
 	'{"json":{"choices":[{"message":{"content":"I would suggest the pro plan."}}]}}'
 ai_case ai-ladder 'plan is not on the ladder' \
 	'{"json":{"choices":[{"message":{"content":"{\"plan\":\"platinum\",\"estimated_value\":1,\"justification\":\"j\",\"features\":[],\"roi\":\"r\",\"risk\":\"k\"}"}}]}}'
-ai_case ai-negative 'field "estimated_value" must be a number >= 0' \
+ai_case ai-negative 'field "estimated_value" must be a number from 0 to 1e15' \
 	'{"json":{"choices":[{"message":{"content":"{\"plan\":\"scale\",\"estimated_value\":-5,\"justification\":\"j\",\"features\":[],\"roi\":\"r\",\"risk\":\"k\"}"}}]}}'
+# a value the Slack summary could not write as a number
+ai_case ai-huge 'field "estimated_value" must be a number from 0 to 1e15' \
+	'{"json":{"choices":[{"message":{"content":"{\"plan\":\"scale\",\"estimated_value\":1e301,\"justification\":\"j\",\"features\":[],\"roi\":\"r\",\"risk\":\"k\"}"}}]}}'
 ai_case ai-features 'field "features" must be an array of strings' \
 	'{"json":{"choices":[{"message":{"content":"{\"plan\":\"scale\",\"estimated_value\":5,\"justification\":\"j\",\"features\":[1],\"roi\":\"r\",\"risk\":\"k\"}"}}]}}'
 ai_case ai-missing 'field "roi" must be a non-empty string' \

@@ -48,6 +48,11 @@ bad "no metric" 'field "metric" missing' '{"id":"b","account_id":"a1","value":20
 bad "metric a number" 'field "metric" must be a non-empty string' '{"id":"b","account_id":"a1","metric":3,"value":2000,"severity":"high"}'
 bad "no value" 'field "value" missing' '{"id":"b","account_id":"a1","metric":"trade_volume","severity":"high"}'
 bad "value a string" 'field "value" must be a number' '{"id":"b","account_id":"a1","metric":"trade_volume","value":"2000","severity":"high"}'
+# a usage value past 1e15 cannot be written in a mail as a number
+bad "value past 1e15" 'field "value" is out of range \(-1e15 to 1e15\)' \
+	'{"id":"b","account_id":"a1","metric":"trade_volume","value":1e301,"severity":"high"}'
+bad "value past -1e15" 'field "value" is out of range \(-1e15 to 1e15\)' \
+	'{"id":"b","account_id":"a1","metric":"trade_volume","value":-2e15,"severity":"high"}'
 bad "no severity" 'field "severity" missing' '{"id":"b","account_id":"a1","metric":"trade_volume","value":2000}'
 bad "severity unknown" 'field "severity" must be low, medium, high or critical' \
 	'{"id":"b","account_id":"a1","metric":"trade_volume","value":2000,"severity":"urgent"}'
@@ -64,6 +69,8 @@ bad "current_plan off the ladder" 'field "contract\.current_plan" must be a plan
 	"{$A,\"contract\":{\"current_plan\":\"gold\",\"contact\":{\"email\":\"a@b.example\"}}}"
 bad "current_spend negative" 'field "contract\.current_spend" must be a number >= 0' \
 	"{$A,\"contract\":{\"current_plan\":\"growth\",\"current_spend\":-1,\"contact\":{\"email\":\"a@b.example\"}}}"
+bad "current_spend past 1e15" 'field "contract\.current_spend" is out of range \(0 to 1e15\)' \
+	"{$A,\"contract\":{\"current_plan\":\"growth\",\"current_spend\":1e301,\"contact\":{\"email\":\"a@b.example\"}}}"
 bad "renewal_date not a time" 'field "contract\.renewal_date" must be an RFC 3339 time.*' \
 	"{$A,\"contract\":{\"current_plan\":\"growth\",\"renewal_date\":\"soon\",\"contact\":{\"email\":\"a@b.example\"}}}"
 bad "no contact" 'field "contract\.contact" missing: the email goes to its "email"' \
@@ -72,6 +79,12 @@ bad "no contact email" 'field "contract\.contact\.email" missing' \
 	"{$A,\"contract\":{\"current_plan\":\"growth\",\"contact\":{\"name\":\"Dana\"}}}"
 bad "contact email bad" 'field "contract\.contact\.email" is not an email address' \
 	"{$A,\"contract\":{\"current_plan\":\"growth\",\"contact\":{\"email\":\"dana at acme\"}}}"
+
+# at the bound, every number in the mail is a number
+printf '%s\n' '{"id":"m1","account_id":"a1","metric":"trade_volume","value":1e15,"severity":"high","contract":{"current_plan":"growth","current_spend":1e15,"contact":{"email":"a@b.example"}}}' > "$T/max.jsonl"
+run upsell-gen --usage --db "$T/max.db" --now "$NOW" "$T/max.jsonl"
+is "$rc/$(jq -r '.opportunity.email.body' "$T/out" | grep -c null)" "0/0" "a value and a spend of 1e15: no \"null\" in the mail"
+like "$(jq -r '.opportunity.email.body' "$T/out")" "reached 1000000000000000, " "... the value written out"
 
 # ---- events ---------------------------------------------------------------------------
 bad "type unknown" 'field "type" must be approval, reply, meeting_join, release or close \(no "type": a usage alert\)' \
@@ -157,7 +170,7 @@ run upsell-gen --usage --db "$T/k.db" --contracts "$T/missing.jsonl" /dev/null
 is "$rc" 5 "a missing contracts file: exit 5"
 
 # ---- options ------------------------------------------------------------------------------
-for args in "--usage --threshold abc" "--usage --threshold -1" "--usage --due" "--due x.jsonl" \
+for args in "--usage --threshold abc" "--usage --threshold -1" "--usage --threshold 1e16" "--usage --due" "--due x.jsonl" \
     "--threshold 5" "--dry-run" "--bogus" "--due --rules r.json" "--usage --now yesterday"; do
 	# shellcheck disable=SC2086
 	run upsell-gen $args
