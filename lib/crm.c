@@ -707,7 +707,7 @@ esc_crm_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct e
 		 * what it cannot hold (an integer past 64 bits, a NUL inside a
 		 * string) */
 		if (!(doc = json_loadb(rec->line, rec->len, 0, &je))) {
-			esc_err_set(err, "invalid JSON at byte %d: %s", je.position, je.text);
+			esc_json_load_err(err, &je);
 			return ESC_REC_REJECT;
 		}
 		if (flatten(c, doc) < 0) {

@@ -96,6 +96,13 @@ struct json_t *esc_share_json(const char *rel, struct esc_err *err);
  * in the shortest form that reads back the same (jtext.c): what json_dumps
  * gives, less its "%.17g" noise (8.15, not 8.1500000000000004). */
 char *esc_json_text(const struct json_t *j);
+/* Why jansson refused a line (je from json_loadb), into err in the house
+ * words: "invalid JSON at byte N: ..." for what is not JSON, and for
+ * valid JSON it cannot hold, what is wrong: a number too large for the
+ * tool (an integer past 64 bits, a real past a double), a \u0000 in a
+ * string. */
+struct json_error_t;
+void esc_json_load_err(struct esc_err *err, const struct json_error_t *je);
 
 /* ---- the record loop (loop.c) ---- */
 /* One input line, without its line terminator (a trailing CR is dropped too). */

@@ -322,7 +322,7 @@ esc_format_messages(enum esc_format f, const char *line, size_t len,
 	int n = 0;
 
 	if (!(j = json_loadb(line, len, 0, &je))) {
-		esc_err_set(err, "invalid JSON at byte %d: %s", je.position, je.text);
+		esc_json_load_err(err, &je);
 		return -1;
 	}
 	if ((items = page_items(f, j, &where))) {

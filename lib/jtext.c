@@ -1,5 +1,6 @@
 /* jtext.c — the JSON text of a jansson value, with every real in the
- * shortest form that reads back as the same double.
+ * shortest form that reads back as the same double; and why jansson
+ * refused a line, in the words every tool uses.
  *
  * json_dumps prints reals with "%.17g", so a value read as 8.15 is written
  * back as 8.1500000000000004: true to the double, not to what the person
@@ -97,4 +98,26 @@ esc_json_text(const struct json_t *j)
 	}
 	esc_buf_oom = oom;
 	return b.p;
+}
+
+/* jansson calls valid JSON it cannot hold a syntax error ("too big
+ * integer", "\\u0000 is not allowed without JSON_ALLOW_NUL"), so those
+ * are said as what they are. */
+void
+esc_json_load_err(struct esc_err *err, const json_error_t *je)
+{
+	switch (json_error_code(je)) {
+	case json_error_numeric_overflow:
+		esc_err_set(err, "number at byte %d is too large for %s (%s)", je->position, esc_prog,
+			strstr(je->text, "integer") ? "a whole number must fit in 64 bits" :
+			"past the largest a double holds");
+		break;
+	case json_error_null_character:
+	case json_error_null_byte_in_key:
+		esc_err_set(err, "invalid JSON at byte %d: a \\u0000 in a string is not allowed",
+			je->position);
+		break;
+	default:
+		esc_err_set(err, "invalid JSON at byte %d: %s", je->position, je->text);
+	}
 }

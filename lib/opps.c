@@ -489,12 +489,7 @@ esc_opps_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct 
 
 	o->warn.len = 0;
 	if (!(line = json_loadb(rec->line, rec->len, JSON_REJECT_DUPLICATES, &je))) {
-		/* jansson's words name its own flag here */
-		if (!strncmp(je.text, "\\u0000 is not allowed", 21))
-			esc_err_set(err, "invalid JSON at byte %d: a \\u0000 in a string is not allowed",
-				je.position);
-		else
-			esc_err_set(err, "invalid JSON at byte %d: %s", je.position, je.text);
+		esc_json_load_err(err, &je);
 		return ESC_REC_REJECT;
 	}
 	if (!json_is_object(line)) {

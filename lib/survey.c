@@ -321,7 +321,7 @@ esc_survey_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struc
 	/* yajl has checked it; jansson can still refuse what it cannot hold
 	 * (an integer past 64 bits, a NUL inside a string) */
 	if (!(root = json_loadb(rec->line, rec->len, 0, &je))) {
-		esc_err_set(err, "invalid JSON at byte %d: %s", je.position, je.text);
+		esc_json_load_err(err, &je);
 		return ESC_REC_REJECT;
 	}
 	if (session_read(root, &ss, err) < 0) {

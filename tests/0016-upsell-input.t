@@ -36,6 +36,13 @@ bad "trailing garbage" "${JSONERR}.*" '{"id":"b"} x'
 bad "a duplicate key" "${JSONERR}duplicate object key.*" '{"id":"b","id":"c"}'
 bad "an array" "not a JSON object" '[1,2]'
 bad "invalid UTF-8" "${JSONERR}.*" "$(printf '{"id":"b\377","account_id":"a"}')"
+# valid JSON with a number upsell-gen cannot hold: said as that, not as bad JSON
+bad "an integer past 64 bits" 'number at byte [0-9]+ is too large for upsell-gen \(a whole number must fit in 64 bits\)' \
+	'{"id":"b","account_id":"a1","metric":"trade_volume","value":99999999999999999999,"severity":"high"}'
+bad "a negative integer past 64 bits" 'number at byte [0-9]+ is too large for upsell-gen \(a whole number must fit in 64 bits\)' \
+	'{"id":"b","account_id":"a1","metric":"trade_volume","value":-99999999999999999999,"severity":"high"}'
+bad "a real past a double" 'number at byte [0-9]+ is too large for upsell-gen \(past the largest a double holds\)' \
+	'{"id":"b","account_id":"a1","metric":"trade_volume","value":1e400,"severity":"high"}'
 bad "a NUL escape in an id" "${JSONERR}a \\\\u0000 in a string is not allowed" '{"id":"b\u0000c","account_id":"a","metric":"m","value":1,"severity":"high"}'
 
 # ---- alerts ---------------------------------------------------------------------------

@@ -40,7 +40,8 @@ bad '{"session_id":"s1",' 'invalid JSON at byte [0-9]+: .*' "broken JSON"
 bad '["s1"]' 'not a JSON object' "an array"
 bad "{\"session_id\":\"s1\",$C,$E} {}" 'invalid JSON at byte [0-9]+: trailing garbage' "two values"
 bad "{\"session_id\":\"s1\",$C,$E,\"n\":123456789012345678901234567890}" \
-	'invalid JSON at byte [0-9]+: too big integer' "an integer past 64 bits"
+	'number at byte [0-9]+ is too large for survey-send \(a whole number must fit in 64 bits\)' \
+	"an integer past 64 bits: valid JSON, too large a number"
 
 # ---- fields ----------------------------------------------------------------------
 bad "{$C,$E}" 'field "session_id" missing' "no session_id"
@@ -70,7 +71,7 @@ bad "{\"session_id\":\"s1\",$C,$E,\"summary\":[]}" 'field "summary" must be a st
 	"a summary (the alias) that is an array"
 bad "{\"session_id\":\"s1\",$C,$E,\"problem\":\"$(head -c 10001 /dev/zero | tr '\0' 'x')\"}" \
 	'field "problem" is longer than 10000 bytes' "a problem of 10001 bytes"
-bad "{\"session_id\":\"s1\",$C,$E,\"problem\":\"a\\u0000b\"}" 'invalid JSON at byte [0-9]+: .*NUL.*' \
+bad "{\"session_id\":\"s1\",$C,$E,\"problem\":\"a\\u0000b\"}" 'invalid JSON at byte [0-9]+: a \\u0000 in a string is not allowed' \
 	"a NUL in the problem"
 
 # ---- all together, with good lines between -------------------------------------------

@@ -81,8 +81,8 @@ is "$(sq "select amount_cents from interactions where event_id = 'd-04'")" 500 \
 	"an amount in the metadata, given twice: the last"
 is "$(sq "select customer_id from interactions where event_id = '0'")" 9223372036854775807 \
 	"-0 is the id 0; the largest 64-bit integer is an id"
-is "$(err 6)|$(err 7)|$(err 8)" "invalid JSON at byte 117: too big integer near '9223372036854775808'|invalid JSON at byte 108: \\u0000 is not allowed without JSON_ALLOW_NUL near '\"a\\u0000b\"'|invalid JSON at byte 113: too big negative integer" \
-	"what jansson cannot hold is refused in its words"
+is "$(err 6)|$(err 7)|$(err 8)" "number at byte 117 is too large for crm-track (a whole number must fit in 64 bits)|invalid JSON at byte 108: a \\u0000 in a string is not allowed|number at byte 113 is too large for crm-track (a whole number must fit in 64 bits)" \
+	"what jansson cannot hold is refused, saying what it is"
 is "$(sq "select consent_sms, consent_email from contacts where customer_id = 'k-1'")" "1|1" \
 	"consent: a channel given twice has its last value"
 is "$(err 10)|$(err 11)" 'consent: unknown channel "fax" (sms, email, calls)|consent.calls must be true or false' \
