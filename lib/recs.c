@@ -88,6 +88,8 @@ struct esc_recs {
 	struct rule *rules;
 	size_t nrules;
 	const char *currency, *default_plan;
+	json_t *stypes;              /* the session types the rules know (owned) */
+	char *stype_names;           /* "chat, video, ...", for the warning */
 	struct esc_batch batch;
 	/* the current line */
 	struct val v[S_N];
@@ -102,6 +104,67 @@ bad_rules(struct esc_err *err, const char *file, const char *what)
 	esc_err_set(err, "data file %s: %s", file, what);
 	err->code = ESC_EXIT_DATA;
 	return -1;
+}
+
+/* Does the array of strings hold s (exactly, as plans are matched)? */
+static int
+listed(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(arr, i, t)
+		if (!strcmp(json_string_value(t), s))
+			return 1;
+	return 0;
+}
+
+/* "session_types": every session type the rules know, so that one they
+ * do not ("Chat", a typo) is warned about as a plan without prices is;
+ * without it, the types the rules name. */
+static int
+load_session_types(struct esc_recs *r, const char *file, struct esc_err *err)
+{
+	json_t *given = json_object_get(r->doc, "session_types"), *t;
+	struct esc_buf names = { 0 };
+	size_t i, j;
+
+	if (given) {
+		if (!json_is_array(given) || !json_array_size(given))
+			return bad_rules(err, file, "\"session_types\" must list the session types");
+		json_array_foreach(given, i, t)
+			if (!json_is_string(t) || !json_string_length(t) ||
+			    !strcmp(json_string_value(t), "*"))
+				return bad_rules(err, file, "\"session_types\" lists session types as "
+					"strings");
+		r->stypes = json_incref(given);
+	} else if (!(r->stypes = json_array())) {
+		esc_err_set(err, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < r->nrules; i++)
+		json_array_foreach(r->rules[i].after, j, t) {
+			if (!strcmp(json_string_value(t), "*") || listed(r->stypes, json_string_value(t)))
+				continue;
+			if (given) {
+				esc_err_set(err, "data file %s: rule \"%s\" follows session type \"%s\", "
+					"which \"session_types\" does not list", file, r->rules[i].type,
+					json_string_value(t));
+				err->code = ESC_EXIT_DATA;
+				return -1;
+			}
+			json_array_append(r->stypes, t);
+		}
+	json_array_foreach(r->stypes, i, t)
+		esc_buf_printf(&names, "%s%s", i ? ", " : "", json_string_value(t));
+	esc_buf_putc(&names, '\0');
+	if (esc_buf_oom) {
+		esc_buf_free(&names);
+		esc_err_set(err, "out of memory");
+		return -1;
+	}
+	r->stype_names = names.p;
+	return 0;
 }
 
 /* Check the document and point the rules into it. */
@@ -143,6 +206,8 @@ load_rules(struct esc_recs *r, const char *file, struct esc_err *err)
 			if (!strcmp(r->rules[j].type, u->type))
 				return bad_rules(err, file, "two rules of the same type");
 	}
+	if (load_session_types(r, file, err) < 0)
+		return -1;
 	prices = json_object_get(r->doc, "prices");
 	if (!json_is_object(prices) || !json_object_size(prices))
 		return bad_rules(err, file, "\"prices\" must map each plan tier to its prices");
@@ -405,6 +470,16 @@ session_completed(struct esc_recs *r, const struct esc_rec *rec, struct esc_buf 
 	if (plan && priced != plan)
 		esc_err_set(err, "plan \"%.60s\" has no prices in %s: priced as \"%s\"",
 			plan, RULES_FILE, priced);
+	/* a session type the rules do not know gets only what every session
+	 * gets; said, as for a plan, since "Chat" is not "chat" */
+	if (stype && !listed(r->stypes, stype)) {
+		char plan_warn[sizeof err->msg];
+
+		snprintf(plan_warn, sizeof plan_warn, "%s", plan && priced != plan ? err->msg : "");
+		esc_err_set(err, "%s%ssession type \"%.60s\" is not in %s (%.200s): only the "
+			"recommendations for every session", plan_warn, *plan_warn ? "; " : "",
+			stype, RULES_FILE, r->stype_names);
+	}
 	/* the line that made the row, and a plan the prices did not know */
 	r->meta.len = 0;
 	if (present(r, id) || (plan && priced != plan)) {
@@ -553,6 +628,8 @@ esc_recs_free(struct esc_recs *r, struct esc_err *err)
 	esc_buf_free(&r->obj);
 	esc_buf_free(&r->meta);
 	free(r->rules);
+	free(r->stype_names);
+	json_decref(r->stypes);
 	json_decref(r->doc);
 	free(r);
 	return rc;

@@ -7,7 +7,7 @@
 # matrix.
 . "$(dirname "$0")/lib.sh"
 
-plan 97
+plan 101
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 [ -x "$BIN/upsell-gen" ] || { echo "1..0 # SKIP bin/upsell-gen is not built"; exit 0; }
@@ -84,6 +84,18 @@ is "$rc/$(up)" "0/[\"follow_up\",$(price "$DEFAULT" follow_up),\"$CUR\",\"$DEFAU
 like "$(cat "$T/err")" "^upsell-gen: warning \\(at <stdin>:1\\): plan \"gold\" has no prices" "... and a warning that says so"
 is "$(sq "SELECT metadata FROM recommendations WHERE session_id = 's-13'")" '{"given_plan":"gold"}' "... and the plan given kept in the row's metadata"
 
+# session types are matched as plans are, exactly: one the rules do not
+# list gets what every session gets, and a warning, as an unknown plan does
+run upsell-gen --db "$DB" <<'EOF'
+{"type":"session_completed","customer":"c-48","session":"s-14","at":"2026-03-02T10:00:00Z","session_type":"Chat","plan":"basic"}
+{"type":"session_completed","customer":"c-48","session":"s-15","at":"2026-03-02T10:00:00Z","session_type":"Chat","plan":"Basic"}
+EOF
+is "$rc/$(up)" "0/[\"follow_up\",$(price basic follow_up),\"$CUR\",\"basic\",true][\"follow_up\",$(price "$DEFAULT" follow_up),\"$CUR\",\"$DEFAULT\",true]" \
+	"an unknown session type (\"Chat\"): the follow-up alone, exit 0"
+is "$(cat "$T/err")" "upsell-gen: warning (at <stdin>:1): session type \"Chat\" is not in upsell/recommendations.json (chat, video, diagnostic): only the recommendations for every session
+upsell-gen: warning (at <stdin>:2): plan \"Basic\" has no prices in upsell/recommendations.json: priced as \"$DEFAULT\"; session type \"Chat\" is not in upsell/recommendations.json (chat, video, diagnostic): only the recommendations for every session" \
+	"... with a warning, as for a plan written \"Basic\", and both when both are unknown"
+
 # every tier of the data file, at its prices
 for tier in $(jq -r '.prices | keys[]' "$RULES"); do
 	printf '{"type":"session_completed","customer":"c-t","session":"tier-%s","at":"2026-03-03T10:00:00Z","session_type":"chat","plan":"%s"}\n' "$tier" "$tier" > "$T/in.jsonl"
@@ -141,6 +153,10 @@ printf '%s\n' "$CHAT" > "$T/in.jsonl"
 run upsell-gen --db "$T/d.db" --share "$T/share" "$T/in.jsonl"
 is "$rc" 4 "a tier without a price for every type: exit 4"
 like "$(cat "$T/err")" 'tier "free" has no price for "diagnostic_package"' "... saying which"
+jq '.session_types = ["chat"]' "$RULES" > "$T/share/upsell/recommendations.json"
+run upsell-gen --db "$T/d.db" --share "$T/share" "$T/in.jsonl"
+is "$rc" 4 "a rule after a session type session_types does not list: exit 4"
+like "$(cat "$T/err")" 'rule "diagnostic_package" follows session type "video", which "session_types" does not list' "... saying which"
 printf '{"rules": [' > "$T/share/upsell/recommendations.json"
 printf '%s\n' "$CHAT" > "$T/in.jsonl"
 run upsell-gen --db "$T/d.db" --share "$T/share" "$T/in.jsonl"
