@@ -83,9 +83,11 @@ esc_plans_load(struct esc_err *err)
 			goto fail;
 		}
 	if (!p->currency || !json_is_string(json_object_get(p->doc, "roi")) ||
+	    !json_is_string(json_object_get(p->doc, "roi_no_more")) ||
 	    !json_is_object(json_object_get(p->doc, "justification")) ||
 	    !json_is_object(json_object_get(p->doc, "risk"))) {
-		data_err(err, "\"currency\", \"roi\", \"justification\" and \"risk\" are needed");
+		data_err(err, "\"currency\", \"roi\", \"roi_no_more\", \"justification\" and "
+			"\"risk\" are needed");
 		goto fail;
 	}
 	esc_buf_putc(&names, '\0');
@@ -247,6 +249,7 @@ esc_plan_rules(const struct esc_plans *p, const json_t *facts, struct esc_err *e
 	json_t *spend = json_object_get(facts, "current_spend");
 	long at = step_of(p, cur), steps = 0, top = (long)json_array_size(p->ladder) - 1, to;
 	double monthly, cur_monthly, uplift, est;
+	int no_more;
 	json_t *r, *step, *vars = NULL, *plan = NULL, *v;
 	const char *rm;
 	size_t i;
@@ -275,6 +278,11 @@ esc_plan_rules(const struct esc_plans *p, const json_t *facts, struct esc_err *e
 		uplift = monthly * p->top_uplift;
 	else
 		uplift = monthly - cur_monthly;
+	/* an account that already spends the next plan's price or more (its
+	 * overage, say) would pay no more on it: the plan still fits its
+	 * use, but the words cannot say it "costs 0 more", and it brings no
+	 * new revenue */
+	no_more = to != at && uplift <= 0;
 	if (uplift < 0)
 		uplift = 0;
 	est = round2(uplift * 12);
@@ -287,6 +295,7 @@ esc_plan_rules(const struct esc_plans *p, const json_t *facts, struct esc_err *e
 	json_object_set_new(vars, "monthly", jnum(monthly));
 	json_object_set_new(vars, "current_monthly", jnum(cur_monthly));
 	json_object_set_new(vars, "uplift", jnum(round2(uplift)));
+	json_object_set_new(vars, "saving", jnum(no_more ? round2(cur_monthly - monthly) : 0));
 	json_object_set_new(vars, "estimated_value", jnum(est));
 	json_object_set_new(vars, "currency", json_string(p->currency));
 	json_object_set_new(vars, "times", jnum(threshold > 0 ?
@@ -304,7 +313,8 @@ esc_plan_rules(const struct esc_plans *p, const json_t *facts, struct esc_err *e
 		goto fail;
 	json_object_set_new(plan, "justification", v);
 	json_object_set_new(plan, "features", json_deep_copy(json_object_get(step, "features")));
-	if (!(v = fill_str(json_string_value(json_object_get(p->doc, "roi")), vars, err)))
+	if (!(v = fill_str(json_string_value(json_object_get(p->doc, no_more ? "roi_no_more" :
+	    "roi")), vars, err)))
 		goto fail;
 	json_object_set_new(plan, "roi", v);
 	if (!(v = fill_str(text_for(json_object_get(p->doc, "risk"),

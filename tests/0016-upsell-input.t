@@ -93,6 +93,21 @@ run upsell-gen --usage --db "$T/max.db" --now "$NOW" "$T/max.jsonl"
 is "$rc/$(jq -r '.opportunity.email.body' "$T/out" | grep -c null)" "0/0" "a value and a spend of 1e15: no \"null\" in the mail"
 like "$(jq -r '.opportunity.email.body' "$T/out")" "reached 1000000000000000, " "... the value written out"
 
+# an account that already spends the next plan's price or more: the mail
+# does not say the plan "costs 0 USD a month more"; it brings no new revenue
+printf '%s\n' '{"id":"o1","account_id":"a1","metric":"trade_volume","value":2000,"severity":"high","contract":{"current_plan":"growth","current_spend":2000,"contact":{"email":"a@b.example"}}}' \
+	'{"id":"o2","account_id":"a1","metric":"trade_volume","value":2000,"severity":"high","contract":{"current_plan":"growth","current_spend":1499,"contact":{"email":"a@b.example"}}}' \
+	'{"id":"o3","account_id":"a1","metric":"trade_volume","value":2000,"severity":"high","contract":{"current_plan":"growth","current_spend":450,"contact":{"email":"a@b.example"}}}' > "$T/over.jsonl"
+run upsell-gen --usage --db "$T/over.db" --now "$NOW" "$T/over.jsonl"
+is "$rc/$(jq -r '.opportunity.email.body' "$T/out" | grep -c 'costs 0 ')" "0/0" "spend at or over the next plan's price: no \"costs 0 ... more\""
+is "$(sed -n 1p "$T/out" | jq -r '.opportunity.plan | "\(.plan) \(.estimated_value) \(.roi)"')" \
+	"scale 0 The scale plan is 1499 USD a month, no more than the 2000 USD a month spent today, so the capacity and support it adds at 2 times the alert level come at no extra cost." \
+	"... the plan's roi says it costs no more than today, and it is worth 0 a year"
+like "$(sed -n 1p "$T/out" | jq -r '.opportunity.email.body')" "no more than the 2000 USD a month spent today" "... and so does the mail"
+like "$(sed -n 2p "$T/out" | jq -r '.opportunity.plan.roi')" "^The scale plan is 1499 USD a month, no more than the 1499 USD" "... a spend equal to the price too"
+like "$(sed -n 3p "$T/out" | jq -r '.opportunity.plan | "\(.estimated_value) \(.roi)"')" "^12588 The scale plan costs 1049 USD a month more than today" \
+	"a spend under the price: what it costs more, and the new revenue"
+
 # ---- events ---------------------------------------------------------------------------
 bad "type unknown" 'field "type" must be approval, reply, meeting_join, release or close \(no "type": a usage alert\)' \
 	'{"type":"ping","id":"e"}'
