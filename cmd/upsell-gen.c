@@ -51,7 +51,7 @@ opps(struct esc_common *common, const char *dbpath, const struct esc_opps_opts *
 		return ESC_EXIT_STORE;
 	}
 	if (!(o = esc_opps_new(db, oo, &err))) {
-		esc_diag("error", NULL, 0, "%s", err.msg);
+		esc_diag("error", err.name, err.line, "%s", err.msg);
 		esc_store_close(db);
 		return err.code ? err.code : ESC_EXIT_DATA;
 	}

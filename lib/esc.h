@@ -28,6 +28,11 @@ enum esc_exit {
 struct esc_err {
 	char msg[512];
 	int code;           /* for a fatal record error: the exit code (0: ESC_EXIT_DATA) */
+	/* where the error is, for a file a library function reads itself (not
+	 * through the record loop): the tool says "(at NAME:LINE)"; NULL and 0
+	 * when the error is in no file's line. esc_err_set leaves them be. */
+	const char *name;
+	unsigned long line;
 };
 void esc_err_set(struct esc_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

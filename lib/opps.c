@@ -675,20 +675,21 @@ load_contracts(struct esc_opps *o, const char *path, struct esc_err *err)
 		lineno++;
 		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 			n--;
+		/* a bad line is named as the record loop names one */
+		err->name = path;
+		err->line = lineno;
 		if (!(c = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, &je))) {
-			esc_err_set(err, "%s:%lu: invalid JSON at byte %d: %s", path, lineno,
-				je.position, je.text);
+			esc_json_load_err(err, &je);
 			goto fail;
 		}
 		if (!json_is_object(c) || opp_get_id(c, "account_id", 1, key, err) < 0) {
-			char why[sizeof err->msg];
-
-			snprintf(why, sizeof why, "%s", json_is_object(c) ? err->msg :
-				"not a JSON object");
-			esc_err_set(err, "%s:%lu: %s", path, lineno, why);
+			if (!json_is_object(c))
+				esc_err_set(err, "not a JSON object");
 			json_decref(c);
 			goto fail;
 		}
+		err->name = NULL;
+		err->line = 0;
 		json_object_set_new(o->contracts, key, c);
 	}
 	if (ferror(f)) {

@@ -35,7 +35,7 @@ struct esc_opps;
 /* Load share/upsell/ (usage.json, plans.json, email.txt, slack.txt), the
  * contracts file and the network settings; borrow db for the lifetime.
  * NULL with err: code ESC_EXIT_DATA for a data file, ESC_EXIT_INPUT for
- * the contracts file, ESC_EXIT_USAGE for a bad setting in the
+ * a bad line of the contracts file (err->name and err->line say which), ESC_EXIT_USAGE for a bad setting in the
  * environment, ESC_EXIT_STORE for the store. */
 struct esc_opps *esc_opps_new(struct sqlite3 *db, const struct esc_opps_opts *o,
 	struct esc_err *err);

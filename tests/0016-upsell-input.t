@@ -187,7 +187,15 @@ is "$rc/$(jq -r '.opportunity | [.current_plan, .email.to] | join(" ")' "$T/out"
 printf '{"account_id":"a2"}\nnope\n' > "$T/badc.jsonl"
 run upsell-gen --usage --db "$T/k.db" --contracts "$T/badc.jsonl" /dev/null
 is "$rc" 3 "a bad contracts file: exit 3"
-like "$(cat "$T/err")" "badc\\.jsonl:2: invalid JSON" "naming its line"
+is "$(cat "$T/err")" "upsell-gen: error (at $T/badc.jsonl:2): invalid JSON at byte 4: '[' or '{' expected near 'nope'" \
+	"naming its line in the house form, \"error (at NAME:LINE)\""
+printf '{"account_id":"a2"}\n{"current_plan":"starter"}\n' > "$T/badc2.jsonl"
+run upsell-gen --usage --db "$T/k.db" --contracts "$T/badc2.jsonl" /dev/null
+is "$rc/$(cat "$T/err")" "3/upsell-gen: error (at $T/badc2.jsonl:2): field \"account_id\" missing" \
+	"a contract without its account_id: the same form"
+printf '[1]\n' > "$T/badc3.jsonl"
+run upsell-gen --usage --db "$T/k.db" --contracts "$T/badc3.jsonl" /dev/null
+is "$rc/$(cat "$T/err")" "3/upsell-gen: error (at $T/badc3.jsonl:1): not a JSON object" "a line that is not an object: the same form"
 run upsell-gen --usage --db "$T/k.db" --contracts "$T/missing.jsonl" /dev/null
 is "$rc" 5 "a missing contracts file: exit 5"
 
