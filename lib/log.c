@@ -923,6 +923,20 @@ log_event(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 			esc_time_format(e.created, tc, sizeof tc));
 		r = 0;
 	}
+	/* A case is not assigned, answered, resolved or changed before it
+	 * came in: such a line names the wrong escalation or has the wrong
+	 * time, and a first response or resolution so dated (a status that
+	 * closes, too) would be a negative time in every SLA figure. It is
+	 * refused, as one naming no escalation is. A note changes nothing
+	 * but the timeline, and is kept where its time puts it. */
+	if (r > 0 && at < e.created && ty != EV_CONVERSION && ty != EV_NOTE) {
+		char ta[32], tc[32];
+
+		esc_err_set(err, "%s at %s is before its escalation %lld (opened at %s)",
+			ev_names[ty], esc_time_format(at, ta, sizeof ta), (long long)e.id,
+			esc_time_format(e.created, tc, sizeof tc));
+		return ESC_REC_REJECT;
+	}
 	attributed = r > 0;
 	l->unattributed += !attributed;
 

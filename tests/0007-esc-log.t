@@ -13,7 +13,7 @@
 D=$top/tests/data/log
 DB=$T/db
 NOW=2026-04-10T00:00:00Z
-plan 125
+plan 129
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -157,6 +157,33 @@ EOF
 diff_ok "$T/err" "$T/err.want" "... with a warning naming both times, and counted in the note"
 is "$(sqlite3 "$T/before.db" "select (converted_at - created_at) || ' ' || conversion_value from escalations")/$(sqlite3 "$T/before.db" "select group_concat(event_id || ':' || coalesce(escalation_id, '-'), ' ') from events")" \
 	"0 30.0/cb-1:- cb-2:- cb-3:1" "... the escalation converted by the conversion at its time only; the early ones in no timeline"
+# a case is not taken, answered, resolved or changed before it came in: such
+# events are refused, naming both times (an event without "at" is at --now);
+# a note, which changes nothing, is kept, first in the timeline
+printf '%s\n' '{"id":"k1","user_id":"uk","created_at":"2026-03-02T10:00:00Z","text":"x","detect":{"route":"human","severity":"high"}}' \
+	'{"event":"assignment","id":"k-a","message_id":"k1","agent":"ann","at":"2026-03-02T09:00:00Z"}' \
+	'{"event":"first_response","id":"k-f","escalation_id":1,"agent":"ann","at":"2026-03-02T09:59:59Z"}' \
+	'{"event":"resolution","id":"k-r","escalation_id":1,"outcome":"saved","at":"2026-03-01T10:00:00Z"}' \
+	'{"event":"status","id":"k-s","escalation_id":1,"status":"closed","at":"2026-03-02T09:30:00Z"}' \
+	'{"event":"status","id":"k-s2","escalation_id":1,"severity":"critical"}' \
+	'{"event":"note","id":"k-n","escalation_id":1,"note":"called us first","at":"2026-03-02T08:00:00Z"}' \
+	'{"event":"first_response","id":"k-f2","escalation_id":1,"at":"2026-03-02T10:00:00Z"}' > "$T/early.jsonl"
+run esc-log --db "$T/early.db" --now 2026-03-01T00:00:00Z "$T/early.jsonl"
+cat > "$T/err.want" <<EOF
+esc-log: error (at $T/early.jsonl:2): assignment at 2026-03-02T09:00:00Z is before its escalation 1 (opened at 2026-03-02T10:00:00Z)
+esc-log: error (at $T/early.jsonl:3): first_response at 2026-03-02T09:59:59Z is before its escalation 1 (opened at 2026-03-02T10:00:00Z)
+esc-log: error (at $T/early.jsonl:4): resolution at 2026-03-01T10:00:00Z is before its escalation 1 (opened at 2026-03-02T10:00:00Z)
+esc-log: error (at $T/early.jsonl:5): status at 2026-03-02T09:30:00Z is before its escalation 1 (opened at 2026-03-02T10:00:00Z)
+esc-log: error (at $T/early.jsonl:6): status at 2026-03-01T00:00:00Z is before its escalation 1 (opened at 2026-03-02T10:00:00Z)
+EOF
+diff_ok "$T/err" "$T/err.want" "an assignment, first response, resolution or status before its escalation: rejected, naming both times"
+is "$rc/$(jq -r .id "$T/out" | tr '\n' ' ')/$(sqlite3 "$T/early.db" "select group_concat(event_id, ' ') from (select event_id from events order by id)")" \
+	"3/k1 k-n k-f2 /k-n k-f2" "... exit 3; the note before it, and the first response at its very time, kept"
+is "$(sqlite3 "$T/early.db" "select status || ' ' || coalesce(agent, '-') || ' ' || severity || ' ' || (first_response_at - created_at) || ' ' || coalesce(resolved_at, '-') from escalations")" \
+	"in_progress - high 0 -" "... the escalation as if the refused lines had not come: no agent, not resolved, its severity, a first response of 0s"
+run esc-log --history k1 --db "$T/early.db"
+is "$rc/$(sed 1d "$T/out" | jq -r '.id + "@" + .at' | tr '\n' ' ')" "0/k-n@2026-03-02T08:00:00Z k-f2@2026-03-02T10:00:00Z " \
+	"... --history: the note at its time, before the escalation's first response"
 
 # events naming unknown escalations: rejected, except conversions
 printf '%s\n' '{"event":"note","id":"x-1","escalation_id":99,"note":"hi"}' \
