@@ -705,11 +705,14 @@ esc_sec_board(struct esc_runner *x)
 		return esc_oom(x);
 	x->r->t[ESC_SEC_LEADERBOARD] = t;
 	/* saved: a resolution with outcome "saved" of a cancel threat (the
-	 * "cancel" alert, or the cancel_threat playbook) */
+	 * "cancel" alert, or the cancel_threat playbook). A resolution before
+	 * the escalation was created, which esc-log refuses but an older
+	 * store may hold, counts as resolved but has no time: not in the
+	 * median, and neither extends nor breaks a streak. */
 	if (!(s = esc_prep(x, "leaderboard",
 	    "SELECT {B}, agent, count(*), "
 	    "total(outcome = 'saved' AND (playbook = 'cancel_threat' OR alerts LIKE '%\"cancel\"%')), "
-	    "esc_quant(resolved_at - created_at) "
+	    "esc_quant(CASE WHEN resolved_at >= created_at THEN resolved_at - created_at END) "
 	    "FROM {E} WHERE resolved_at IS NOT NULL AND agent IS NOT NULL AND {WS} "
 	    "GROUP BY {G}agent")))
 		return -1;
@@ -718,10 +721,10 @@ esc_sec_board(struct esc_runner *x)
 	if (!(k = esc_prep(x, "leaderboard: streaks",
 	    bucketed ?
 	    "SELECT {B}, resolution_due IS NULL OR resolved_at <= resolution_due FROM {E} "
-	    "WHERE agent = :agent AND resolved_at IS NOT NULL AND {W} "
+	    "WHERE agent = :agent AND resolved_at >= created_at AND {W} "
 	    "ORDER BY resolved_at DESC" :
 	    "SELECT resolution_due IS NULL OR resolved_at <= resolution_due FROM {E} "
-	    "WHERE agent = :agent AND resolved_at IS NOT NULL AND {W} ORDER BY resolved_at DESC"))) {
+	    "WHERE agent = :agent AND resolved_at >= created_at AND {W} ORDER BY resolved_at DESC"))) {
 		sqlite3_finalize(s);
 		return -1;
 	}

@@ -307,7 +307,9 @@ fn_quant_final(sqlite3_context *ctx)
  * resolved or closed without a resolution time ended when it was last
  * updated. Met: done by the due time (or no due time); breached: done after
  * it, or not done and past it; at risk: not done, due within the warning
- * time; pending: the rest of the open ones. */
+ * time; pending: the rest of the open ones. One done before the escalation
+ * was created, which esc-log refuses but an older store may hold, was done
+ * at no time that can be told: it is none of the four, and has no time. */
 struct slagg {
 	double count[2][4];
 	struct quant q[2];
@@ -341,6 +343,8 @@ fn_sla_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		int nodue = sqlite3_value_type(d) == SQLITE_NULL;
 
 		due = sqlite3_value_int64(d);
+		if (has[k] && done[k] < created)
+			continue;      /* done before it came in: no time to count */
 		if (has[k]) {
 			a->count[k][nodue || done[k] <= due ? 0 : 1]++;
 			quant_push(&a->q[k], done[k] - created);

@@ -6,7 +6,7 @@
 # once and only once; several --db; the store errors; bad options.
 . "$(dirname "$0")/lib.sh"
 
-plan 123
+plan 127
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -219,6 +219,25 @@ run esc-stats --db "$DB" --now "$NOW" --section leaderboard --by week
 is "$(jq -c '[.bucket, .rank, .agent, .resolved, .streak]' "$T/out" | tr '\n' ' ')" \
 	'["2026-02-23",1,"dana",1,0] ["2026-03-02",1,"dana",1,1] ["2026-03-02",2,"finn",1,1] ' \
 	"--by week leaderboard: ranks and streaks per week (h4 missed: streak 0)"
+# a store written before esc-log refused an event dated before its
+# escalation: h5 answered 10m and resolved 5m before it came in. It counts
+# among the escalations and as finn's resolution, but its times are none:
+# not met, not breached, not in a median, p90 or streak, and none negative.
+# High, first response: h4 (30m), h1 (20m) met, h3 pending; resolution: h1
+# met (1h), h4 breached (9h), h3 pending.
+sq ".backup '$T/early-sla.db'"
+sqlite3 "$T/early-sla.db" "UPDATE escalations SET first_response_at = created_at - 600, resolved_at = created_at - 300 WHERE message_id = 'h5'"
+run esc-stats --db "$T/early-sla.db" --now "$NOW" --section sla --section leaderboard
+is "$(sec sla '[.severity, .escalations, .first_response_met, .first_response_breached, .first_response_at_risk, .first_response_pending, .first_response_median, .first_response_p90]' | tr '\n' ' ')" \
+	'["critical",1,0,1,0,0,null,null] ["high",4,2,0,0,1,1500,1800] ' \
+	"sla from an older store: a first response before its escalation is neither met nor breached, and has no time"
+is "$(sec sla '[.resolution_met, .resolution_breached, .resolution_at_risk, .resolution_pending, .resolution_median, .resolution_p90]' | tr '\n' ' ')" \
+	'[0,0,0,1,null,null] [1,1,0,1,18000,32400] ' "... nor a resolution before it"
+is "$(sec leaderboard '[.rank, .agent, .resolved, .resolution_median, .saved, .streak]' | tr '\n' ' ')" \
+	'[1,"dana",2,18000,1,1] [2,"finn",1,null,0,0] ' \
+	"leaderboard: the resolution before its escalation is finn's, with no median and no streak"
+run esc-stats --db "$T/early-sla.db" --now "$NOW" --section sla --section leaderboard --by week -t
+is "$rc/$(grep -c -- ' -[0-9]' "$T/out")" "0/0" "... and -t --by week prints no negative duration"
 
 # ---- output formats -----------------------------------------------------------------
 run esc-stats --db "$DB" --now "$NOW" -t
