@@ -124,8 +124,13 @@ esc_sec_totals(struct esc_runner *x, int sec)
 		/* a generous bound on the rows, against a stray timestamp or a
 		 * far --until, the same for every --by */
 		if ((nb = esc_bucket_count(lo, hi, x->by)) > BUCKETS_MAX) {
-			esc_err_set(x->err, "--by %s over %lld %ss: narrow it with --since and --until",
-				esc_by_name(x->by), nb, esc_by_name(x->by));
+			/* without --by the trend of --html is by day: say so, not --by */
+			if (sec == ESC_SEC_TREND && x->o->by == ESC_BY_NONE)
+				esc_err_set(x->err, "the --html trend over %lld days: narrow it "
+					"with --since and --until", nb);
+			else
+				esc_err_set(x->err, "--by %s over %lld %ss: narrow it with "
+					"--since and --until", esc_by_name(x->by), nb, esc_by_name(x->by));
 			x->err->code = ESC_EXIT_USAGE;   /* the options asked too much: not the store */
 			goto out;
 		}

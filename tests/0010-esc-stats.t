@@ -6,7 +6,7 @@
 # once and only once; several --db; the store errors; bad options.
 . "$(dirname "$0")/lib.sh"
 
-plan 127
+plan 129
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -496,4 +496,11 @@ sqlite3 "$T/stray.db" "INSERT INTO questions (message_id, created_at, route, log
 run esc-stats --db "$T/stray.db" --by month --section totals
 is "$rc/$(wc -c < "$T/out" | tr -d ' ')" "2/0" "--by month over a stray timestamp of the year 33658: exit 2, nothing on stdout"
 like "$(cat "$T/err")" "^esc-stats: error: --by month over [0-9]+ months: narrow it" "... counting the months"
+# without --by the trend of --html is by day, but the user gave no --by:
+# the message names what was asked, and no page is written
+run esc-stats --db "$DB" --now "$NOW" --since 0001-01-01 --html "$T/long.html"
+is "$rc/$(wc -c < "$T/out" | tr -d ' ')/$(test -e "$T/long.html" && echo page)" "2/0/" \
+	"--html over 739,000 days without --by: exit 2 (usage), no page"
+is "$(cat "$T/err")" "esc-stats: error: the --html trend over $(( ($(ts 2026-03-10) - $(ts 0001-01-01)) / 86400 + 1 )) days: narrow it with --since and --until" \
+	"... naming the trend of --html, not a --by that was not given"
 done_testing
