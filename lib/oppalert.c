@@ -353,7 +353,7 @@ opp_alert_line(struct esc_opps *o, json_t *line, json_t **res, json_t **whynot, 
 		goto fatal;
 	json_object_set_new(*res, "new", json_true());
 	json_object_set_new(*res, "action", json_string(strcmp(auto_, "full") ? "drafted" :
-		sent ? "sent" : "send_failed"));
+		sent == 1 ? "sent" : "send_failed"));
 	if (why[0])
 		json_object_set_new(*res, "error", json_string(why));
 	json_object_set_new(*res, "slack", json_string(slack));

@@ -357,7 +357,7 @@ opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res,
 	if (e == EV_APPROVAL && send) {
 		if ((sent = opp_send_mail(o, id, SEND_FIRST, why, sizeof why, err)) < 0)
 			goto fatal;
-		action = sent ? "sent" : "send_failed";
+		action = sent == 1 ? "sent" : "send_failed";
 	}
 	if (!(r = opp_render_id(o, id, 0, err)))
 		goto fatal;

@@ -17,7 +17,7 @@
 enum stmt {
 	O_BYALERT, O_BYID, O_GET, O_INS, EV_INS, EV_FIND, EV_COUNT,
 	U_CLAIM, U_SENT, U_FOLLOW, U_FAIL, U_UNCLAIM, U_APPROVE, U_REPLY, U_USE, U_CLOSE, U_SLACK,
-	U_REMIND, Q_TOKEN, Q_STUCK, Q_RETRY, Q_WAIT,
+	U_REMIND, U_NOREPLY, Q_TOKEN, Q_STUCK, Q_RETRY, Q_WAIT,
 	TX_BEGIN, TX_COMMIT, TX_ROLLBACK,
 	ST_N
 };
@@ -120,8 +120,9 @@ json_t *opp_mail_vars(struct esc_opps *o, const json_t *row);
 /* Fill tmpl into a new string; NULL with err. */
 char *opp_fill(const char *tmpl, const json_t *vars, struct esc_err *err);
 /* Send an opportunity's first mail or a follow-up, claimed first: 1 when
- * it was sent, 0 when not (recorded, warned, *why set), -1 for a store
- * failure. */
+ * it was sent, 0 when not (recorded, warned, *why set), 2 when it was not
+ * claimed, since another run holds the claim or the mail is no longer
+ * due (*why set, nothing recorded), -1 for a store failure. */
 int opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *why,
 	size_t whylen, struct esc_err *err);
 /* Post the Slack summary: the outcome's word, or NULL on a store failure. */

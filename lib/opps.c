@@ -46,9 +46,13 @@ static const char *const sql[ST_N] = {
 		"logged_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_id) DO NOTHING",
 	[EV_FIND] = "SELECT opportunity_id FROM opportunity_events WHERE event_id = ?1",
 	[EV_COUNT] = "SELECT count(*) FROM opportunity_events WHERE opportunity_id = ?1",
-	/* the claim: only one run gets it */
+	/* the claim: only one run gets it, and only while the mail is due:
+	 * a run that chose it earlier may find it sent (or answered, or
+	 * closed) by another since (?4: follow_up.max) */
 	[U_CLAIM] = "UPDATE opportunities SET send_claimed_at = ?2, send_kind = ?3, updated_at = ?2 "
-		"WHERE id = ?1 AND send_claimed_at IS NULL",
+		"WHERE id = ?1 AND send_claimed_at IS NULL AND CASE ?3 "
+		"WHEN 'first' THEN state = 'drafted' AND send_wanted = 1 "
+		"ELSE state = 'waiting' AND reply_due <= ?2 AND follow_ups < ?4 END",
 	[U_SENT] = "UPDATE opportunities SET send_claimed_at = NULL, send_kind = NULL, "
 		"send_wanted = 0, sent_at = ?2, state = 'waiting', reply_due = ?3, updated_at = ?4 "
 		"WHERE id = ?1",
@@ -68,8 +72,13 @@ static const char *const sql[ST_N] = {
 	[U_CLOSE] = "UPDATE opportunities SET state = 'closed', closed_reason = ?2, reply_due = NULL, "
 		"send_wanted = 0, updated_at = ?3 WHERE id = ?1",
 	[U_SLACK] = "UPDATE opportunities SET slack_posted_at = ?2 WHERE id = ?1",
+	/* --due's reminder and close, only while still due (?4, ?3: follow_up.max) */
 	[U_REMIND] = "UPDATE opportunities SET follow_ups = follow_ups + 1, reply_due = ?3, "
-		"updated_at = ?2 WHERE id = ?1",
+		"updated_at = ?2 WHERE id = ?1 AND state = 'waiting' AND reply_due <= ?2 "
+		"AND send_claimed_at IS NULL AND follow_ups < ?4",
+	[U_NOREPLY] = "UPDATE opportunities SET state = 'closed', closed_reason = 'no_reply', "
+		"reply_due = NULL, send_wanted = 0, updated_at = ?2 WHERE id = ?1 AND state = 'waiting' "
+		"AND reply_due <= ?2 AND send_claimed_at IS NULL AND follow_ups >= ?3",
 	[Q_TOKEN] = "SELECT id, meeting_token, meeting_used_at, state FROM opportunities "
 		"WHERE meeting_token = ?1",
 	[Q_STUCK] = "SELECT id FROM opportunities WHERE send_claimed_at IS NOT NULL "

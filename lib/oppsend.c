@@ -106,12 +106,20 @@ opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *w
 	sqlite3_bind_int64(o->st[U_CLAIM], 1, id);
 	sqlite3_bind_int64(o->st[U_CLAIM], 2, (sqlite3_int64)now);
 	opp_bind_text(o->st[U_CLAIM], 3, kinds[kind]);
+	sqlite3_bind_int64(o->st[U_CLAIM], 4, (sqlite3_int64)o->follow_max);
 	if ((sent = opp_run(o, U_CLAIM, err)) < 0 || opp_tx_commit(o, err) < 0)
 		goto fail;
 	if (sent == 0) {
-		/* another run holds the claim: it sends, this one does not */
-		snprintf(why, whylen, "another run is sending it");
-		return 0;
+		/* another run holds the claim, or has sent it (or it was
+		 * answered or closed) since this one chose it: not ours */
+		if (!(row = opp_row(o, id, err)))
+			return -1;
+		if (opp_col_time(row, "send_claimed_at"))
+			snprintf(why, whylen, "another run is sending it");
+		else
+			snprintf(why, whylen, "it is no longer due: it is %s", opp_col_str(row, "state"));
+		json_decref(row);
+		return 2;
 	}
 	if (!(row = opp_row(o, id, err)))
 		goto fail;
@@ -320,8 +328,11 @@ esc_opps_due(struct esc_opps *o, FILE *f, struct esc_err *err)
 	if (!(v = ids(o, Q_RETRY, &n, err)))
 		return -1;
 	for (i = 0; i < n; i++) {
-		if ((rc = opp_send_mail(o, v[i], SEND_FIRST, why, sizeof why, err)) < 0 ||
-		    put_action(o, f, v[i], "send", rc, why, err) < 0)
+		if ((rc = opp_send_mail(o, v[i], SEND_FIRST, why, sizeof why, err)) < 0)
+			goto fail;
+		if (rc == 2)
+			continue;       /* another run has it, or has sent it */
+		if (put_action(o, f, v[i], "send", rc, why, err) < 0)
 			goto fail;
 		actions++;
 	}
@@ -346,28 +357,35 @@ esc_opps_due(struct esc_opps *o, FILE *f, struct esc_err *err)
 				goto fail;
 		} else {
 			int remind = json_integer_value(json_object_get(row, "follow_ups")) <
-				o->follow_max;
+				o->follow_max, done;
 
 			action = remind ? "remind" : "closed";
 			if (opp_tx_begin(o, err) < 0)
 				goto fail;
+			/* only if still due: the row was read outside this
+			 * transaction, and another run may have acted since */
 			if (remind) {
 				sqlite3_bind_int64(o->st[U_REMIND], 1, v[i]);
 				sqlite3_bind_int64(o->st[U_REMIND], 2, (sqlite3_int64)now);
 				sqlite3_bind_int64(o->st[U_REMIND], 3, (sqlite3_int64)(now + o->follow_wait));
+				sqlite3_bind_int64(o->st[U_REMIND], 4, (sqlite3_int64)o->follow_max);
 			} else {
-				sqlite3_bind_int64(o->st[U_CLOSE], 1, v[i]);
-				opp_bind_text(o->st[U_CLOSE], 2, "no_reply");
-				sqlite3_bind_int64(o->st[U_CLOSE], 3, (sqlite3_int64)now);
+				sqlite3_bind_int64(o->st[U_NOREPLY], 1, v[i]);
+				sqlite3_bind_int64(o->st[U_NOREPLY], 2, (sqlite3_int64)now);
+				sqlite3_bind_int64(o->st[U_NOREPLY], 3, (sqlite3_int64)o->follow_max);
 			}
-			if (opp_run(o, remind ? U_REMIND : U_CLOSE, err) < 0 ||
-			    opp_add_event(o, v[i], NULL, remind ? "reminder" : "closed", now,
-			    remind ? NULL : json_pack("{s:s}", "reason", "no_reply"), err) < 0 ||
+			if ((done = opp_run(o, remind ? U_REMIND : U_NOREPLY, err)) < 0 ||
+			    (done && opp_add_event(o, v[i], NULL, remind ? "reminder" : "closed", now,
+			    remind ? NULL : json_pack("{s:s}", "reason", "no_reply"), err) < 0) ||
 			    opp_tx_commit(o, err) < 0)
 				goto fail;
+			if (!done)
+				rc = 2;
 		}
 		json_decref(row);
 		row = NULL;
+		if (rc == 2)
+			continue;       /* another run did what was due */
 		if (put_action(o, f, v[i], action, rc, why, err) < 0)
 			goto fail;
 		actions++;

@@ -357,6 +357,63 @@ is "$(q 'select count(*), sum(updated_at) from opportunities')/$(q 'select count
 urun --usage --dry-run --db "$T/none.db" --now "$NOW" "$T/in"
 is "$rc/$(test -e "$T/none.db" && echo made || echo none)" "0/none" "--dry-run creates no store"
 
+# ---- two --due runs at once: each mail once, nothing closed early -------------------------
+# A cron run slow on one mail (the server holds its DATA for 8 s) while the
+# next minute's run starts and does the rest: x2's retried first mail and
+# y's follow-up. The slow run, going on, must find them done: not send x2
+# again, and not take y's fresh follow-up for a second timeout and close it.
+RDB=$T/race.db
+smtpd_reset
+rq() { sqlite3 "$RDB" "$1"; }
+to() { jq -r '.rcpt_tos[0]' "$SMTPD_DIR/messages.jsonl" | grep -c -x "$1"; }
+(NOW=2026-04-01T10:00:00Z; alert y critical 1500 trade_volume y@acme.example) |
+	tool upsell-gen --usage --db "$RDB" --now 2026-04-01T10:00:00Z > /dev/null 2>> "$T/all"
+smtpd_plan '{"stage":"data","reply":"451 4.3.0 try again later","times":2}'
+(NOW=2026-04-02T09:00:00Z; alert x1 critical 1500 trade_volume x1@acme.example
+  alert x2 critical 1500 trade_volume x2@acme.example) |
+	ESC_NET_RETRIES=0 tool upsell-gen --usage --db "$RDB" --now 2026-04-02T09:00:00Z > /dev/null 2>> "$T/all"
+is "$(rq "select group_concat(alert_id || ':' || state, ' ') from (select * from opportunities order by alert_id)")/$(to y@acme.example)" \
+	"x1:drafted x2:drafted y:waiting/1" "precondition: x1 and x2 to be retried, y waiting since yesterday"
+smtpd_plan '{"stage":"data","fault":"hang","delay":8,"times":1}'
+tool upsell-gen --due --db "$RDB" --now 2026-04-02T10:01:00Z > "$T/slow" 2>> "$T/all" &
+slow=$!
+for i in $(seq 100); do
+	[ "$(rq "select send_claimed_at is not null from opportunities where alert_id = 'x1'")" = 1 ] && break
+	sleep 0.1
+done
+run upsell-gen --due --db "$RDB" --now 2026-04-02T10:01:30Z
+cat "$T/out" "$T/err" >> "$T/all"
+wait "$slow"
+cat "$T/slow" >> "$T/all"
+is "$(jq -r '[.action, .opportunity.alert_id] | join(" ")' "$T/out" | tr '\n' ',')/$(jq -r '[.action, .opportunity.alert_id] | join(" ")' "$T/slow" | tr '\n' ',')" \
+	"send x2,follow_up y,/send x1," "the next run sends x2 and follows up y; the slow run, x1 alone"
+is "$(to x1@acme.example)/$(to x2@acme.example)/$(to y@acme.example)" "1/1/2" \
+	"each mail reached the server once: no second first mail for x2, one follow-up for y"
+is "$(rq "select state, follow_ups, datetime(reply_due, 'unixepoch') from opportunities where alert_id = 'y'")" \
+	"waiting|1|2026-04-03 10:01:30" "y waits 24 hours from its follow-up, not closed by the slow run"
+# the same with two replies past due: the slow run held up on w's
+# follow-up, the next run follows up y; the slow run, reading y after, must
+# not close it as if that follow-up had timed out too
+(NOW=2026-04-01T09:00:00Z; alert w critical 1500 trade_volume w@acme.example) |
+	tool upsell-gen --usage --db "$RDB" --now 2026-04-01T09:00:00Z > /dev/null 2>> "$T/all"
+(NOW=2026-04-01T09:30:00Z; alert v critical 1500 trade_volume v@acme.example) |
+	tool upsell-gen --usage --db "$RDB" --now 2026-04-01T09:30:00Z > /dev/null 2>> "$T/all"
+smtpd_plan '{"stage":"data","fault":"hang","delay":8,"times":1}'
+tool upsell-gen --due --db "$RDB" --now 2026-04-02T09:40:00Z > "$T/slow" 2>> "$T/all" &
+slow=$!
+for i in $(seq 100); do
+	[ "$(rq "select send_claimed_at is not null from opportunities where alert_id = 'w'")" = 1 ] && break
+	sleep 0.1
+done
+run upsell-gen --due --db "$RDB" --now 2026-04-02T09:40:30Z
+cat "$T/out" "$T/err" >> "$T/all"
+wait "$slow"
+cat "$T/slow" >> "$T/all"
+is "$(jq -r '[.action, .opportunity.alert_id] | join(" ")' "$T/out" | tr '\n' ',')/$(jq -r '[.action, .opportunity.alert_id] | join(" ")' "$T/slow" | tr '\n' ',')" \
+	"follow_up v,/follow_up w," "the next run follows up v; the slow run, w alone"
+is "$(rq "select state, follow_ups, datetime(reply_due, 'unixepoch') from opportunities where alert_id = 'v'")/$(to v@acme.example)" \
+	"waiting|1|2026-04-03 09:40:30/2" "v waits 24 hours from its follow-up, not closed by the slow run"
+
 # ---- no secret anywhere -----------------------------------------------------------------
 for s in "$SMTP_PASS" "$AI_KEY" "$SLACK_PATH" SlackS3cr3tPath; do
 	is "$(grep -c -F -- "$s" "$T/all")" 0 "no secret in anything upsell-gen printed: ${s%%S3cr3t*}..."
