@@ -159,6 +159,21 @@ opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *w
 		    opp_tx_commit(o, err) < 0)
 			goto fail;
 		rc = 1;
+	} else if (kind == SEND_FOLLOW_UP && permanent) {
+		/* refused for good: not tried again every minute; the
+		 * follow-up is spent and the next timeout closes it */
+		sqlite3_bind_int64(o->st[U_FOLLOW], 1, id);
+		sqlite3_bind_int64(o->st[U_FOLLOW], 2, (sqlite3_int64)now);
+		sqlite3_bind_int64(o->st[U_FOLLOW], 3, (sqlite3_int64)(now + o->follow_wait));
+		if (opp_run(o, U_FOLLOW, err) < 0 || opp_add_event(o, id, NULL, "send_failed", now,
+		    json_pack("{s:s,s:s,s:b}", "kind", kinds[kind], "error", nerr.msg,
+		    "permanent", permanent), err) < 0 || opp_tx_commit(o, err) < 0)
+			goto fail;
+		snprintf(why, whylen, "%s", nerr.msg);
+		opp_warn(o, "opportunity %lld: the follow-up was not sent: %s (refused: not "
+			"retried; closed as no_reply if no reply comes)", (long long)id, nerr.msg);
+		o->net_failures++;
+		rc = 0;
 	} else {
 		sqlite3_bind_int64(o->st[U_FAIL], 1, id);
 		sqlite3_bind_int64(o->st[U_FAIL], 2, (sqlite3_int64)now);

@@ -414,6 +414,21 @@ is "$(jq -r '[.action, .opportunity.alert_id] | join(" ")' "$T/out" | tr '\n' ',
 is "$(rq "select state, follow_ups, datetime(reply_due, 'unixepoch') from opportunities where alert_id = 'v'")/$(to v@acme.example)" \
 	"waiting|1|2026-04-03 09:40:30/2" "v waits 24 hours from its follow-up, not closed by the slow run"
 
+# ---- a follow-up refused for good: not retried every minute; closed at the timeout ----------
+smtpd_reset
+(NOW=2026-05-01T10:00:00Z; alert gone critical 1500 trade_volume gone@acme.example) |
+	tool upsell-gen --usage --db "$RDB" --now 2026-05-01T10:00:00Z > /dev/null 2>> "$T/all"
+smtpd_plan '{"stage":"rcpt","reply":"550 5.1.1 no such user"}'
+urun --due --db "$RDB" --now 2026-05-02T10:01:00Z
+is "$rc/$(jq -r 'select(.opportunity.alert_id == "gone") | [.action, .ok, .opportunity.follow_ups, .opportunity.reply_due] | join(" ")' "$T/out")" \
+	"7/follow_up false 1 2026-05-03T10:01:00Z" "a follow-up refused with a 550: exit 7, spent, a new wait"
+like "$(cat "$T/err")" "the follow-up was not sent: .*550.*not retried" "the warning says it is not retried"
+urun --due --db "$RDB" --now 2026-05-02T10:02:00Z
+is "$rc/$(grep -c '"alert_id":"gone"' "$T/out")" "0/0" "the next run does not try it again"
+urun --due --db "$RDB" --now 2026-05-03T10:02:00Z
+is "$(jq -r 'select(.opportunity.alert_id == "gone") | [.action, .opportunity.closed_reason] | join(" ")' "$T/out")/$(lines "$SMTPD_DIR/messages.jsonl")" \
+	"closed no_reply/1" "at the next timeout it is closed, no_reply; the first mail the only one sent"
+
 # ---- no secret anywhere -----------------------------------------------------------------
 for s in "$SMTP_PASS" "$AI_KEY" "$SLACK_PATH" SlackS3cr3tPath; do
 	is "$(grep -c -F -- "$s" "$T/all")" 0 "no secret in anything upsell-gen printed: ${s%%S3cr3t*}..."
