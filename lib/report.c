@@ -227,16 +227,23 @@ esc_report_text(const struct esc_report *r, struct esc_buf *out)
 
 /* ---- CSV (RFC 4180 quoting) ---- */
 
+/* A text a spreadsheet would take for a formula (=, +, -, @, a tab or a
+ * carriage return first) gets a ' before it, and is quoted: questions,
+ * agents and problems are people's words, and the CSV is for spreadsheets.
+ * Numbers are never texts here, so -1 stays a number. */
 static void
 csv_field(struct esc_buf *b, const char *s)
 {
 	const char *p;
+	int formula = *s && strchr("=+-@\t\r", *s);
 
-	if (!strpbrk(s, ",\"\r\n")) {
+	if (!formula && !strpbrk(s, ",\"\r\n")) {
 		esc_buf_puts(b, s);
 		return;
 	}
 	esc_buf_putc(b, '"');
+	if (formula)
+		esc_buf_putc(b, '\'');
 	for (p = s; *p; p++) {
 		if (*p == '"')
 			esc_buf_putc(b, '"');

