@@ -714,6 +714,8 @@ esc_crm_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct e
 			json_decref(doc);
 			esc_err_set(err, "out of memory");
 			err->code = ESC_EXIT_IO;
+			/* nothing of the batch is kept that will not be printed */
+			esc_batch_undo(&c->batch, err);
 			return ESC_REC_FATAL;
 		}
 		root.m = c->jv;

@@ -172,7 +172,7 @@ esc_fill(const char *tmpl, const json_t *vars, struct esc_buf *out, struct esc_e
 		if (json_is_string(v))
 			esc_buf_puts(out, json_string_value(v));
 		else if (json_is_number(v) && (nl = esc_num_fmt(num, json_number_value(v))) &&
-		    memcmp(num, "null", 4))
+		    !(nl == 4 && !memcmp(num, "null", 4)))
 			esc_buf_put(out, num, (size_t)nl);
 		else if (json_is_number(v)) {
 			/* never "null" where a reader expects a number */
