@@ -17,7 +17,7 @@
 enum stmt {
 	O_BYALERT, O_BYID, O_GET, O_INS, EV_INS, EV_FIND, EV_COUNT,
 	U_CLAIM, U_SENT, U_FOLLOW, U_FAIL, U_UNCLAIM, U_APPROVE, U_REPLY, U_USE, U_CLOSE, U_SLACK,
-	U_REMIND, U_NOREPLY, Q_TOKEN, Q_STUCK, Q_RETRY, Q_WAIT,
+	U_REMIND, U_NOREPLY, U_FOLLOW_SPENT, Q_TOKEN, Q_STUCK, Q_RETRY, Q_WAIT,
 	TX_BEGIN, TX_COMMIT, TX_ROLLBACK,
 	ST_N
 };
@@ -125,6 +125,9 @@ char *opp_fill(const char *tmpl, const json_t *vars, struct esc_err *err);
  * due (*why set, nothing recorded), -1 for a store failure. */
 int opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *why,
 	size_t whylen, struct esc_err *err);
+/* The action word of opp_send_mail's 1, 0 or 2: "sent", "send_failed",
+ * or "another_run" (a --due run took the send first: it sends it, or has). */
+const char *opp_send_action(int sent);
 /* Post the Slack summary: the outcome's word, or NULL on a store failure. */
 const char *opp_post_slack(struct esc_opps *o, sqlite3_int64 id, struct esc_err *err);
 

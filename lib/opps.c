@@ -58,6 +58,10 @@ static const char *const sql[ST_N] = {
 		"WHERE id = ?1",
 	[U_FOLLOW] = "UPDATE opportunities SET send_claimed_at = NULL, send_kind = NULL, "
 		"follow_ups = follow_ups + 1, reply_due = ?3, updated_at = ?2 WHERE id = ?1",
+	/* a follow-up refused for good spends every follow-up left (?4:
+	 * follow_up.max): the next timeout closes it */
+	[U_FOLLOW_SPENT] = "UPDATE opportunities SET send_claimed_at = NULL, send_kind = NULL, "
+		"follow_ups = max(follow_ups + 1, ?4), reply_due = ?3, updated_at = ?2 WHERE id = ?1",
 	[U_FAIL] = "UPDATE opportunities SET send_claimed_at = NULL, send_kind = NULL, "
 		"send_wanted = CASE WHEN ?3 THEN 0 ELSE send_wanted END, updated_at = ?2 WHERE id = ?1",
 	[U_UNCLAIM] = "UPDATE opportunities SET send_claimed_at = NULL, send_kind = NULL, "

@@ -84,9 +84,16 @@ opp_fill(const char *tmpl, const json_t *vars, struct esc_err *err)
 	return b.p;
 }
 
+const char *
+opp_send_action(int sent)
+{
+	return sent == 1 ? "sent" : sent == 2 ? "another_run" : "send_failed";
+}
+
 /* Send an opportunity's first mail or a follow-up: claim it (committed),
  * call the mail server, record what happened (committed). Returns 1 when
- * it was sent, 0 when not (recorded, warned, *why set), -1 for a store
+ * it was sent, 0 when not (recorded, warned, *why set), 2 when another
+ * run has the claim or the mail is no longer due, -1 for a store
  * failure. */
 int
 opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *why, size_t whylen,
@@ -160,12 +167,13 @@ opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *w
 			goto fail;
 		rc = 1;
 	} else if (kind == SEND_FOLLOW_UP && permanent) {
-		/* refused for good: not tried again every minute; the
-		 * follow-up is spent and the next timeout closes it */
-		sqlite3_bind_int64(o->st[U_FOLLOW], 1, id);
-		sqlite3_bind_int64(o->st[U_FOLLOW], 2, (sqlite3_int64)now);
-		sqlite3_bind_int64(o->st[U_FOLLOW], 3, (sqlite3_int64)(now + o->follow_wait));
-		if (opp_run(o, U_FOLLOW, err) < 0 || opp_add_event(o, id, NULL, "send_failed", now,
+		/* refused for good: not tried again, however many follow-ups
+		 * are left; they are spent and the next timeout closes it */
+		sqlite3_bind_int64(o->st[U_FOLLOW_SPENT], 1, id);
+		sqlite3_bind_int64(o->st[U_FOLLOW_SPENT], 2, (sqlite3_int64)now);
+		sqlite3_bind_int64(o->st[U_FOLLOW_SPENT], 3, (sqlite3_int64)(now + o->follow_wait));
+		sqlite3_bind_int64(o->st[U_FOLLOW_SPENT], 4, (sqlite3_int64)o->follow_max);
+		if (opp_run(o, U_FOLLOW_SPENT, err) < 0 || opp_add_event(o, id, NULL, "send_failed", now,
 		    json_pack("{s:s,s:s,s:b}", "kind", kinds[kind], "error", nerr.msg,
 		    "permanent", permanent), err) < 0 || opp_tx_commit(o, err) < 0)
 			goto fail;

@@ -429,6 +429,21 @@ urun --due --db "$RDB" --now 2026-05-03T10:02:00Z
 is "$(jq -r 'select(.opportunity.alert_id == "gone") | [.action, .opportunity.closed_reason] | join(" ")' "$T/out")/$(lines "$SMTPD_DIR/messages.jsonl")" \
 	"closed no_reply/1" "at the next timeout it is closed, no_reply; the first mail the only one sent"
 
+# with two follow-ups allowed, a refused one spends both: the address is not tried again
+smtpd_reset
+mkdir -p "$T/share2"
+cp -R "$ESC_SHARE"/. "$T/share2"
+jq '.follow_up.max = 2' "$ESC_SHARE/upsell/usage.json" > "$T/share2/upsell/usage.json"
+(NOW=2026-06-01T10:00:00Z; alert gone2 critical 1500 trade_volume gone2@acme.example) |
+	tool upsell-gen --usage --share "$T/share2" --db "$RDB" --now 2026-06-01T10:00:00Z > /dev/null 2>> "$T/all"
+smtpd_plan '{"stage":"rcpt","reply":"550 5.1.1 no such user"}'
+urun --due --share "$T/share2" --db "$RDB" --now 2026-06-02T10:01:00Z
+is "$(jq -r 'select(.opportunity.alert_id == "gone2") | [.action, .ok, .opportunity.follow_ups] | join(" ")' "$T/out")" \
+	"follow_up false 2" "follow_up.max 2: a follow-up refused with a 550 spends both"
+urun --due --share "$T/share2" --db "$RDB" --now 2026-06-03T10:02:00Z
+is "$(jq -r 'select(.opportunity.alert_id == "gone2") | [.action, .opportunity.closed_reason] | join(" ")' "$T/out")/$(rq "select count(*) from opportunity_events e join opportunities o on o.id = e.opportunity_id where o.alert_id = 'gone2' and e.type = 'send_failed'")" \
+	"closed no_reply/1" "at the next timeout it is closed, no_reply, the address tried once"
+
 # ---- no secret anywhere -----------------------------------------------------------------
 for s in "$SMTP_PASS" "$AI_KEY" "$SLACK_PATH" SlackS3cr3tPath; do
 	is "$(grep -c -F -- "$s" "$T/all")" 0 "no secret in anything upsell-gen printed: ${s%%S3cr3t*}..."
