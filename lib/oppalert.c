@@ -353,8 +353,8 @@ opp_alert_line(struct esc_opps *o, json_t *line, json_t **res, json_t **whynot, 
 		goto fatal;
 	json_object_set_new(*res, "new", json_true());
 	json_object_set_new(*res, "action", json_string(strcmp(auto_, "full") ? "drafted" :
-		sent == 1 ? "sent" : "send_failed"));
-	if (why[0])
+		opp_send_action(sent)));
+	if (why[0] && sent != 2)
 		json_object_set_new(*res, "error", json_string(why));
 	json_object_set_new(*res, "slack", json_string(slack));
 	rc = ESC_REC_OK;

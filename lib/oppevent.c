@@ -357,13 +357,13 @@ opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res,
 	if (e == EV_APPROVAL && send) {
 		if ((sent = opp_send_mail(o, id, SEND_FIRST, why, sizeof why, err)) < 0)
 			goto fatal;
-		action = sent == 1 ? "sent" : "send_failed";
+		action = opp_send_action(sent);
 	}
 	if (!(r = opp_render_id(o, id, 0, err)))
 		goto fatal;
 	json_object_set_new(*res, "new", json_true());
 	json_object_set_new(*res, "action", json_string(action ? action : "approved"));
-	if (why[0])
+	if (why[0] && sent != 2)
 		json_object_set_new(*res, "error", json_string(why));
 	/* the link is shown once, here, and kept nowhere but in its hash */
 	if (e == EV_REPLY && !strcmp(reply, "yes") && !o->o.dry_run) {
