@@ -501,7 +501,8 @@ fatal:
 	esc_survey_rollback(&tx);
 	if (!err->code)
 		err->code = ESC_EXIT_STORE;
-	esc_survey_unstored(rec, err);
+	/* each line is its own transaction: this one is undone */
+	esc_err_unstored(err, rec->name, rec->lineno);
 done:
 	free(t.problem);
 	return rc;
@@ -543,7 +544,8 @@ fatal:
 	esc_survey_rollback(&tx);
 	if (!err->code)
 		err->code = ESC_EXIT_STORE;
-	esc_survey_unstored(rec, err);
+	/* each line is its own transaction: this one is undone */
+	esc_err_unstored(err, rec->name, rec->lineno);
 	return ESC_REC_FATAL;
 }
 

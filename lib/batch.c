@@ -74,8 +74,6 @@ esc_batch_begin(struct esc_batch *b, const struct esc_rec *rec, struct esc_buf *
 void
 esc_batch_undo(struct esc_batch *b, struct esc_err *err)
 {
-	size_t n = strlen(err->msg);
-
 	if (!err->code)
 		err->code = ESC_EXIT_STORE;
 	if (!b->in_tx)
@@ -85,8 +83,7 @@ esc_batch_undo(struct esc_batch *b, struct esc_err *err)
 	b->in_tx = 0;
 	b->pending = 0;
 	b->out->len = b->mark;
-	snprintf(err->msg + n, sizeof err->msg - n, "; nothing from %s:%lu on was stored",
-		b->name, b->line);
+	esc_err_unstored(err, b->name, b->line);
 }
 
 int

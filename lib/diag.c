@@ -18,6 +18,15 @@ esc_err_set(struct esc_err *e, const char *fmt, ...)
 }
 
 void
+esc_err_unstored(struct esc_err *e, const char *name, unsigned long line)
+{
+	size_t n = strlen(e->msg);
+
+	snprintf(e->msg + n, sizeof e->msg - n, "; nothing from %s:%lu on was stored", name,
+		line);
+}
+
+void
 esc_vdiag(const char *level, const char *name, unsigned long line,
 	const char *fmt, va_list ap)
 {

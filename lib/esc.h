@@ -36,6 +36,9 @@ struct esc_err {
 };
 void esc_err_set(struct esc_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Add to e's message what a store failure undid: "; nothing from NAME:LINE
+ * on was stored", the words every tool that writes the store uses. */
+void esc_err_unstored(struct esc_err *e, const char *name, unsigned long line);
 
 /* ---- growable byte buffer (buf.c) ---- */
 struct esc_buf {

@@ -512,15 +512,12 @@ begin(struct esc_log *l, const struct esc_rec *rec, struct esc_err *err)
 static void
 undo(struct esc_log *l, struct esc_err *err)
 {
-	size_t n = strlen(err->msg);
-
 	sqlite3_step(l->st[TX_ROLLBACK]);
 	sqlite3_reset(l->st[TX_ROLLBACK]);
 	l->in_tx = 0;
 	l->out->len = l->batch_mark;
 	err->code = ESC_EXIT_STORE;
-	snprintf(err->msg + n, sizeof err->msg - n, "; nothing from %s:%lu on was stored",
-		l->batch_name, l->batch_line);
+	esc_err_unstored(err, l->batch_name, l->batch_line);
 }
 
 /* ---- a scored question ---- */

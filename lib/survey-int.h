@@ -59,11 +59,6 @@ int esc_survey_token_shaped(const char *t);
 /* ---- the store (survstore.c) ---- */
 /* Set err from db's last error, code ESC_EXIT_STORE; returns -1. */
 int esc_survey_store_fail(struct sqlite3 *db, struct esc_err *err);
-/* The run stops at rec, whose unit of work was undone: add to err what
- * that means for the store. Each line is its own unit (in a dry run,
- * nothing is kept at all), so the lines before rec are kept and nothing
- * from it on: said as esc-log says it of a batch. */
-void esc_survey_unstored(const struct esc_rec *rec, struct esc_err *err);
 /* Prepare sql; NULL with err. */
 struct sqlite3_stmt *esc_survey_prepare(struct sqlite3 *db, const char *sql,
 	struct esc_err *err);

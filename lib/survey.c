@@ -365,7 +365,8 @@ fatal:
 	json_decref(root);
 	if (!err->code)
 		err->code = ESC_EXIT_STORE;
-	esc_survey_unstored(rec, err);
+	/* each line is its own transaction: this one is undone */
+	esc_err_unstored(err, rec->name, rec->lineno);
 	return ESC_REC_FATAL;
 }
 

@@ -3,7 +3,6 @@
  * unit of work, which is a transaction of its own or, inside the one a
  * dry run keeps open from esc_survey_new to esc_survey_free, a savepoint,
  * so that nothing nested can ever commit a dry run. */
-#include <stdio.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -17,15 +16,6 @@ esc_survey_store_fail(sqlite3 *db, struct esc_err *err)
 	esc_store_err(db, err);
 	err->code = ESC_EXIT_STORE;
 	return -1;
-}
-
-void
-esc_survey_unstored(const struct esc_rec *rec, struct esc_err *err)
-{
-	size_t n = strlen(err->msg);
-
-	snprintf(err->msg + n, sizeof err->msg - n, "; nothing from %s:%lu on was stored",
-		rec->name, rec->lineno);
 }
 
 sqlite3_stmt *
