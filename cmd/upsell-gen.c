@@ -116,9 +116,9 @@ main(int argc, char **argv)
 		case O_THRESHOLD:
 			errno = 0;
 			oo.threshold = strtod(optarg, &end);
-			if (!*optarg || *end || errno || !(oo.threshold >= 0 &&
+			if (!*optarg || *end || errno || !(oo.threshold > 0 &&
 			    oo.threshold <= ESC_OPPS_NUM_MAX)) {
-				esc_diag("error", NULL, 0, "--threshold: not a number from 0 to 1e15: %s",
+				esc_diag("error", NULL, 0, "--threshold: not a number above 0, at most 1e15: %s",
 					optarg);
 				usage();
 			}

@@ -589,8 +589,9 @@ load_usage(struct esc_opps *o, struct esc_err *err)
 	    !json_is_number(json_object_get(trig, "threshold")))
 		return usage_err(err, "\"trigger\" needs \"severities\", \"metrics\" and \"threshold\"");
 	v = json_object_get(trig, "threshold");
-	if (!(json_number_value(v) >= 0 && json_number_value(v) <= ESC_OPPS_NUM_MAX))
-		return usage_err(err, "\"trigger.threshold\" must be a number from 0 to 1e15");
+	/* above 0: the mail says how many times over it the value is */
+	if (!(json_number_value(v) > 0 && json_number_value(v) <= ESC_OPPS_NUM_MAX))
+		return usage_err(err, "\"trigger.threshold\" must be a number above 0, at most 1e15");
 	json_array_foreach(json_object_get(trig, "severities"), i, v)
 		if (!json_is_string(v) || esc_severity_parse(json_string_value(v),
 		    json_string_length(v)) < 0)

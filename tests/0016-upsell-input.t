@@ -200,7 +200,7 @@ run upsell-gen --usage --db "$T/k.db" --contracts "$T/missing.jsonl" /dev/null
 is "$rc" 5 "a missing contracts file: exit 5"
 
 # ---- options ------------------------------------------------------------------------------
-for args in "--usage --threshold abc" "--usage --threshold -1" "--usage --threshold 1e16" "--usage --due" "--due x.jsonl" \
+for args in "--usage --threshold abc" "--usage --threshold -1" "--usage --threshold 0" "--usage --threshold 1e16" "--usage --due" "--due x.jsonl" \
     "--threshold 5" "--dry-run" "--bogus" "--due --rules r.json" "--usage --now yesterday"; do
 	# shellcheck disable=SC2086
 	run upsell-gen $args
@@ -218,5 +218,10 @@ echo '{"trigger":{}}' > "$T/share/upsell/usage.json"
 run upsell-gen --usage --share "$T/share" --db "$T/o.db" /dev/null
 is "$rc" 4 "a bad usage.json: exit 4"
 like "$(cat "$T/err")" 'usage\.json: "trigger" needs' "naming the file and the problem"
+# the mail says how many times over the threshold a value is: 0 has no such number
+jq '.trigger.threshold = 0' "$ESC_SHARE/upsell/usage.json" > "$T/share/upsell/usage.json"
+run upsell-gen --usage --share "$T/share" --db "$T/o.db" /dev/null
+is "$rc/$(cat "$T/err")" "4/upsell-gen: error: data file $T/share/upsell/usage.json: \"trigger.threshold\" must be a number above 0, at most 1e15" \
+	"a threshold of 0 in usage.json: refused, exit 4"
 
 done_testing
