@@ -311,8 +311,17 @@ need(struct esc_recs *r, enum slot s, char buf[ESC_INT_MAX], struct esc_err *err
 			"customer, session and at", slots[s].key);
 		return NULL;
 	}
-	if (buf && r->v[s].t == ESC_J_NUMBER && esc_plain_integer(buf, r->arena.p + r->v[s].off))
-		return buf;
+	if (buf && r->v[s].t == ESC_J_NUMBER) {
+		const char *num = r->arena.p + r->v[s].off;
+
+		if (esc_plain_integer(buf, num))
+			return buf;
+		if (!strpbrk(num, ".eE")) {
+			esc_err_set(err, "field \"%s\" is too large (a whole number must fit "
+				"in 64 bits)", slots[s].key);
+			return NULL;
+		}
+	}
 	if (r->v[s].t != ESC_J_STRING) {
 		esc_err_set(err, "field \"%s\" must be a %s", slots[s].key,
 			buf ? "non-empty string or a whole number" : "string");

@@ -7,7 +7,7 @@
 # matrix.
 . "$(dirname "$0")/lib.sh"
 
-plan 101
+plan 104
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 [ -x "$BIN/upsell-gen" ] || { echo "1..0 # SKIP bin/upsell-gen is not built"; exit 0; }
@@ -185,6 +185,7 @@ bad "no customer" "field \"customer\" $MISSING" '{"type":"session_completed","se
 bad "no session" "field \"session\" $MISSING" '{"type":"session_completed","customer":"c","at":"2026-03-04T10:00:00Z"}'
 bad "no at (time null)" "field \"at\" $MISSING" '{"type":"session_completed","customer":"c","session":"s","time":null}'
 bad "customer_id a fraction" 'field "customer_id" must be a non-empty string or a whole number' '{"type":"session_completed","customer_id":4.5,"session":"s","at":"2026-03-04T10:00:00Z"}'
+bad "customer past 64 bits" 'field "customer" is too large \(a whole number must fit in 64 bits\)' '{"type":"session_completed","customer":18446744073709551616,"session":"s","at":"2026-03-04T10:00:00Z"}'
 bad "session an array" 'field "session" must be a non-empty string or a whole number' '{"type":"session_completed","customer":"c","session":["s"],"at":"2026-03-04T10:00:00Z"}'
 bad "at a number" 'field "at" must be a string' '{"type":"session_completed","customer":"c","session":"s","at":1772618400}'
 bad "at not a time" 'field "at" must be an RFC 3339 time, like "2026-03-01T10:15:00Z"' '{"type":"session_completed","customer":"c","session":"s","at":"yesterday"}'
