@@ -71,9 +71,9 @@ esc_time_parse(const char *s, size_t n, time_t *t)
 			if (i == f)
 				return -1;         /* RFC 3339: a digit after the dot */
 		}
-		if (i == n)
-			return -1;                 /* a time needs its offset */
-		if (s[i] == 'Z' || s[i] == 'z') {
+		if (i == n) {
+			/* no offset: UTC, as every time the tools read */
+		} else if (s[i] == 'Z' || s[i] == 'z') {
 			i++;
 		} else if (s[i] == '+' || s[i] == '-') {
 			sign = s[i] == '-' ? -1 : 1;

@@ -5,7 +5,7 @@
 # exits 3. --strict stops at the first.
 . "$(dirname "$0")/lib.sh"
 
-plan 295
+plan 293
 
 NOW=2026-04-01T00:00:00Z
 # A paid question (escalation 1 in a fresh store) and a note on it.
@@ -76,8 +76,6 @@ bad "created_at not a time" "field \"created_at\" $BADTIME" \
 	'{"id":"b","created_at":"yesterday","detect":{"route":"none"}}'
 bad "created_at a number" "field \"created_at\" $BADTIME" \
 	'{"id":"b","created_at":1772445600,"detect":{"route":"none"}}'
-bad "created_at without an offset" "field \"created_at\" $BADTIME" \
-	'{"id":"b","created_at":"2026-03-02T10:00:00","detect":{"route":"none"}}'
 bad "touches a string" 'field "touches" must be a number' '{"id":"b","touches":"3","detect":{"route":"human"}}'
 bad "revenue_at_risk a string" 'field "revenue_at_risk" must be a number' \
 	'{"id":"b","revenue_at_risk":"5000","detect":{"route":"human"}}'
@@ -192,6 +190,15 @@ printf '%s\n' '{"id":"","text":"first","detect":{"route":"paid"}}' '{"id":"","te
 run esc-log --db "$T/emptyid.db" --now "$NOW" "$T/emptyid.jsonl"
 is "$rc/$(lines "$T/err")" "3/3" "\"id\": \"\" on two messages and an event: each rejected, exit 3"
 is "$(sqlite3 "$T/emptyid.db" "select count(*) from questions where message_id = ''")" 0 "... and none stored under the empty id"
+
+# A time without an offset is UTC, as every time the tools read; one with an
+# offset is moved to UTC.
+printf '%s\n' '{"id":"z1","created_at":"2026-03-02T10:00:00","detect":{"route":"none"}}' \
+	'{"id":"z2","created_at":"2026-03-02 11:00:00.5","detect":{"route":"none"}}' \
+	'{"id":"z3","created_at":"2026-03-02T12:00:00+01:00","detect":{"route":"none"}}' > "$T/nozone.jsonl"
+run esc-log --db "$T/nozone.db" --now "$NOW" "$T/nozone.jsonl"
+is "$rc/$(sqlite3 "$T/nozone.db" "SELECT group_concat(message_id || '=' || datetime(created_at, 'unixepoch'), ' ') FROM (SELECT * FROM questions ORDER BY id)")" \
+	"0/z1=2026-03-02 10:00:00 z2=2026-03-02 11:00:00 z3=2026-03-02 11:00:00" "created_at without an offset: taken as UTC"
 
 # ---- empty input --------------------------------------------------------------------------
 : > "$T/empty.jsonl"

@@ -92,8 +92,8 @@ main(void)
 	bad("2026-03-01T24:00:00Z", "hour 24");
 	bad("2026-03-01T23:60:00Z", "minute 60");
 	bad("2026-03-01T23:59:61Z", "second 61");
-	bad("2026-03-01T10:15:00", "a time without an offset");
-	bad("2026-03-01T10:15:00.250", "a fraction without an offset");
+	good("2026-03-01T10:15:00", T0, "a time without an offset is UTC");
+	good("2026-03-01 10:15:00.250", T0, "a fraction without an offset: UTC too");
 	bad("2026-03-01T10:15Z", "no seconds");
 	bad("2026-03-01T10:15:00+0530", "an offset without a colon");
 	bad("2026-03-01T10:15:00+24:00", "offset hour 24");
