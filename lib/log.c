@@ -23,7 +23,7 @@
 
 /* the values esc-log reads from a line */
 enum slot {
-	S_ID, S_CONV, S_USER, S_CREATED, S_CONTEXT, S_TIER, S_TOUCHES, S_RISK,
+	S_ID, S_CONV, S_USER, S_CREATED, S_CONTEXT, S_TIER, S_UTIER, S_TOUCHES, S_RISK,
 	S_DETECT, S_ROUTE, S_DSEV, S_SEVERITY, S_SP, S_SS, S_SA, S_SENT,
 	S_OFFER, S_OFFER_OFFER, S_TEMPLATE, S_OFFER_TEXT, S_PLAYBOOK,
 	S_EVENT, S_ESCID, S_MSGID, S_AGENT, S_STATUS, S_VALUE, S_AMOUNT, S_AT, S_NOTE,
@@ -45,6 +45,7 @@ static const struct {
 	{ 1, { K("context") }, S_CONTEXT },
 	{ 1, { K("context_type") }, S_CONTEXT },
 	{ 1, { K("tier") }, S_TIER },
+	{ 1, { K("user_tier") }, S_UTIER },     /* seed 000's name for it */
 	{ 1, { K("touches") }, S_TOUCHES },
 	{ 1, { K("revenue_at_risk") }, S_RISK },
 	{ 1, { K("detect") }, S_DETECT },
@@ -527,7 +528,7 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	struct esc_err *err)
 {
 	static const char *const routes[] = { "none", "paid", "human" };
-	const char *route = str(l, S_ROUTE), *sevs;
+	const char *route = str(l, S_ROUTE), *sevs, *tier;
 	sqlite3_int64 qid = 0, eid = 0;
 	double sent = 0, touches = 0, risk = 0, score[3] = { 0 };
 	int have_sent, have_touches, have_risk, sev = ESC_SEV_LOW, r, fresh = 0, i, ri = -1;
@@ -564,7 +565,7 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	    want_str(l, S_USER, "user_id", 1, err) < 0 || want_str(l, S_CONTEXT, "context", 0, err) < 0 ||
 	    want_named(l, S_USER, "user_id", "the user", err) < 0 ||
 	    want_named(l, S_CONV, "conversation_id", "the conversation", err) < 0 ||
-	    want_str(l, S_TIER, "tier", 0, err) < 0 ||
+	    want_str(l, S_TIER, "tier", 0, err) < 0 || want_str(l, S_UTIER, "user_tier", 0, err) < 0 ||
 	    want_str(l, S_DSEV, "detect.severity", 0, err) < 0 ||
 	    (have_sent = want_num(l, S_SENT, "detect.sentiment.compound", &sent, err)) < 0 ||
 	    (have_touches = want_count(l, S_TOUCHES, "touches", &touches, err)) < 0 ||
@@ -607,7 +608,8 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	sqlite3_bind_int64(st, 4, created);
 	bind_text(st, 5, route);
 	bind_opt_num(st, 6, have_sent, sent);
-	bind_text(st, 7, str(l, S_TIER));
+	tier = str(l, S_TIER) ? str(l, S_TIER) : str(l, S_UTIER);
+	bind_text(st, 7, tier);
 	bind_text(st, 8, str(l, S_CONTEXT));
 	sqlite3_bind_int64(st, 9, esc_time_now());
 	if ((r = insert(l, st, &qid, err)) < 0)
@@ -651,7 +653,7 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 		bind_text(st, 9, l->reasons.len > 1 ? l->reasons.p : "[]");
 		bind_text(st, 10, l->alerts.len > 1 ? l->alerts.p : "[]");
 		bind_text(st, 11, str(l, S_CONTEXT));
-		bind_text(st, 12, str(l, S_TIER));
+		bind_text(st, 12, tier);
 		for (i = 0; i < 3; i++)
 			sqlite3_bind_int(st, 13 + i, (int)score[i]);
 		bind_opt_num(st, 16, have_sent, sent);

@@ -13,7 +13,7 @@
 D=$top/tests/data/log
 DB=$T/db
 NOW=2026-04-10T00:00:00Z
-plan 129
+plan 130
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -75,6 +75,14 @@ is "$(sq 'select e.id || ":" || q.message_id from escalations e join questions q
 is "$(sq "select id || ':' || coalesce(first_response_due, '-') || ':' || coalesce(resolution_due, '-') from escalations order by id" | tr '\n' ' ')" \
 	"1:-:- 2:1772450100:1772456400 3:-:- 4:1772640000:1772665200 5:1772737200:1772809200 6:-:- 7:-:- 8:-:- " \
 	"due times in the store: human rows only, paid rows NULL"
+
+# seed 000 names the tier user_tier: read when tier is not given
+printf '%s\n' '{"id":"ut1","user_tier":"pro","detect":{"route":"paid"}}' \
+	'{"id":"ut2","tier":"vip","user_tier":"pro","detect":{"route":"paid"}}' \
+	'{"id":"ut3","tier":null,"user_tier":"free","detect":{"route":"none"}}' > "$T/utier.jsonl"
+run esc-log --db "$T/utier.db" --now "$NOW" "$T/utier.jsonl"
+is "$rc/$(sqlite3 "$T/utier.db" "SELECT group_concat(message_id || '=' || tier, ' ') FROM (SELECT * FROM questions ORDER BY id)")/$(sqlite3 "$T/utier.db" "SELECT group_concat(tier, ' ') FROM (SELECT * FROM escalations ORDER BY id)")" \
+	"0/ut1=pro ut2=vip ut3=free/pro vip" "user_tier: the tier when tier is absent or null; tier wins when both are there"
 
 # ---- events ---------------------------------------------------------------------
 run esc-log --db "$DB" --now "$NOW" "$D/events.jsonl"
