@@ -97,9 +97,12 @@ check-valgrind: all $(UNITS) $(TESTBINS)
 	ESC_SHARE=$(CURDIR)/share/esc ESC_VALGRIND=1 prove -f tests/*.t
 
 deps:
-	@scripts/deps
+	@scripts/deps check
 
-demo: deps
+deps-build:
+	@scripts/deps build
+
+demo: deps-build
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
 
@@ -124,4 +127,4 @@ clean:
 	rm -f lib/*.o cmd/*.o libesc.a $(BINS) $(UNITS) $(TESTBINS)
 	rm -rf tests/tmp.*
 
-.PHONY: all check check-asan check-valgrind deps demo bench install uninstall clean
+.PHONY: all check check-asan check-valgrind deps deps-build demo bench install uninstall clean
