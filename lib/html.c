@@ -1,7 +1,7 @@
 /* html.c — esc-stats --html: one self-contained page (inline CSS, inline
  * SVG, a few lines of inline script; nothing fetched) with three charts —
  * conversion by offer with its 95% interval, the trend of escalations and
- * the escalation rate, the SLA state per severity — and every table. */
+ * the paid escalation rate, the SLA state per severity — and every table. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,13 +173,13 @@ chart_offer(struct esc_buf *b, const struct esc_table *t)
 	free(s);
 }
 
-/* Escalations per bucket as bars, the escalation rate as a line on the
- * right-hand axis, and the 10-15% target as a band. */
+/* Escalations per bucket as bars, the paid escalation rate as a line on
+ * the right-hand axis, and its 10-15% target as a band. */
 static void
 chart_trend(struct esc_buf *b, const struct esc_table *t)
 {
 	int cb = esc_table_col(t, "bucket"), ce = esc_table_col(t, "escalations"),
-		cr = esc_table_col(t, "escalation_rate");
+		cr = esc_table_col(t, "paid_rate");
 	double top = 1, step, rtop = 0.2, bw, x, y, plot = H - MB - MT;
 	size_t i, every;
 	char tb[32];
@@ -200,7 +200,7 @@ chart_trend(struct esc_buf *b, const struct esc_table *t)
 	top = n * step;
 	/* the rate on the right, on the same grid lines: n round steps */
 	rtop = n * nice(rtop / n);
-	svg_open(b, "trend", "Escalations and escalation rate over time");
+	svg_open(b, "trend", "Escalations and the paid escalation rate over time");
 	axis_left(b, top, n, 0);
 	/* the right axis: the rate */
 	esc_buf_printf(b, "<path class=\"axis\" d=\"M%d %d V%d\"/>\n", W - MR, MT, H - MB);
@@ -208,7 +208,7 @@ chart_trend(struct esc_buf *b, const struct esc_table *t)
 		esc_buf_printf(b, "<text class=\"tick\" x=\"%d\" y=\"%.1f\">%g%%</text>\n",
 			W - MR + 6, H - MB - plot * (double)i / n + 4, round(rtop * i / n * 1000) / 10);
 	esc_buf_printf(b, "<rect class=\"target\" x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\">"
-		"<title>target: 10-15%% of questions</title></rect>\n", ML,
+		"<title>target: paid escalations, 10-15%% of questions</title></rect>\n", ML,
 		H - MB - plot * (rtop < 0.15 ? rtop : 0.15) / rtop, W - ML - MR,
 		plot * ((rtop < 0.15 ? rtop : 0.15) - (rtop < 0.10 ? rtop : 0.10)) / rtop);
 	bw = t->nrow ? (double)(W - ML - MR) / (double)t->nrow : 0;
@@ -241,7 +241,7 @@ chart_trend(struct esc_buf *b, const struct esc_table *t)
 	}
 	esc_buf_puts(b, "\"/>\n");
 	esc_buf_printf(b, "<text class=\"label\" x=\"%d\" y=\"%d\">bars: escalations; line: "
-		"escalation rate (right); band: target</text>\n", ML, H - 12);
+		"paid escalation rate (right); band: its target</text>\n", ML, H - 12);
 	esc_buf_puts(b, "</svg>\n");
 }
 

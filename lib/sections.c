@@ -16,7 +16,8 @@
 #include "stats-int.h"
 #include "store.h"
 
-/* The escalation-rate target of seed 000: 10-15% of questions. */
+/* The escalation-rate target of seed 000: paid escalations, 10-15% of
+ * questions. */
 #define TARGET_LO 0.10
 #define TARGET_HI 0.15
 /* The most buckets a bucketed report has: 200,000 days is 547 years. */
@@ -31,7 +32,8 @@ static const struct esc_col totals_cols[] = {
 	{ "paid", "paid", ESC_V_INT },
 	{ "human", "human", ESC_V_INT },
 	{ "escalation_rate", "esc. rate", ESC_V_PCT },
-	{ "target", "target", ESC_V_TEXT },
+	{ "paid_rate", "paid rate", ESC_V_PCT },
+	{ "target", "paid target", ESC_V_TEXT },
 	{ "verdict", "verdict", ESC_V_TEXT },
 	{ "conversions", "conv.", ESC_V_INT },
 	{ "conversion_rate", "conv. rate (95% CI)", ESC_V_RATE },
@@ -39,13 +41,18 @@ static const struct esc_col totals_cols[] = {
 	{ "unattributed_conversions", "unattrib.", ESC_V_INT },
 };
 
+/* survey-send's handovers: a question and an escalation each, with a
+ * message id of "survey:" and the session's id, which esc-log refuses for
+ * a chat message. They are escalations, but no question was scored. */
+#define SURVEY_IDS "message_id >= 'survey:' AND message_id < 'survey;'"
+
 int
 esc_sec_totals(struct esc_runner *x, int sec)
 {
 	static const char *const whole[] = {
 		"SELECT count(*) FROM {Q}{WHERE}",
-		"SELECT count(*), total(route = 'paid'), total(converted), total(conversion_value) "
-		"FROM {E} WHERE {W}",
+		"SELECT count(*), total(route = 'paid'), total(converted), total(conversion_value), "
+		"total(" SURVEY_IDS ") FROM {E} WHERE {W}",
 		"SELECT count(*) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND "
 		"at >= :since AND at < :until",
 		"SELECT count(*) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND "
@@ -56,15 +63,21 @@ esc_sec_totals(struct esc_runner *x, int sec)
 	};
 	static const char *const part[] = {
 		"SELECT count(*) FROM {Q} WHERE created_at >= :lo AND created_at < :hi",
-		"SELECT count(*), total(route = 'paid'), total(converted), total(conversion_value) "
-		"FROM {E} WHERE created_at >= :lo AND created_at < :hi",
+		"SELECT count(*), total(route = 'paid'), total(converted), total(conversion_value), "
+		"total(" SURVEY_IDS ") FROM {E} WHERE created_at >= :lo AND created_at < :hi",
 		"SELECT count(*) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND "
 		"at >= :lo AND at < :hi",
+		"SELECT count(*) FROM {Q} WHERE " SURVEY_IDS " AND created_at >= :lo AND "
+		"created_at < :hi",
 	};
+	/* the handovers' questions, taken off the count: a range of the
+	 * message ids' index, so the count of all questions stays a count of
+	 * the table's pages */
+	static const char *const handovers = "SELECT count(*) FROM {Q} WHERE " SURVEY_IDS " AND {W}";
 	int bucketed = x->by != ESC_BY_NONE, k, null;
 	struct esc_table *t;
-	sqlite3_stmt *s[3] = { 0 }, *m;
-	long long lo, hi, b, nb, nq = 0, ne, np, nc, nv = 0, v = 0;
+	sqlite3_stmt *s[4] = { 0 }, *m;
+	long long lo, hi, b, nb, nq = 0, nh = 0, ne, np, nc, nv = 0, ns, v = 0;
 	double value, rate;
 	struct esc_cell *c;
 	const char *what = esc_section_name(sec);
@@ -82,7 +95,7 @@ esc_sec_totals(struct esc_runner *x, int sec)
 	s[2] = esc_prep(x, what, bucketed ? part[2] :
 		x->o->has_since && x->o->has_until ? whole[2] :
 		x->o->has_since ? whole[3] : x->o->has_until ? whole[4] : whole[5]);
-	if (!s[2])
+	if (!s[2] || !(s[3] = esc_prep(x, what, bucketed ? part[3] : handovers)))
 		goto out;
 	lo = hi = 0;
 	if (bucketed) {
@@ -137,12 +150,13 @@ esc_sec_totals(struct esc_runner *x, int sec)
 	}
 	for (b = bucketed ? esc_bucket(lo, x->by) : 0; bucketed ? b < hi : b == 0;
 	     b = bucketed ? esc_bucket_next(b, x->by) : 1) {
-		for (k = 0; k < 3 && bucketed; k++) {
+		for (k = 0; k < 4 && bucketed; k++) {
 			esc_bind(s[k], ":lo", b > lo ? b : lo);
 			esc_bind(s[k], ":hi", esc_bucket_next(b, x->by) < hi ? esc_bucket_next(b, x->by) : hi);
 		}
-		if (esc_scalar(x, s[0], &nq, &null) < 0)
+		if (esc_scalar(x, s[0], &nq, &null) < 0 || esc_scalar(x, s[3], &nh, &null) < 0)
 			goto out;
+		nq -= nh;
 		k = sqlite3_step(s[1]);
 		if (k != SQLITE_ROW) {
 			esc_store_err(x->st->db, x->err);
@@ -152,6 +166,7 @@ esc_sec_totals(struct esc_runner *x, int sec)
 		np = (long long)sqlite3_column_double(s[1], 1);
 		nc = (long long)sqlite3_column_double(s[1], 2);
 		value = sqlite3_column_double(s[1], 3);
+		ns = (long long)sqlite3_column_double(s[1], 4);
 		sqlite3_reset(s[1]);
 		if (esc_scalar(x, s[2], &nv, &null) < 0)
 			goto out;
@@ -164,25 +179,29 @@ esc_sec_totals(struct esc_runner *x, int sec)
 		esc_set_int(&c[2], ESC_V_INT, np);
 		esc_set_int(&c[3], ESC_V_INT, ne - np);
 		if (nq > 0) {
-			rate = (double)ne / (double)nq;
-			esc_set_real(&c[4], ESC_V_PCT, rate);
-			if (esc_set_text(&c[6], (const unsigned char *)(rate < TARGET_LO ? "below" :
+			/* of the questions scored: the escalations they opened
+			 * (not the survey handovers), and the paid ones, which
+			 * the target is for */
+			esc_set_real(&c[4], ESC_V_PCT, (double)(ne - ns) / (double)nq);
+			rate = (double)np / (double)nq;
+			esc_set_real(&c[5], ESC_V_PCT, rate);
+			if (esc_set_text(&c[7], (const unsigned char *)(rate < TARGET_LO ? "below" :
 			    rate <= TARGET_HI ? "within" : "above")) < 0)
 				goto nomem;
 		}
-		if (esc_set_text(&c[5], (const unsigned char *)"10-15%") < 0)
+		if (esc_set_text(&c[6], (const unsigned char *)"10-15%") < 0)
 			goto nomem;
-		esc_set_int(&c[7], ESC_V_INT, nc);
-		esc_set_rate(&c[8], nc, ne);
-		esc_set_real(&c[9], ESC_V_REAL, value);
-		esc_set_int(&c[10], ESC_V_INT, nv);
+		esc_set_int(&c[8], ESC_V_INT, nc);
+		esc_set_rate(&c[9], nc, ne);
+		esc_set_real(&c[10], ESC_V_REAL, value);
+		esc_set_int(&c[11], ESC_V_INT, nv);
 	}
 	rc = 0;
 	goto out;
 nomem:
 	esc_oom(x);
 out:
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < 4; k++)
 		sqlite3_finalize(s[k]);
 	return rc;
 }

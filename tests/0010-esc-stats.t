@@ -90,9 +90,9 @@ is "$rc" 0 "default report: exit 0"
 is "$(jq -r .section "$T/out" | uniq | tr '\n' ' ')" \
 	"totals by_offer by_reason by_tier by_template by_severity recent sla leaderboard " \
 	"default report: every section, in order, each line with its \"section\""
-is "$(sec totals '[.questions, .escalations, .paid, .human, .escalation_rate, .verdict, .conversions, .conversion_value, .unattributed_conversions]')" \
-	'[64,8,3,5,0.125,"within",2,598,1]' \
-	"totals: 64 questions, 8 escalations (3 paid, 5 human), 12.5% within 10-15%, 2 conversions worth 598, 1 unattributed"
+is "$(sec totals '[.questions, .escalations, .paid, .human, .escalation_rate, .paid_rate, .target, .verdict, .conversions, .conversion_value, .unattributed_conversions]')" \
+	'[64,8,3,5,0.125,0.0469,"10-15%","below",2,598,1]' \
+	"totals: 64 questions, 8 escalations (3 paid, 5 human), 12.5%; paid 4.7%, below the 10-15% target; 2 conversions worth 598, 1 unattributed"
 # Wilson by awk, a second implementation: 2 of 8
 wilson() {
 	awk -v x="$1" -v n="$2" 'BEGIN { z = 1.96; p = x / n; d = 1 + z * z / n;

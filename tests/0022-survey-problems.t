@@ -14,7 +14,7 @@
 command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 
-plan 63
+plan 64
 
 httpd_start
 export ESC_AGENT_WEBHOOK=$HTTPD_URL/hook ESC_MEETING_URL='https://meet.example/j/{token}?x=1'
@@ -72,6 +72,13 @@ TOK1=$(printf '%s' "$URL1" | sed -E 's|^https://meet.example/j/([A-Za-z0-9_-]{43
 like "$TOK1" '^[A-Za-z0-9_-]{43}$' "its meeting link holds a 43-character token in place of {token}"
 is "$(q "SELECT e.reason, e.route, e.reasons, e.severity, e.status, qq.message_id FROM escalations e JOIN questions qq ON qq.id = e.question_id")" \
 	'ai_failure|human|["ai_failure"]|high|open|survey:s1' "an ai_failure escalation for a human"
+# the handover is an escalation, but no question was scored: esc-stats
+# counts it with the escalations and leaves it out of the rates
+printf '%s\n' '{"id":"m1","detect":{"route":"none"}}' '{"id":"m2","detect":{"route":"paid"}}' |
+	tool esc-log --db "$DB" --now "$WED" > /dev/null
+run esc-stats --db "$DB" --now "$WED" --section totals
+is "$rc/$(jq -c '[.questions, .escalations, .paid, .human, .escalation_rate, .paid_rate]' "$T/out")" \
+	"0/[2,2,1,1,0.5,0.5]" "esc-stats: 2 questions scored, the handover's escalation counted but out of the rates"
 is "$(q "SELECT e.first_response_due - e.created_at FROM escalations e")" 3600 \
 	"with the SLA's first-response target for its severity"
 is "$(q "SELECT state, type, notified_at IS NOT NULL, notify_tries FROM handovers")" \
