@@ -225,6 +225,7 @@ struct attempt {
 	int step;
 	time_t issued, expires, used, answered;
 	char state[16], session[1024], customer[1024];
+	char sent[16];            /* the attempt's own state: sent, failed, ... */
 	char *problem;            /* the session's own words, or NULL; caller frees */
 };
 
@@ -238,7 +239,7 @@ find_attempt(sqlite3 *db, const char *hash, struct attempt *t, struct esc_err *e
 	if (!(st = esc_survey_prepare(db,
 	    "SELECT a.id, a.survey_id, a.step, a.expires_at, a.used_at, a.token, "
 	    "s.state, s.session_id, s.customer_id, s.problem, s.answered_at, "
-	    "coalesce(a.sent_at, a.claimed_at) "
+	    "coalesce(a.sent_at, a.claimed_at), a.state "
 	    "FROM survey_attempts a JOIN surveys s ON s.id = a.survey_id WHERE a.token = ?1", err)))
 		return -1;
 	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
@@ -260,6 +261,7 @@ find_attempt(sqlite3 *db, const char *hash, struct attempt *t, struct esc_err *e
 		}
 		t->answered = (time_t)sqlite3_column_int64(st, 10);
 		t->issued = (time_t)sqlite3_column_int64(st, 11);
+		snprintf(t->sent, sizeof t->sent, "%s", sqlite3_column_text(st, 12));
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -347,6 +349,30 @@ keep(sqlite3 *db, const struct attempt *t, const struct answer *a, const char *h
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)a->at);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)now);
 	return esc_survey_once(db, st, err);
+}
+
+/* A send the provider said failed, answered through its token: it reached
+ * the person all the same. It becomes unconfirmed (the provider never
+ * confirmed it; the answer did), so it is never tried again and counts as
+ * sent, and a chain still open, waiting to try it again, goes on from it
+ * as from a send. chain is the chain's state after the answer. */
+static int
+arrived(struct esc_survey *s, const struct attempt *t, const char *chain, struct esc_err *err)
+{
+	sqlite3 *db = esc_survey_db(s);
+	sqlite3_stmt *st;
+
+	if (strcmp(t->sent, "failed"))
+		return 0;
+	if (!(st = esc_survey_prepare(db,
+	    "UPDATE survey_attempts SET state = 'unconfirmed' WHERE id = ?1 AND state = 'failed'",
+	    err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, t->id);
+	if (esc_survey_once(db, st, err) < 0)
+		return -1;
+	return strcmp(chain, "open") ? 0 :
+		esc_survey_went_out(s, t->survey, t->step, t->issued, esc_time_now(), err);
 }
 
 /* The problem not solved: counted, and its "problem" member into obj. */
@@ -470,7 +496,7 @@ answer(struct esc_survey *s, const struct esc_rec *rec, const struct line *l,
 	/* "Later" in the widget: the call comes as planned; elsewhere, a no */
 	stop = complete || (a.refused && t.step != ESC_STEP_WIDGET);
 	state = complete ? "answered" : stop ? "declined" : t.state;
-	if (keep(db, &t, &a, hex, complete, state, err) < 0)
+	if (keep(db, &t, &a, hex, complete, state, err) < 0 || arrived(s, &t, state, err) < 0)
 		goto fatal;
 	put_head(obj, &t);
 	esc_buf_printf(obj, ",\"complete\":%s,\"refused\":%s,\"chain\":\"%s\"",

@@ -214,6 +214,62 @@ chain_set(struct esc_survey *s, long long id, const char *state, int step, time_
 	return esc_survey_run(s, SV_SET, err) < 0 ? -1 : 0;
 }
 
+/* An open chain still before step moves on to it, next_at its next look
+ * (0: none). */
+static int
+catch_up(struct esc_survey *s, long long id, int step, time_t next_at, time_t now,
+	struct esc_err *err)
+{
+	sqlite3_stmt *st = s->st[SV_CATCH_UP];
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, step);
+	sqlite3_bind_text(st, 3, esc_step_name(step), -1, SQLITE_STATIC);
+	esc_survey_bind_int(st, 4, next_at, 0);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+	return esc_survey_run(s, SV_CATCH_UP, err) < 0 ? -1 : 0;
+}
+
+int
+esc_survey_went_out(struct esc_survey *s, long long id, int step, time_t at, time_t now,
+	struct esc_err *err)
+{
+	return catch_up(s, id, step, at + after(s, step), now, err);
+}
+
+/* An attempt: its id, tries, state, when it went out (sent_at, else
+ * claimed_at) and when its token was used (0: not). */
+struct att {
+	long long id;
+	int tries;
+	char state[16];
+	time_t at, used;
+};
+
+/* The attempt of step in chain into *a: 1, 0 when there is none, -1. */
+static int
+att_get(struct esc_survey *s, long long chain, int step, struct att *a, struct esc_err *err)
+{
+	sqlite3_stmt *st = s->st[SV_ATT_ID];
+	int rc;
+
+	memset(a, 0, sizeof *a);
+	sqlite3_bind_int64(st, 1, chain);
+	sqlite3_bind_text(st, 2, esc_step_name(step), -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		a->id = sqlite3_column_int64(st, 0);
+		a->tries = sqlite3_column_int(st, 1);
+		snprintf(a->state, sizeof a->state, "%s", sqlite3_column_text(st, 2));
+		a->at = (time_t)sqlite3_column_int64(st, 3);
+		a->used = (time_t)sqlite3_column_int64(st, 4);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : esc_survey_store_fail(s->db, err);
+}
+
 static void
 put_time(struct esc_buf *b, const char *key, time_t t)
 {
@@ -286,6 +342,7 @@ claims(struct due *d, const struct chain *c, struct esc_buf *more, struct esc_er
 	if (at > d->now - s->cfg.claim_grace || step < 0)
 		return 2;
 	sqlite3_bind_int64(s->st[SV_UNCONFIRM], 1, aid);
+	sqlite3_bind_null(s->st[SV_UNCONFIRM], 2);
 	if (esc_survey_run(s, SV_UNCONFIRM, err) < 0 ||
 	    (going && chain_set(s, c->id, "open", step, at + after(s, step), d->now, err) < 0) ||
 	    esc_survey_commit(&d->tx, err) < 0)
@@ -399,6 +456,31 @@ last_sent(struct esc_survey *s, const struct chain *c, time_t *t, struct esc_err
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : esc_survey_store_fail(s->db, err);
 }
 
+/* Is step of chain c done already, though the chain is still before it?
+ * A send that failed by the provider's word and was answered through its
+ * token reached the person (answers.c makes it unconfirmed and moves the
+ * chain on), but a store an older esc left may hold its chain still
+ * waiting to try it again. A step that went out, or was skipped, is never
+ * done twice: the chain goes on from it, and 1 says so, committed. 0 when
+ * the step is still to do (none, failed, or claimed), -1. */
+static int
+done_already(struct due *d, const struct chain *c, int step, struct esc_err *err)
+{
+	struct esc_survey *s = d->s;
+	struct att a;
+	int rc;
+
+	if ((rc = att_get(s, c->id, step, &a, err)) <= 0)
+		return rc;
+	if (!strcmp(a.state, "sent") || !strcmp(a.state, "unconfirmed"))
+		rc = catch_up(s, c->id, step, a.at + after(s, step), d->now, err);
+	else if (!strcmp(a.state, "skipped"))
+		rc = catch_up(s, c->id, step, (time_t)c->next_at, d->now, err);   /* it took no time */
+	else
+		return 0;
+	return rc < 0 || esc_survey_commit(&d->tx, err) < 0 ? -1 : 1;
+}
+
 /* Claim step (committed), call the provider, keep what happened. 1: the
  * chain may go on at once (the step was given up), 0: it waits, -1. */
 static int
@@ -409,6 +491,7 @@ send_step(struct due *d, const struct chain *c, const struct contact *k, int ste
 	char tok[ESC_TOKEN_LEN + 1], hash[ESC_HASH_LEN + 1], pid[256] = "", mid[64];
 	struct esc_send m = { 0 };
 	struct esc_err nerr = { 0 };
+	struct att a;
 	sqlite3_stmt *st = s->st[SV_CLAIM];
 	time_t expires = d->now + s->cfg.token_ttl;
 	long long aid = 0;
@@ -431,19 +514,13 @@ send_step(struct due *d, const struct chain *c, const struct contact *k, int ste
 		explicit_bzero(tok, sizeof tok);
 		return esc_survey_commit(&d->tx, err) < 0 ? -1 : 0;
 	}
-	st = s->st[SV_ATT_ID];
-	sqlite3_bind_int64(st, 1, c->id);
-	sqlite3_bind_text(st, 2, esc_step_name(step), -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		aid = sqlite3_column_int64(st, 0);
-		tries = sqlite3_column_int(st, 1);
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_ROW) {
-		esc_survey_store_fail(s->db, err);
+	if ((rc = att_get(s, c->id, step, &a, err)) <= 0) {
+		if (rc == 0)
+			esc_survey_store_fail(s->db, err);
 		goto fail;
 	}
+	aid = a.id;
+	tries = a.tries;
 	if (esc_survey_commit(&d->tx, err) < 0)
 		goto fail;
 
@@ -478,21 +555,50 @@ send_step(struct due *d, const struct chain *c, const struct contact *k, int ste
 		put_time(more, "next_at", d->now + after(s, step));
 		return put_action(d, c, "sent", step, more, err) < 0 ? -1 : 0;
 	}
-	if (permanent == 2) {
+	/* read again: an answer may have come through the step's token
+	 * while the run waited on the provider */
+	if ((rc = att_get(s, c->id, step, &a, err)) < 0)
+		goto fail;
+	if (permanent == 2 || a.used) {
 		/* the provider may have taken it (the connection was lost after
-		 * the request went out): like a claim a crash left, it is never
-		 * sent again, and the chain goes on as if it was sent */
+		 * the request went out), or the person answered it, whatever the
+		 * provider says: like a claim a crash left, it is never sent
+		 * again, and an open chain goes on as if it was sent */
+		struct chain now_c = { 0 };
+		char used_s[32];
+		int going;
+
 		sqlite3_bind_int64(s->st[SV_UNCONFIRM], 1, aid);
+		sqlite3_bind_text(s->st[SV_UNCONFIRM], 2, nerr.msg, -1, SQLITE_STATIC);
 		if (esc_survey_run(s, SV_UNCONFIRM, err) < 0 ||
 		    chain_set(s, c->id, "open", step, d->now + after(s, step), d->now, err) < 0 ||
-		    esc_survey_commit(&d->tx, err) < 0)
+		    (rc = chain_get(s, c->id, &now_c, err)) < 0 ||
+		    esc_survey_commit(&d->tx, err) < 0) {
+			chain_free(&now_c);
 			goto fail;
-		s->stuck++;
-		esc_diag("warning", NULL, 0, "survey %lld: the %s may or may not have reached the "
-			"person (%s); it is not sent again", c->id, esc_step_name(step), nerr.msg);
+		}
+		going = rc == 1 && !strcmp(now_c.state, "open");
 		esc_buf_puts(more, ",\"error\":");
 		esc_buf_json_str(more, nerr.msg, strlen(nerr.msg));
-		put_time(more, "next_at", d->now + after(s, step));
+		if (a.used) {
+			/* the provider failed: a send that failed, said as one */
+			esc_survey_net_failed(s);
+			esc_diag("warning", NULL, 0, "survey %lld: the %s was not confirmed (%s), but it "
+				"reached the person: an answer came through it at %s; it is not sent "
+				"again", c->id, esc_step_name(step), nerr.msg,
+				esc_time_format(a.used, used_s, sizeof used_s));
+			put_time(more, "answered_at", a.used);
+		} else {
+			s->stuck++;
+			esc_diag("warning", NULL, 0, "survey %lld: the %s may or may not have reached "
+				"the person (%s); it is not sent again", c->id, esc_step_name(step),
+				nerr.msg);
+		}
+		if (going)
+			put_time(more, "next_at", d->now + after(s, step));
+		else if (rc == 1)
+			esc_buf_printf(more, ",\"chain\":\"%s\"", now_c.state);
+		chain_free(&now_c);
 		return put_action(d, c, "unconfirmed", step, more, err) < 0 ? -1 : 0;
 	}
 	st = s->st[SV_FAILED];
@@ -578,6 +684,10 @@ chain_due(struct due *d, long long id, struct esc_buf *more, struct esc_err *err
 			rc = put_action(d, &c, "exhausted", c.step, NULL, err);
 			goto out;
 		}
+		if ((rc = done_already(d, &c, step, err)) < 0)
+			goto fail;
+		if (rc)
+			continue;
 		if (wanted(s, &c, step, &due, err) < 0)
 			goto fail;
 		if (contact_get(s, c.cust, &k, err) < 0)

@@ -20,7 +20,7 @@ struct esc_survey_tx {
 enum esc_survey_stmt {
 	SV_FIND, SV_INS, SV_ATT_INS, SV_GET, SV_CLAIMED, SV_PREV, SV_CONTACT, SV_THROTTLE,
 	SV_DUE, SV_SET, SV_UNCONFIRM, SV_SKIP, SV_CLAIM, SV_SENT, SV_FAILED, SV_ATT_ID,
-	SV_LEFT, SV_N
+	SV_LEFT, SV_CATCH_UP, SV_N
 };
 
 struct esc_survey {
@@ -49,6 +49,14 @@ struct esc_survey {
  * end within claim_grace of the start: else a second run would take its
  * live claim for one a crash left. 0 marks the run as stopped early. */
 int esc_survey_may_send(struct esc_survey *s);
+
+/* Step step of chain id went out at time at (sent, or unconfirmed: an
+ * answer through its token showed it arrived): an open chain still before
+ * it goes on from it, as if it had been sent then, its next step due that
+ * step's delay later. Nothing for a chain at or past step, or ended. The
+ * caller has begun the transaction. 0, or -1 with err. */
+int esc_survey_went_out(struct esc_survey *s, long long id, int step, time_t at, time_t now,
+	struct esc_err *err);
 
 /* Step statement which (of s->st) to its end and reset it: the rows
  * changed, or -1 with err. */

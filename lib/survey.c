@@ -49,8 +49,8 @@ static const char *const sql[SV_N] = {
 	 * flight has ended it, and the send's outcome must not reopen it */
 	[SV_SET] = "UPDATE surveys SET state = ?2, step = ?3, next_at = ?4, updated_at = ?5 "
 		"WHERE id = ?1 AND state = 'open'",
-	[SV_UNCONFIRM] = "UPDATE survey_attempts SET state = 'unconfirmed' "
-		"WHERE id = ?1 AND state = 'claimed'",
+	[SV_UNCONFIRM] = "UPDATE survey_attempts SET state = 'unconfirmed', "
+		"error = coalesce(?2, error) WHERE id = ?1 AND state = 'claimed'",
 	[SV_SKIP] = "INSERT INTO survey_attempts (survey_id, customer_id, step, state, due_at, "
 		"skip_reason) VALUES (?1, ?2, ?3, 'skipped', ?4, ?5) ON CONFLICT (survey_id, step) "
 		"DO UPDATE SET state = 'skipped', skip_reason = excluded.skip_reason "
@@ -65,7 +65,8 @@ static const char *const sql[SV_N] = {
 		"channel = ?4, error = NULL WHERE id = ?1",
 	[SV_FAILED] = "UPDATE survey_attempts SET state = 'failed', error = ?2, channel = ?3 "
 		"WHERE id = ?1",
-	[SV_ATT_ID] = "SELECT id, tries FROM survey_attempts WHERE survey_id = ?1 AND step = ?2",
+	[SV_ATT_ID] = "SELECT id, tries, state, coalesce(sent_at, claimed_at), used_at "
+		"FROM survey_attempts WHERE survey_id = ?1 AND step = ?2",
 	/* claims past the grace in chains an answer ended while the claim
 	 * was in flight: --due no longer looks at those chains by next_at */
 	[SV_LEFT] = "SELECT a.survey_id, a.claimed_at FROM survey_attempts a "
@@ -73,6 +74,10 @@ static const char *const sql[SV_N] = {
 		"AND a.claimed_at <= ?1 AND s.state <> 'open' AND (a.claimed_at > ?2 OR "
 		"(a.claimed_at = ?2 AND a.survey_id > ?3)) ORDER BY a.claimed_at, a.survey_id "
 		"LIMIT 256",
+	/* an open chain still before step ?2 moves on to it */
+	[SV_CATCH_UP] = "UPDATE surveys SET step = ?3, next_at = ?4, updated_at = ?5 "
+		"WHERE id = ?1 AND state = 'open' AND CASE step WHEN 'in_widget' THEN 0 "
+		"WHEN 'ai_call' THEN 1 WHEN 'sms_link' THEN 2 ELSE 3 END < ?2",
 };
 
 /* ---- the store ---- */

@@ -8,9 +8,9 @@
  *
  * surveys: one row. A chain is "reached" when at least one of its steps
  *   was shown or sent (an attempt sent, or unconfirmed: a send a crash
- *   interrupted, which may have gone out), or its token was used (an
- *   answer proves the step got to the person, even through a claim a
- *   crash left). The response rate is answered over reached; CSAT the
+ *   interrupted, which may have gone out, or one the provider failed
+ *   that the person answered), or its token was used (an answer proves
+ *   the step got to the person, even through a claim a crash left). The response rate is answered over reached; CSAT the
  *   share of ratings of 4 or 5 among the chains rated; NPS the percentage
  *   of promoters (9-10) less that of detractors (0-6) among the chains
  *   with an NPS answer, -100 to 100; the problem-solved rate is over the
@@ -18,7 +18,8 @@
  *   interval.
  *
  * survey_methods: per step, in the chain's order: attempts sent (for the
- *   widget: shown), skipped and failed; "answered" counts the complete
+ *   widget: shown), skipped and failed (never answered: survey-send makes
+ *   an answered one unconfirmed); "answered" counts the complete
  *   answers given through that step's own token, and the response rate is
  *   those over the sent.
  *

@@ -1,0 +1,11 @@
+-- 006-answered-sends.sql — schema version 6: a send the provider said
+-- failed, whose token then brought an answer, reached the person.
+--
+-- survey-send kept such an attempt "failed", and tried it again when it
+-- was not given up; esc-stats counted it both sent (its token was used)
+-- and failed. An answer through a step's token proves the message
+-- arrived, so the attempt is "unconfirmed", as a send a crash cut short:
+-- the provider never confirmed it, it is never sent again, and the chain
+-- goes on from it (survey-send --due moves on a chain still waiting to
+-- try it again).
+UPDATE survey_attempts SET state = 'unconfirmed' WHERE state = 'failed' AND used_at IS NOT NULL;
