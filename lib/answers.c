@@ -223,7 +223,8 @@ digest(const struct answer *a, char *hex)
 struct attempt {
 	long long id, survey;
 	int step;
-	time_t issued, expires, used, answered;
+	time_t issued, expires;   /* the token's: when it was shown or sent, its end */
+	time_t used, answered;
 	char state[16], session[1024], customer[1024];
 	char sent[16];            /* the attempt's own state: sent, failed, ... */
 	char *problem;            /* the session's own words, or NULL; caller frees */
@@ -236,11 +237,13 @@ find_attempt(sqlite3 *db, const char *hash, struct attempt *t, struct esc_err *e
 	sqlite3_stmt *st;
 	int rc, found = 0;
 
+	/* any token the step was shown or sent with: a try the provider
+	 * failed, and tried again with a new one, may have reached them */
 	if (!(st = esc_survey_prepare(db,
-	    "SELECT a.id, a.survey_id, a.step, a.expires_at, a.used_at, a.token, "
-	    "s.state, s.session_id, s.customer_id, s.problem, s.answered_at, "
-	    "coalesce(a.sent_at, a.claimed_at), a.state "
-	    "FROM survey_attempts a JOIN surveys s ON s.id = a.survey_id WHERE a.token = ?1", err)))
+	    "SELECT a.id, a.survey_id, a.step, k.expires_at, a.used_at, k.token, "
+	    "s.state, s.session_id, s.customer_id, s.problem, s.answered_at, k.made_at, a.state "
+	    "FROM survey_tokens k JOIN survey_attempts a ON a.id = k.attempt_id "
+	    "JOIN surveys s ON s.id = a.survey_id WHERE k.token = ?1", err)))
 		return -1;
 	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -521,7 +521,12 @@ send_step(struct due *d, const struct chain *c, const struct contact *k, int ste
 	}
 	aid = a.id;
 	tries = a.tries;
-	if (esc_survey_commit(&d->tx, err) < 0)
+	st = s->st[SV_TOKEN];
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, aid);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)d->now);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)expires);
+	if (esc_survey_run(s, SV_TOKEN, err) < 0 || esc_survey_commit(&d->tx, err) < 0)
 		goto fail;
 
 	m.step = step;

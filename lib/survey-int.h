@@ -20,7 +20,7 @@ struct esc_survey_tx {
 enum esc_survey_stmt {
 	SV_FIND, SV_INS, SV_ATT_INS, SV_GET, SV_CLAIMED, SV_PREV, SV_CONTACT, SV_THROTTLE,
 	SV_DUE, SV_SET, SV_UNCONFIRM, SV_SKIP, SV_CLAIM, SV_SENT, SV_FAILED, SV_ATT_ID,
-	SV_LEFT, SV_CATCH_UP, SV_N
+	SV_LEFT, SV_CATCH_UP, SV_TOKEN, SV_N
 };
 
 struct esc_survey {

@@ -78,6 +78,10 @@ static const char *const sql[SV_N] = {
 	[SV_CATCH_UP] = "UPDATE surveys SET step = ?3, next_at = ?4, updated_at = ?5 "
 		"WHERE id = ?1 AND state = 'open' AND CASE step WHEN 'in_widget' THEN 0 "
 		"WHEN 'ai_call' THEN 1 WHEN 'sms_link' THEN 2 ELSE 3 END < ?2",
+	/* every token a step was shown or sent with: a try that failed may
+	 * still have reached the person, and its answer is taken */
+	[SV_TOKEN] = "INSERT INTO survey_tokens (token, attempt_id, made_at, expires_at) "
+		"VALUES (?1, ?2, ?3, ?4)",
 };
 
 /* ---- the store ---- */
@@ -276,7 +280,16 @@ start(struct esc_survey *s, const struct session *ss, time_t now, char *tok,
 	}
 	esc_survey_bind_text(st, 10, *skip);
 	sqlite3_bind_int(st, 11, *skip ? 0 : 1);
-	return esc_survey_run(s, SV_ATT_INS, err) < 0 ? -1 : 0;
+	if (esc_survey_run(s, SV_ATT_INS, err) < 0)
+		return -1;
+	if (!tok[0])
+		return 0;
+	st = s->st[SV_TOKEN];
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, sqlite3_last_insert_rowid(s->db));
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)(now + s->cfg.token_ttl));
+	return esc_survey_run(s, SV_TOKEN, err) < 0 ? -1 : 0;
 }
 
 /* A member's JSON as written (an id: a string or an integer). */

@@ -12,6 +12,8 @@
 #   cal  the call fails five times and is given up; he answers the last
 #   dan  he answers the call while the run placing it still waits for
 #        the provider, which then answers 503
+#   eve  the call fails, and goes through when tried again, with a new
+#        token; she answers the first: taken, and the second is spent
 #   olga a store an older esc left with her failed call answered, and
 #        her chain waiting to try it again: upgraded, it does not
 . "$(dirname "$0")/lib.sh"
@@ -20,7 +22,7 @@
 command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 
-plan 24
+plan 28
 
 SID=ACfailAnswered
 httpd_start
@@ -72,7 +74,8 @@ epoch() {
 	date -u -d "$1" +%s
 }
 
-for c in "ann +15555550101" "ben +15555550102" "cal +15555550103" "dan +15555550104"; do
+for c in "ann +15555550101" "ben +15555550102" "cal +15555550103" "dan +15555550104" \
+    "eve +15555550106"; do
 	contact $c
 done
 
@@ -149,17 +152,39 @@ is "$(call_attempt d-1)/$(q "select step || ' ' || next_at from surveys where se
 due 2026-03-04T10:15:00Z
 is "$rc/$(lines "$T/out")/$(calls_to +15555550104)" "0/0/1" "no retry: one call, ever"
 
+# ---- a failed try's token, when the step went out again with another --------------------
+session e-1 eve 2026-03-06T10:00:00Z
+httpd_reset
+httpd_plan "{\"path\":\"$CALLS\",\"status\":503,\"times\":1}"
+twilio_ok
+due 2026-03-06T10:05:00Z
+due 2026-03-06T10:15:00Z
+is "$(jq -r '[.action, .step] | join(" ")' "$T/out")/$(calls_to +15555550106)/$(call_attempt e-1)" \
+	"sent ai_call/2/sent 2 0" "precondition: eve's call failed at 10:05, went through at 10:15"
+# she took the first call at 10:05, whatever the provider said, and
+# answered it at 10:10, before the second was placed
+printf '{"token":"%s","problem_solved":true,"rating":5,"answered_at":"2026-03-06T10:10:00Z"}\n' \
+	"$(call_tokens +15555550106 | head -n 1)" > "$T/a"
+run survey-send --db "$DB" --record --now 2026-03-06T10:20:00Z "$T/a"
+is "$rc/$(jq -c '.survey | [.method, .chain]' "$T/out")" '0/["ai_call","answered"]' \
+	"an answer through the failed try's token is taken, though the step went out again since"
+answer "$(call_tokens +15555550106 | tail -n 1)" '"problem_solved":false,"rating":1' 2026-03-06T10:21:00Z
+is "$rc/$(cat "$T/err")" \
+	"3/survey-send: error (at $T/a:1): survey token refused: already used at 2026-03-06T10:10:00Z" \
+	"the step is answered once: the second call's token is spent"
+
 # ---- esc-stats ---------------------------------------------------------------------------
-# four calls, each failed by the provider's word and each answered through
-# its token: all four sent, none failed; ann's and cal's complete. The SMS:
-# ben's, and cal's after his call was given up.
+# five calls: four failed by the provider's word and each answered through
+# its token, eve's sent on its second try: all five sent, none failed;
+# ann's, cal's and eve's answered in full. The SMS: ben's, cal's after his
+# call was given up, and dan's, which eve's runs found due.
 run esc-stats --db "$DB" --surveys
 is "$(jq -c 'select(.section == "survey_methods" and .step == "ai_call") | [.sent, .skipped, .failed, .answered, .response_rate]' "$T/out")" \
-	"[4,0,0,2,0.5]" "survey_methods: the answered calls are sent, not failed"
+	"[5,0,0,3,0.6]" "survey_methods: the answered calls are sent, not failed"
 is "$(jq -c 'select(.section == "survey_methods" and .step == "sms_link") | [.sent, .failed]' "$T/out")" \
-	"[2,0]" "... and the SMS as they went"
+	"[3,0]" "... and the SMS as they went"
 is "$(jq -c 'select(.section == "survey_funnel" and .step == "ai_call") | [.reached, .answered]' "$T/out")/$(jq -c 'select(.section == "surveys") | [.chains, .reached, .answered]' "$T/out")" \
-	"[4,2]/[4,4,2]" "survey_funnel and surveys: reached through the answered calls"
+	"[5,3]/[5,5,3]" "survey_funnel and surveys: reached through the answered calls"
 
 # ---- a store an older esc left ------------------------------------------------------------
 # Schema 5, before this: olga's call failed (503) at 10:05, she answered
@@ -176,10 +201,11 @@ ESC_SHARE=$T/oldshare tool esc-log --db "$DB" < /dev/null
 printf '{"type":"contact","customer":"olga","phone":"+15555550105","consent":{"calls":true,"sms":true},"at":"2026-01-01T00:00:00Z"}\n' |
 	ESC_SHARE=$T/oldshare tool crm-track --db "$DB" > /dev/null
 E=$(epoch 2026-03-05T10:00:00Z)
+OLGA_MODAL=OlgaModalToken0123456789abcdefghijklmnopqrs
 q "insert into surveys (id, session_id, customer_id, ended_at, state, step, next_at, nps, created_at, updated_at)
 	values (1, 'o-1', 'olga', $E, 'open', 'in_widget', $((E + 900)), 9, $E, $((E + 480)));
 insert into survey_attempts (id, survey_id, customer_id, step, state, due_at, sent_at, channel, token, expires_at, tries)
-	values (1, 1, 'olga', 'in_widget', 'sent', $E, $E, 'widget', '$(printf a | sha256sum | cut -c1-64)', $((E + 604800)), 1);
+	values (1, 1, 'olga', 'in_widget', 'sent', $E, $E, 'widget', '$(printf %s "$OLGA_MODAL" | sha256sum | cut -c1-64)', $((E + 604800)), 1);
 insert into survey_attempts (id, survey_id, customer_id, step, state, due_at, claimed_at, channel, token, expires_at, used_at, error, tries)
 	values (2, 1, 'olga', 'ai_call', 'failed', $((E + 300)), $((E + 300)), 'twilio', '$(printf b | sha256sum | cut -c1-64)', $((E + 300 + 604800)), $((E + 480)), 'http://127.0.0.1:1: HTTP 503', 1);
 insert into survey_answers (attempt_id, survey_id, customer_id, method, nps, refused, complete, digest, answered_at, logged_at)
@@ -198,5 +224,8 @@ is "$(jq -r '[.action, .step] | join(" ")' "$T/out")/$(calls_to +15555550105)" "
 run esc-stats --db "$DB" --section survey_methods
 is "$(jq -c 'select(.step == "ai_call") | [.sent, .failed]' "$T/out")" "[1,0]" \
 	"esc-stats counts her call sent, not failed"
+answer "$OLGA_MODAL" '"problem_solved":true,"rating":4' 2026-03-05T12:10:00Z
+is "$rc/$(jq -c '.survey | [.method, .chain]' "$T/out")" '0/["in_widget","answered"]' \
+	"the modal's token the older esc kept still works"
 
 done_testing
