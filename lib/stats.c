@@ -617,8 +617,8 @@ esc_quant_col(sqlite3_stmt *s, int col, double r[3])
  * {WP} on purchased_at, {WE} on ended_at), {S}, {SA}, {SN}, {P} the
  * survey tables, {D:a} the file of alias a's row (0 for one file), {CU}
  * the --customer filter on customer_id, {B}
- * the bucket of created_at (0 without --by), {G} the bucket in a GROUP BY
- * list. Only these fixed fragments are ever put in SQL text; every value
+ * the bucket of created_at (0 without --by; {BE}: of a chain's ended_at),
+ * {G} the bucket in a GROUP BY list. Only these fixed fragments are ever put in SQL text; every value
  * is bound. */
 /* The --since/--until window on the time column col. */
 static void
@@ -701,6 +701,8 @@ expand(struct esc_runner *x, const char *tmpl)
 				x->o->has_until ? "+created_at < :until" : "1");
 		else if (!strncmp(p, "{B}", 3))
 			esc_buf_puts(&x->sql, x->by ? "esc_bucket(created_at)" : "0");
+		else if (!strncmp(p, "{BE}", 4))
+			esc_buf_puts(&x->sql, x->by ? "esc_bucket(ended_at)" : "0");
 		else if (!strncmp(p, "{G}", 3))
 			esc_buf_puts(&x->sql, x->by ? "1, " : "");
 		else {

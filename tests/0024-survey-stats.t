@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$top/tests/servers/lib.sh"
 
-plan 31
+plan 47
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -179,6 +179,48 @@ ok "$(grep -q '^ *SCAN' "$T/out"; [ $? = 1 ]; echo $?)" "--explain: with a windo
 like "$(grep -c 'USING COVERING INDEX surveys_report (ended_at>? AND ended_at<?)' "$T/out")" '^4$' \
 	"--explain: the chains of the window come from surveys_report"
 
+# ---- --by: a row per bucket of the chains' ended_at ---------------------------------------
+# s8 ended 02-20, the other eight 03-02: two days. 02-20 is c8 alone: one
+# chain, reached and answered in the widget, rated 1 (CSAT 0 of 1), NPS 0
+# (a detractor: -100), not solved. 03-02 is the window above.
+run esc-stats --db "$DB" --surveys --by day
+is "$rc/$(sec surveys '[.bucket, .chains, .reached, .answered, .declined, .response_rate, .ratings, .csat, .nps_answers, .nps, .problem_solved]' | tr '\n' ' ')" \
+	'0/["2026-02-20",1,1,1,0,1,1,0,1,-100,0] ["2026-03-02",8,8,4,1,0.5,4,0.5,4,25,0.5] ' \
+	"--by day: surveys, a row per day that has chains, the day first"
+is "$(jq -s -c '[.[] | select(.section == "surveys")] | [(map(.chains) | add), (map(.reached) | add), (map(.answered) | add), (map(.declined) | add)]' "$T/out")" \
+	"[9,9,5,1]" "... adding up to the report without --by"
+is "$(sec survey_methods '[.bucket, .step, .sent, .skipped, .failed, .answered]' | tr '\n' ' ')" \
+	'["2026-02-20","in_widget",1,0,0,1] ["2026-02-20","ai_call",0,0,0,0] ["2026-02-20","sms_link",0,0,0,0] ["2026-02-20","email_link",0,0,0,0] ["2026-03-02","in_widget",8,0,0,2] ["2026-03-02","ai_call",1,5,0,1] ["2026-03-02","sms_link",1,4,0,1] ["2026-03-02","email_link",2,2,0,0] ' \
+	"--by day: survey_methods, the four steps of each day"
+is "$(sec survey_funnel '[.bucket, .step, .reached, .answered, .open, .drop_off]' | tr '\n' ' ')" \
+	'["2026-02-20","in_widget",1,1,0,0] ["2026-02-20","ai_call",0,0,0,0] ["2026-02-20","sms_link",0,0,0,0] ["2026-02-20","email_link",0,0,0,0] ["2026-03-02","in_widget",8,2,0,2] ["2026-03-02","ai_call",1,1,0,0] ["2026-03-02","sms_link",1,1,0,0] ["2026-03-02","email_link",2,0,1,1] ' \
+	"--by day: survey_funnel, the four steps of each day"
+is "$(sec problems '[has("bucket"), .id]' | tr '\n' ' ')" "[false,2] [false,1] " \
+	"--by day: problems stay one list, the top ones, as recent does"
+run esc-stats --db "$DB" --surveys --by month
+is "$(sec surveys '[.bucket, .chains]' | tr '\n' ' ')$(sec survey_funnel 'select(.step == "in_widget") | [.bucket, .reached]' | tr '\n' ' ')" \
+	'["2026-02-01",1] ["2026-03-01",8] ["2026-02-01",1] ["2026-03-01",8] ' "--by month: the first day of each month"
+run esc-stats --db "$DB" --section surveys --section survey_funnel --by week -t
+diff_ok "$T/out" "$top/tests/golden/stats-surveys-by-week.txt" "-t --by week: the bucket first, weeks from Monday (golden)"
+is "$(grep -c '^  2026-0[23]-[0-9][0-9]  [a-z_]' "$T/out")" 8 "-t --by week: the funnel's rows each with their week"
+run esc-stats --db "$DB" --surveys --by day --csv
+is "$(grep -E '^section,' "$T/out" | cut -d, -f1-4 | tr '\n' ' ')" \
+	"section,bucket,chains,reached section,bucket,step,sent section,bucket,step,reached section,id,description,affected_users " \
+	"--csv --by day: the bucket after the section in the three survey blocks, not in problems"
+is "$(grep -c '^survey_methods,2026-0[23]-[0-9][0-9],' "$T/out")" 8 "--csv --by day: the survey_methods rows with their day"
+run esc-stats --db "$DB" --surveys --by day --html -
+is "$(sed -n '/<section id="survey_funnel">/,/<\/section>/p' "$T/out" | grep -o '<th>bucket</th>\|<td>2026-0[23]-[0-9][0-9]</td>' | sort | uniq -c | awk '{ printf "%s %s ", $1, $2 }')" \
+	"4 <td>2026-02-20</td> 4 <td>2026-03-02</td> 1 <th>bucket</th> " "--html --by day: the funnel's table has the bucket"
+run esc-stats --db "$DB" $W --surveys --by day --explain
+ok "$(grep -q '^ *SCAN' "$T/out"; [ $? = 1 ]; echo $?)" "--explain --by day: every survey query searches an index, none scans"
+like "$(grep -c 'USING COVERING INDEX surveys_report (ended_at>? AND ended_at<?)' "$T/out")" '^4$' \
+	"--explain --by day: the chains of the window still come from surveys_report"
+run esc-stats --db "$T/empty.db" --surveys --by day
+is "$rc/$(jq -r .section "$T/out" | sort | uniq -c | awk '{ printf "%s ", $2 }')" "0/" \
+	"--by day over an empty store: no bucket, no row"
+run esc-stats --db "$T/empty.db" --section surveys --by day -t
+is "$(cat "$T/out")" "$(printf 'Surveys\n  (nothing)')" "-t: the section asked for, with nothing in it, says so"
+
 # ---- the default report -----------------------------------------------------------------
 run esc-stats --db "$DB" $W
 is "$(jq -r .section "$T/out" | grep -E '^(surveys|survey_methods|survey_funnel|problems)$' | uniq | tr '\n' ' ')" \
@@ -253,6 +295,10 @@ is "$(sec surveys '[.chains, .reached, .answered]')/$(jq -s '[.[] | select(.sect
 	"[4,2,1]/4/2" "survey_funnel: each chain counted once; the steps' rows add up to the chains reached"
 is "$(sec survey_methods 'select(.step == "ai_call") | [.sent, .skipped, .answered, .response_rate]')" "[1,3,1,1]" \
 	"survey_methods: the call answered through its claim counts as sent: 1 of 1, not of 0"
+run esc-stats --db "$DB" --since 2026-04-01 --until 2026-04-03 --section survey_funnel --by day
+is "$(jq -c '[.bucket, .step, .reached, .answered, .open, .drop_off]' "$T/out" | tr '\n' ' ')" \
+	'["2026-04-02",null,null,0,1,1] ["2026-04-02","in_widget",2,0,1,0] ["2026-04-02","ai_call",1,1,0,0] ["2026-04-02","sms_link",0,0,0,0] ["2026-04-02","email_link",0,0,0,0] ' \
+	"--by day: the chains that reached no step first in their day"
 run esc-stats --db "$DB" --since 2026-04-01 --until 2026-04-03 --section survey_funnel -t
 is "$(sed -n 4,5p "$T/out")" "$(printf '  -                 -              0           1            1\n  in_widget         2              0           1            0')" \
 	"-t: the chains that reached no step, first, with a null step"
