@@ -51,8 +51,8 @@ esc_sec_totals(struct esc_runner *x, int sec)
 {
 	static const char *const whole[] = {
 		"SELECT count(*) FROM {Q}{WHERE}",
-		"SELECT count(*), total(route = 'paid'), total(converted), total(conversion_value), "
-		"total(" SURVEY_IDS ") FROM {E} WHERE {W}",
+		"SELECT count(*), total(route = 'paid'), total(converted), total(conversion_value) "
+		"FROM {E} WHERE {W}",
 		"SELECT count(*) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND "
 		"at >= :since AND at < :until",
 		"SELECT count(*) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND "
@@ -63,8 +63,8 @@ esc_sec_totals(struct esc_runner *x, int sec)
 	};
 	static const char *const part[] = {
 		"SELECT count(*) FROM {Q} WHERE created_at >= :lo AND created_at < :hi",
-		"SELECT count(*), total(route = 'paid'), total(converted), total(conversion_value), "
-		"total(" SURVEY_IDS ") FROM {E} WHERE created_at >= :lo AND created_at < :hi",
+		"SELECT count(*), total(route = 'paid'), total(converted), total(conversion_value) "
+		"FROM {E} WHERE created_at >= :lo AND created_at < :hi",
 		"SELECT count(*) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND "
 		"at >= :lo AND at < :hi",
 		"SELECT count(*) FROM {Q} WHERE " SURVEY_IDS " AND created_at >= :lo AND "
@@ -72,12 +72,13 @@ esc_sec_totals(struct esc_runner *x, int sec)
 	};
 	/* the handovers' questions, taken off the count: a range of the
 	 * message ids' index, so the count of all questions stays a count of
-	 * the table's pages */
+	 * the table's pages. Each has its escalation, made at the same time,
+	 * so they are the handovers' escalations too. */
 	static const char *const handovers = "SELECT count(*) FROM {Q} WHERE " SURVEY_IDS " AND {W}";
 	int bucketed = x->by != ESC_BY_NONE, k, null;
 	struct esc_table *t;
 	sqlite3_stmt *s[4] = { 0 }, *m;
-	long long lo, hi, b, nb, nq = 0, nh = 0, ne, np, nc, nv = 0, ns, v = 0;
+	long long lo, hi, b, nb, nq = 0, nh = 0, ne, np, nc, nv = 0, v = 0;
 	double value, rate;
 	struct esc_cell *c;
 	const char *what = esc_section_name(sec);
@@ -166,7 +167,6 @@ esc_sec_totals(struct esc_runner *x, int sec)
 		np = (long long)sqlite3_column_double(s[1], 1);
 		nc = (long long)sqlite3_column_double(s[1], 2);
 		value = sqlite3_column_double(s[1], 3);
-		ns = (long long)sqlite3_column_double(s[1], 4);
 		sqlite3_reset(s[1]);
 		if (esc_scalar(x, s[2], &nv, &null) < 0)
 			goto out;
@@ -182,7 +182,7 @@ esc_sec_totals(struct esc_runner *x, int sec)
 			/* of the questions scored: the escalations they opened
 			 * (not the survey handovers), and the paid ones, which
 			 * the target is for */
-			esc_set_real(&c[4], ESC_V_PCT, (double)(ne - ns) / (double)nq);
+			esc_set_real(&c[4], ESC_V_PCT, (double)(ne - nh) / (double)nq);
 			rate = (double)np / (double)nq;
 			esc_set_real(&c[5], ESC_V_PCT, rate);
 			if (esc_set_text(&c[7], (const unsigned char *)(rate < TARGET_LO ? "below" :
