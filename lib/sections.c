@@ -208,26 +208,33 @@ out:
 
 /* ---- by offer, reason, tier, template, severity ---- */
 
-static const struct esc_col by_cols[5][9] = {
-#define BY_COLS(key, head) { \
+/* by_tier has three more: the questions of each tier, and the rates of
+ * escalation and of paid escalation among them (seed 000: "escalation
+ * rate by tier") */
+#define TIER_EXTRA 3
+static const struct esc_col by_cols[5][9 + TIER_EXTRA] = {
+#define BY_COLS(key, head, ...) { \
 	{ "bucket", "bucket", ESC_V_DATE }, \
 	{ key, head, ESC_V_TEXT }, \
-	{ "escalations", "escalations", ESC_V_INT }, \
+	__VA_ARGS__ \
 	{ "conversions", "conv.", ESC_V_INT }, \
 	{ "conversion_rate", "conv. rate (95% CI)", ESC_V_RATE }, \
 	{ "ttc_median", "median ttc", ESC_V_DUR }, \
 	{ "ttc_mean", "mean ttc", ESC_V_DUR }, \
 	{ "conversion_value", "value", ESC_V_REAL }, \
 	{ NULL, NULL, ESC_V_NULL } }
-	BY_COLS("offer", "offer"),
-	BY_COLS("reason", "reason"),
-	BY_COLS("tier", "tier"),
-	BY_COLS("template", "template"),
-	BY_COLS("severity", "severity"),
+#define ESCS { "escalations", "escalations", ESC_V_INT },
+	BY_COLS("offer", "offer", ESCS),
+	BY_COLS("reason", "reason", ESCS),
+	BY_COLS("tier", "tier", { "questions", "questions", ESC_V_INT }, ESCS
+		{ "escalation_rate", "esc. rate", ESC_V_PCT }, { "paid_rate", "paid rate", ESC_V_PCT },),
+	BY_COLS("template", "template", ESCS),
+	BY_COLS("severity", "severity", ESCS),
+#undef ESCS
 #undef BY_COLS
 };
 static const char *const by_titles[5] = {
-	"Conversion by offer", "Conversion by reason", "Conversion by tier",
+	"Conversion by offer", "Conversion by reason", "Escalation and conversion by tier",
 	"Conversion by template", "Conversion by severity",
 };
 
@@ -237,6 +244,7 @@ struct group {
 	long long bucket;
 	char *key;                 /* NULL for SQL NULL */
 	long long n, conv;
+	long long q, qesc, qpaid;  /* by_tier: the questions, escalated, paid */
 	double value;
 	long long *ttc;
 	size_t nttc, cap;
@@ -388,6 +396,38 @@ esc_sec_by(struct esc_runner *x, unsigned want)
 	if (esc_step_err(x, s, rc) < 0)
 		goto out;
 	sqlite3_finalize(s);
+	s = NULL;
+	/* by_tier: the questions scored per tier, from which the rates, read
+	 * from the index questions_tier in its order; then the handovers of
+	 * survey-send (escalations for which no question was scored, with no
+	 * tier, from a range of the message ids' index) taken off */
+	if (want & 1u << ESC_SEC_TIER) {
+		static const char *const tq[2] = {
+			"SELECT {B}, tier, route, count(*) FROM {Q} WHERE {WS} GROUP BY {G}2, 3",
+			"SELECT {B}, NULL, 'human', -count(*) FROM {Q} WHERE " SURVEY_IDS
+			" AND {W} GROUP BY {G}2",
+		};
+
+		for (d = 0; d < 2; d++) {
+			if (!(s = esc_prep(x, "by_tier: questions", tq[d])))
+				goto out;
+			while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+				if (!(g = group_get(&gs, 2, sqlite3_column_int64(s, 0),
+				    (const char *)sqlite3_column_text(s, 1))))
+					goto nomem;
+				const char *route = (const char *)sqlite3_column_text(s, 2);
+				long long n = sqlite3_column_int64(s, 3);
+
+				g->q += n;
+				g->qesc += route && strcmp(route, "none") ? n : 0;
+				g->qpaid += route && !strcmp(route, "paid") ? n : 0;
+			}
+			if (esc_step_err(x, s, rc) < 0)
+				goto out;
+			sqlite3_finalize(s);
+			s = NULL;
+		}
+	}
 	/* the times to conversion, from the small partial index of converted
 	 * rows; a conversion before its escalation, which esc-log no longer
 	 * credits but an older store may hold, has no time to count */
@@ -420,7 +460,7 @@ esc_sec_by(struct esc_runner *x, unsigned want)
 		if (!(want & 1u << (ESC_SEC_OFFER + d)))
 			continue;
 		if (!(t[d] = esc_table_new(ESC_SEC_OFFER + d, by_titles[d], by_cols[d] + !bucketed,
-		    8 - !bucketed)))
+		    8 + (d == 2) * TIER_EXTRA - !bucketed)))
 			goto nomem;
 		x->r->t[ESC_SEC_OFFER + d] = t[d];
 	}
@@ -438,7 +478,19 @@ esc_sec_by(struct esc_runner *x, unsigned want)
 			esc_set_int(c++, ESC_V_DATE, g->bucket);
 		if (esc_set_text(&c[0], (const unsigned char *)g->key) < 0)
 			goto nomem;
-		esc_set_int(&c[1], ESC_V_INT, g->n);
+		if (g->dim == 2) {
+			/* questions, escalations, the two rates; then the rest
+			 * where the others have it, TIER_EXTRA columns on */
+			esc_set_int(&c[1], ESC_V_INT, g->q);
+			esc_set_int(&c[2], ESC_V_INT, g->n);
+			if (g->q) {
+				esc_set_real(&c[3], ESC_V_PCT, (double)g->qesc / (double)g->q);
+				esc_set_real(&c[4], ESC_V_PCT, (double)g->qpaid / (double)g->q);
+			}
+			c += TIER_EXTRA;
+		} else {
+			esc_set_int(&c[1], ESC_V_INT, g->n);
+		}
 		esc_set_int(&c[2], ESC_V_INT, g->conv);
 		esc_set_rate(&c[3], g->conv, g->n);
 		if (g->nttc) {

@@ -6,7 +6,7 @@
 # once and only once; several --db; the store errors; bad options.
 . "$(dirname "$0")/lib.sh"
 
-plan 131
+plan 132
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -114,6 +114,12 @@ is "$(sec by_severity '[.severity, .escalations, .conversions]' | tr '\n' ' ')" 
 	'["critical",1,0] ["high",4,0] ["low",3,2] ' "by_severity: critical 1, high 4, low 3 with 2 conversions, most urgent first"
 is "$(sec by_tier '[.tier, .escalations, .conversions]' | tr '\n' ' ')" \
 	'["pro",7,1] ["free",1,1] ' "by_tier: pro 7 (1 converted), free 1 (converted)"
+# the rates by tier, counted again by the sqlite3 shell from the questions
+is "$(sec by_tier '[.tier, .questions, .escalation_rate, .paid_rate]' | tr '\n' ' ')" \
+	"$(sq "SELECT json_array(tier, count(*), round(avg(route <> 'none'), 4), round(avg(route = 'paid'), 4))
+		FROM questions GROUP BY tier ORDER BY (SELECT count(*) FROM escalations e WHERE e.tier = questions.tier) DESC" |
+		sed 's/\.0\([],]\)/\1/g' | tr '\n' ' ')" \
+	"by_tier: each tier's questions, escalation rate and paid rate"
 is "$(sec by_template '[.template, .escalations]' | tr '\n' ' ')" \
 	'[null,5] ["mentorship.audit",2] ["course.technique",1] ' "by_template: the templates used"
 is "$(sec by_reason '.escalations' | awk '{ s += $1 } END { print s }')" 8 "by_reason: the rows add up to the 8 escalations"
