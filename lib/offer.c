@@ -85,6 +85,24 @@ esc_offers_free(struct esc_offers *o)
 	free(o);
 }
 
+/* A "{word}" in a template text that is none of {persona}, {she}, {her},
+ * {She}: its length, else 0. Other braces are text. */
+static size_t
+unknown_placeholder(const char *p)
+{
+	static const char *const known[] = { "{persona}", "{she}", "{her}", "{She}" };
+	size_t i, n = 1;
+
+	while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') || p[n] == '_')
+		n++;
+	if (n == 1 || p[n] != '}')
+		return 0;
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strlen(known[i]) == n + 1 && !strncmp(p, known[i], n + 1))
+			return 0;
+	return n + 1;
+}
+
 /* Fill {persona}, {she}, {her}, {She} into a template text. */
 static char *
 fill(const char *text, const char *name, const char *she, const char *her)
@@ -122,6 +140,25 @@ str(json_t *o, const char *k, const char *dflt)
 	return json_is_string(x) ? json_string_value(x) : dflt;
 }
 
+/* Does s hold anything but white space? */
+static int
+has_text(const char *s)
+{
+	for (; *s; s++)
+		if (!strchr(" \t\n\r\f\v", *s))
+			return 1;
+	return 0;
+}
+
+/* Is o's member k there but not a string? */
+static int
+bad_string(json_t *o, const char *k)
+{
+	json_t *x = json_object_get(o, k);
+
+	return x && !json_is_string(x);
+}
+
 static int
 load_cues(struct esc_offers *o, json_t *cues, struct esc_err *err)
 {
@@ -129,7 +166,15 @@ load_cues(struct esc_offers *o, json_t *cues, struct esc_err *err)
 	json_t *list, *p;
 	size_t i;
 
+	if (cues && !json_is_object(cues)) {
+		esc_err_set(err, "offers.json: \"cues\" must be an object of phrase lists");
+		return -1;
+	}
 	json_object_foreach(cues, name, list) {
+		if (!json_is_array(list)) {
+			esc_err_set(err, "offers.json: cue \"%s\" must be a list of phrases", name);
+			return -1;
+		}
 		json_array_foreach(list, i, p) {
 			if (!json_is_string(p)) {
 				esc_err_set(err, "offers.json: cue \"%s\": phrases must be strings", name);
@@ -148,6 +193,11 @@ load_rules(struct esc_offers *o, json_t *rules, struct esc_err *err)
 	json_t *r;
 	size_t i;
 
+	/* with no rule, every paid question would be rejected, line by line */
+	if (!json_is_array(rules) || json_array_size(rules) == 0) {
+		esc_err_set(err, "offers.json: \"rules\" must be a list of at least one rule");
+		return -1;
+	}
 	json_array_foreach(rules, i, r) {
 		const char *when = str(r, "when", ""), *offer = str(r, "offer", NULL);
 		struct rule *ru;
@@ -173,7 +223,10 @@ load_rules(struct esc_offers *o, json_t *rules, struct esc_err *err)
 			esc_err_set(err, "offers.json: rule %zu: unknown condition \"%s\"", i + 1, when);
 			return -1;
 		}
-		ru->offer = strdup(offer);
+		if (!(ru->offer = strdup(offer))) {
+			esc_err_set(err, "out of memory");
+			return -1;
+		}
 		o->nrules++;
 	}
 	return 0;
@@ -211,10 +264,19 @@ static int
 load_templates(struct esc_offers *o, json_t *j, const char *name, const char *she,
 	const char *her, struct esc_err *err)
 {
-	json_t *t, *c;
+	json_t *t, *c, *tc = json_object_get(j, "template_cues"), *ts = json_object_get(j, "templates");
 	size_t i, k;
+	int r;
 
-	json_array_foreach(json_object_get(j, "template_cues"), i, c) {
+	if (tc && !json_is_array(tc)) {
+		esc_err_set(err, "offers.json: \"template_cues\" must be a list of cue names");
+		return -1;
+	}
+	if (!json_is_array(ts) || json_array_size(ts) == 0) {
+		esc_err_set(err, "offers.json: \"templates\" must be a list of at least one template");
+		return -1;
+	}
+	json_array_foreach(tc, i, c) {
 		const char *cn = json_string_value(c);
 		int cat = cue_cat(o, cn);
 
@@ -224,10 +286,12 @@ load_templates(struct esc_offers *o, json_t *j, const char *name, const char *sh
 		}
 		o->tcue[o->ntcue++] = cat;
 	}
-	json_array_foreach(json_object_get(j, "templates"), i, t) {
+	json_array_foreach(ts, i, t) {
 		struct tmpl *tp;
-		json_t *val;
+		json_t *val, *ctx = json_object_get(t, "context"), *kb = json_object_get(t, "kb_miss");
+		const char *p;
 		char *text;
+		size_t n;
 
 		if (o->nt == MAX_TEMPLATES || !str(t, "id", NULL) || !str(t, "offer", NULL) ||
 		    !str(t, "text", NULL)) {
@@ -237,8 +301,28 @@ load_templates(struct esc_offers *o, json_t *j, const char *name, const char *sh
 		tp = &o->t[o->nt++];
 		tp->id = strdup(str(t, "id", ""));
 		tp->offer = strdup(str(t, "offer", ""));
-		tp->kb_miss = json_is_true(json_object_get(t, "kb_miss"));
-		json_array_foreach(json_object_get(t, "context"), k, c) {
+		if (!tp->id || !tp->offer) {
+			esc_err_set(err, "out of memory");
+			return -1;
+		}
+		/* what would otherwise be taken silently for something else */
+		if ((ctx && !json_is_array(ctx)) || (kb && !json_is_boolean(kb))) {
+			esc_err_set(err, "offers.json: template \"%s\": %s", tp->id, kb && !json_is_boolean(kb) ?
+				"\"kb_miss\" must be true or false" : "\"context\" must be a list of cues");
+			return -1;
+		}
+		if (!has_text(str(t, "text", ""))) {
+			esc_err_set(err, "offers.json: template \"%s\": the text is empty", tp->id);
+			return -1;
+		}
+		for (p = str(t, "text", ""); (p = strchr(p, '{')); p++)
+			if ((n = unknown_placeholder(p)) > 0) {
+				esc_err_set(err, "offers.json: template \"%s\": unknown placeholder \"%.*s\" "
+					"(known: {persona}, {she}, {her}, {She})", tp->id, (int)n, p);
+				return -1;
+			}
+		tp->kb_miss = json_is_true(kb);
+		json_array_foreach(ctx, k, c) {
 			int ix = json_is_string(c) ? tcue_index(o, json_string_value(c)) : -2;
 
 			if (ix < 0) {
@@ -255,8 +339,20 @@ load_templates(struct esc_offers *o, json_t *j, const char *name, const char *sh
 		free(text);
 		tp->json = val ? esc_json_text(val) : NULL;
 		json_decref(val);
-		if (!tp->json || !tp->id || !tp->offer) {
+		if (!tp->json) {
 			esc_err_set(err, "out of memory");
+			return -1;
+		}
+	}
+	/* a rule's offer needs a template that is not for a knowledge-base
+	 * miss alone: without one, every question the rule takes is rejected */
+	for (r = 0; r < o->nrules; r++) {
+		for (k = 0; k < (size_t)o->nt; k++)
+			if (!o->t[k].kb_miss && !strcmp(o->t[k].offer, o->rules[r].offer))
+				break;
+		if (k == (size_t)o->nt) {
+			esc_err_set(err, "offers.json: rule %d: no template for the offer \"%s\"",
+				r + 1, o->rules[r].offer);
 			return -1;
 		}
 	}
@@ -285,12 +381,24 @@ load_playbooks(struct esc_offers *o, struct esc_err *err)
 	if (!(j = esc_share_json("offer/playbooks.json", err)))
 		return -1;
 	pbs = json_object_get(j, "playbooks");
+	s = json_object_get(j, "select");
+	if (!json_is_object(pbs) || (s && !json_is_array(s))) {
+		esc_err_set(err, "playbooks.json: %s", json_is_object(pbs) ?
+			"\"select\" must be a list of rules" : "\"playbooks\" must be an object");
+		goto out;
+	}
 	json_object_foreach(pbs, id, p) {
 		json_t *val;
 
 		if (o->npb == MAX_PLAYBOOKS || !json_is_object(p)) {
 			esc_err_set(err, "playbooks.json: playbook \"%s\": %s", id,
 				json_is_object(p) ? "too many playbooks" : "must be an object");
+			goto out;
+		}
+		/* the offer object's own members: the file's would overwrite them */
+		if (json_object_get(p, "route") || json_object_get(p, "playbook")) {
+			esc_err_set(err, "playbooks.json: playbook \"%s\": \"%s\" is esc-offer's own member",
+				id, json_object_get(p, "route") ? "route" : "playbook");
 			goto out;
 		}
 		/* route and id first, then the playbook's own fields in file order */
@@ -337,6 +445,12 @@ esc_offers_load(const char *persona, struct esc_err *err)
 	if (!(j = esc_share_json("offer/offers.json", err)))
 		goto fail;
 	pj = json_object_get(j, "persona");
+	if ((pj && !json_is_object(pj)) || bad_string(pj, "name") || bad_string(pj, "she") ||
+	    bad_string(pj, "her")) {
+		esc_err_set(err, "offers.json: \"persona\" must be an object whose \"name\", "
+			"\"she\" and \"her\" are strings");
+		goto fail;
+	}
 	if (!*str(pj, "name", "Tay") || !*str(pj, "she", "she") || !*str(pj, "her", "her") ||
 	    (persona && !*persona)) {
 		esc_err_set(err, "offers.json: persona name, \"she\" and \"her\" may not be empty");
@@ -496,7 +610,7 @@ esc_offer_json(struct esc_offers *o, const struct esc_offer_in *in,
 		return -1;
 	}
 	if (rc > 0) {
-		esc_err_set(err, "no offer rule or template fits this paid question");
+		esc_err_set(err, "no offer rule fits this paid question");
 		return -1;
 	}
 	if (p.json)

@@ -6,7 +6,7 @@
 # is exit 5.
 . "$(dirname "$0")/lib.sh"
 
-plan 211
+plan 238
 
 # Scored lines, as esc-detect writes them (trimmed to what esc-offer reads).
 GOOD1='{"id":"before","text":"How do I pluck a hairline?","detect":{"route":"none","scores":{"personal":0,"strategic":0,"advanced":0},"alerts":[]}}'
@@ -344,9 +344,34 @@ share_case "a default naming no playbook" '"default" must name a playbook' \
 	playbooks.json '.default = "nonsense"'
 share_case "a playbook that is not an object" 'playbook "executive": must be an object' \
 	playbooks.json '.playbooks.executive = 1'
+# what would give junk, or reject every paid line, is refused at load too
+share_case "a rule whose offer has no template" 'rule 6: no template for the offer "webinar"' \
+	offers.json '.rules[-1].offer = "webinar"'
+share_case "an offer with knowledge-base-miss templates only" 'rule 6: no template for the offer "tutorial"' \
+	offers.json '.templates |= map(select(.offer != "tutorial" or .kb_miss))'
+share_case "no rules" '"rules" must be a list of at least one rule' offers.json '.rules = []'
+share_case "no templates" '"templates" must be a list of at least one template' offers.json 'del(.templates)'
+share_case "a template with an unknown placeholder" \
+	'template "mentorship.numbers": unknown placeholder "\{name\}" \(known: \{persona\}, \{she\}, \{her\}, \{She\}\)$' \
+	offers.json '(.templates[] | select(.id == "mentorship.numbers") | .text) = "Hi {name}, {persona} here"'
+share_case "a template with an empty text" 'template "course.general": the text is empty$' \
+	offers.json '(.templates[] | select(.id == "course.general") | .text) = " "'
+share_case "a context that is not a list" 'template "course.general": "context" must be a list of cues$' \
+	offers.json '(.templates[] | select(.id == "course.general") | .context) = "technique"'
+share_case "a kb_miss that is not true or false" 'template "kb_miss.course": "kb_miss" must be true or false$' \
+	offers.json '(.templates[] | select(.id == "kb_miss.course") | .kb_miss) = "yes"'
+share_case "a persona that is not an object" '"persona" must be an object whose "name", "she" and "her" are strings$' \
+	offers.json '.persona = "Sam"'
+share_case "a cue that is not a list" 'cue "numbers" must be a list of phrases$' offers.json '.cues.numbers = "pricing"'
+share_case "template_cues that is not a list" '"template_cues" must be a list of cue names$' \
+	offers.json '.template_cues = "numbers"'
+share_case "a playbook with a route of its own" 'playbook "executive": "route" is esc-offer.s own member$' \
+	playbooks.json '.playbooks.executive.route = "phone"'
+share_case "select that is not a list" '"select" must be a list of rules$' playbooks.json '.select = {}'
+share_case "playbooks that is not an object" '"playbooks" must be an object$' playbooks.json '.playbooks = []'
 
-# An offer that no template has, or no rule for a question: those paid
-# lines are rejected (exit 3), as the man page says; the others go on.
+# No rule for a question: that paid line is rejected (exit 3), as the man
+# page says; the others go on.
 # share_run FILE JQ-FILTER INPUT: esc-offer over INPUT with FILE rewritten.
 share_run() {
 	rm -rf "$T/share"
@@ -356,13 +381,10 @@ share_run() {
 	run esc-offer --share "$T/share" "$3"
 }
 printf '%s\n%s\n%s\n' "$GOOD1" '{"id":"w","text":"hello there","detect":{"route":"paid"}}' "$GOOD2" > "$T/w.jsonl"
-share_run offers.json '.rules[-1].offer = "webinar"' "$T/w.jsonl"
-is "$rc/$(jq -r .id "$T/out" | tr '\n' ' ')" "3/before after " \
-	"the last rule names an offer without templates: that paid line rejected, exit 3"
-is "$(cat "$T/err")" "esc-offer: error (at $T/w.jsonl:2): no offer rule or template fits this paid question" \
-	"... saying no rule or template fits"
 share_run offers.json 'del(.rules[-1])' "$T/w.jsonl"
 is "$rc/$(jq -r .id "$T/out" | tr '\n' ' ')" "3/before after " "no \"any\" rule: a paid line no rule fits is rejected, exit 3"
+is "$(cat "$T/err")" "esc-offer: error (at $T/w.jsonl:2): no offer rule fits this paid question" \
+	"... saying no rule fits"
 # The persona's pronouns fill {she}, {her}, {She}.
 share_run offers.json '.persona = {"name": "Sam", "she": "he", "her": "his"}' "$T/allgood.jsonl"
 is "$rc/$(jq -r '.offer.text // empty' "$T/out")" \

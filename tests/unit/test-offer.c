@@ -202,7 +202,13 @@ drop_templates(json_t *offers, const char *prefix)
 	}
 }
 
-/* Load the offers from the shipped offers.json edited by drop_templates. */
+/* Set, load_without also drops the last offer rule (the "any" one). */
+static int drop_any_rule;
+/* Why the last load_without failed, if it did. */
+static char load_err[sizeof ((struct esc_err *)0)->msg];
+
+/* Load the offers from the shipped offers.json edited by drop_templates
+ * (prefix1 and prefix2 may be NULL). */
 static struct esc_offers *
 load_without(const char *prefix1, const char *prefix2)
 {
@@ -211,17 +217,23 @@ load_without(const char *prefix1, const char *prefix2)
 	struct esc_err err;
 	json_t *j;
 
+	load_err[0] = '\0';
 	if (!(j = esc_share_json("offer/offers.json", &err))) {
 		diag("%s", err.msg);
 		return NULL;
 	}
-	drop_templates(j, prefix1);
+	if (prefix1)
+		drop_templates(j, prefix1);
 	if (prefix2)
 		drop_templates(j, prefix2);
+	if (drop_any_rule)
+		json_array_remove(json_object_get(j, "rules"), json_array_size(json_object_get(j, "rules")) - 1);
 	if (make_scratch(j) == 0) {
 		esc_share_set(scratch);
-		if (!(x = esc_offers_load(NULL, &err)))
+		if (!(x = esc_offers_load(NULL, &err))) {
+			snprintf(load_err, sizeof load_err, "%s", err.msg);
 			diag("%s", err.msg);
+		}
 		esc_share_set(share && *share ? NULL : "share/esc");
 	}
 	json_decref(j);
@@ -393,11 +405,18 @@ main(void)
 		ok(0, "(skipped: no data)");
 	}
 	esc_offers_free(x);
-	/* no template at all for the offer: pick says so (1) */
+	/* no template at all for an offer a rule names: refused at load */
 	x = load_without("tutorial.", "kb_miss.tutorial");
-	if (ok(x != NULL, "offers.json without any tutorial template loads")) {
+	ok(x == NULL && strstr(load_err, "rule 6: no template for the offer \"tutorial\""),
+		"offers.json without any tutorial template is refused: %s", load_err);
+	esc_offers_free(x);
+	/* no rule for the question: pick says so (1) */
+	drop_any_rule = 1;
+	x = load_without(NULL, NULL);
+	drop_any_rule = 0;
+	if (x) {
 		in = paid("Can you do a deep dive on lace melting?", 0, 0, 2);
-		is_int(esc_offer_pick(x, &in, 0, &p), 1, "a tutorial question, no tutorial template: esc_offer_pick returns 1");
+		is_int(esc_offer_pick(x, &in, 0, &p), 1, "a question no rule fits: esc_offer_pick returns 1");
 		ok(p.offer == NULL && p.template_id == NULL && p.json == NULL, "... and picks nothing");
 	} else {
 		ok(0, "(skipped: no data)");
