@@ -17,8 +17,6 @@ static const char usage_text[] =
 	"  --field NAME      take the text from NAME (as esc-detect does)\n"
 	ESC_COMMON_USAGE;
 
-#define MAX_ALERTS 32
-
 struct ctx {
 	struct esc_offers *o;
 	struct esc_scan scan;
@@ -26,8 +24,8 @@ struct ctx {
 	unsigned long seed;
 	/* what the scan found on the current line */
 	struct esc_buf text, key, alertbuf, obj;
-	size_t alert_at[MAX_ALERTS];
-	int nalerts, rank, kb_miss, has_detect, has_route;
+	const char **alerts;    /* into alertbuf, once the scan is done */
+	int nalerts, alerts_cap, rank, kb_miss, has_detect, has_route;
 	char badtext[ESC_JKEY_MAX];   /* a text field that is not a string */
 	struct esc_offer_in in;
 };
@@ -61,13 +59,21 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v,
 			else
 				esc_buf_put(&c->key, v, n);
 		} else if (esc_key_is(k0, len, "kb_miss")) {
+			if (t != ESC_J_TRUE && t != ESC_J_FALSE && t != ESC_J_NULL) {
+				esc_err_set(err, "field \"kb_miss\" must be true or false");
+				return 1;
+			}
 			c->kb_miss = t == ESC_J_TRUE;
 		} else if (esc_key_is(k0, len, "detect")) {
 			if (t != ESC_J_OBJECT) {
 				esc_err_set(err, "field \"detect\" must be an object: run esc-detect first");
 				return 1;
 			}
+			/* a second detect member replaces the first, as in jq */
 			c->has_detect = 1;
+			c->has_route = c->nalerts = 0;
+			c->alertbuf.len = 0;
+			memset(c->in.scores, 0, sizeof c->in.scores);
 		}
 		return 0;
 	}
@@ -92,20 +98,55 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v,
 		/* a single name would choose no playbook, silently */
 		esc_err_set(err, "field \"detect.alerts\" must be an array of alert names");
 		return 1;
-	} else if (p->depth == 3 && esc_key_is(p->k[1].key, p->k[1].len, "scores") &&
-		   t == ESC_J_NUMBER) {
+	} else if (p->depth == 2 && esc_key_is(p->k[1].key, p->k[1].len, "scores") &&
+		   t != ESC_J_OBJECT && t != ESC_J_NULL) {
+		/* scores taken for zeros would choose another offer, silently */
+		esc_err_set(err, "field \"detect.scores\" must be an object");
+		return 1;
+	} else if (p->depth == 3 && esc_key_is(p->k[1].key, p->k[1].len, "scores")) {
 		int i = esc_key_is(p->k[2].key, p->k[2].len, "personal") ? 0 :
 			esc_key_is(p->k[2].key, p->k[2].len, "strategic") ? 1 :
 			esc_key_is(p->k[2].key, p->k[2].len, "advanced") ? 2 : -1;
 
-		if (i >= 0)
+		if (i >= 0 && t != ESC_J_NUMBER && t != ESC_J_NULL) {
+			esc_err_set(err, "field \"detect.scores.%s\" must be a number", p->k[2].key);
+			return 1;
+		}
+		if (i >= 0 && t == ESC_J_NUMBER)
 			c->in.scores[i] = strtod(v, NULL) > 0;   /* only "above zero" matters */
-	} else if (p->depth == 3 && p->k[2].len == -1 && t == ESC_J_STRING &&
-		   esc_key_is(p->k[1].key, p->k[1].len, "alerts") && c->nalerts < MAX_ALERTS) {
-		c->alert_at[c->nalerts++] = c->alertbuf.len;
+	} else if (p->depth == 3 && p->k[2].len == -1 &&
+		   esc_key_is(p->k[1].key, p->k[1].len, "alerts")) {
+		if (t != ESC_J_STRING) {
+			esc_err_set(err, "field \"detect.alerts\" must be an array of alert names");
+			return 1;
+		}
+		/* each name ends in a NUL; pointers are made once the scan is done,
+		 * as the buffer may move */
+		c->nalerts++;
 		esc_buf_put(&c->alertbuf, v, n);
 		esc_buf_putc(&c->alertbuf, '\0');
 	}
+	return 0;
+}
+
+/* Point c->alerts at the names in alertbuf: every one counts, as the
+ * playbook rule that matches may name the last. */
+static int
+alert_list(struct ctx *c)
+{
+	const char *p = c->alertbuf.p;
+	int i;
+
+	if (c->nalerts > c->alerts_cap) {
+		const char **a = realloc(c->alerts, (size_t)c->nalerts * sizeof *a);
+
+		if (!a)
+			return -1;
+		c->alerts = a;
+		c->alerts_cap = c->nalerts;
+	}
+	for (i = 0; i < c->nalerts; i++, p += strlen(p) + 1)
+		c->alerts[i] = p;
 	return 0;
 }
 
@@ -113,8 +154,6 @@ static enum esc_rc
 each(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct esc_err *err)
 {
 	struct ctx *c = arg;
-	const char *alerts[MAX_ALERTS];
-	int i;
 
 	memset(&c->in, 0, sizeof c->in);
 	c->rank = -1;
@@ -137,14 +176,16 @@ each(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct esc_err *
 		esc_text_field_missing(c->field, err);
 		return ESC_REC_REJECT;
 	}
-	for (i = 0; i < c->nalerts; i++)
-		alerts[i] = c->alertbuf.p + c->alert_at[i];
+	if (esc_buf_oom || alert_list(c) < 0) {
+		esc_err_set(err, "out of memory");
+		return ESC_REC_FATAL;
+	}
 	c->in.text = c->text.p ? c->text.p : "";
 	c->in.len = c->text.len;
 	c->in.key = c->key.len ? c->key.p : NULL;
 	c->in.keylen = c->key.len;
 	c->in.kb_miss = c->kb_miss;
-	c->in.alerts = alerts;
+	c->in.alerts = c->alerts;
 	c->in.nalerts = c->nalerts;
 	c->obj.len = 0;
 	if (esc_offer_json(c->o, &c->in, c->seed, &c->obj, err) < 0)
@@ -226,6 +267,7 @@ main(int argc, char **argv)
 	esc_buf_free(&c.text);
 	esc_buf_free(&c.key);
 	esc_buf_free(&c.alertbuf);
+	free(c.alerts);
 	esc_buf_free(&c.obj);
 	return rc;
 }

@@ -6,7 +6,7 @@
 # is exit 5.
 . "$(dirname "$0")/lib.sh"
 
-plan 238
+plan 262
 
 # Scored lines, as esc-detect writes them (trimmed to what esc-offer reads).
 GOOD1='{"id":"before","text":"How do I pluck a hairline?","detect":{"route":"none","scores":{"personal":0,"strategic":0,"advanced":0},"alerts":[]}}'
@@ -71,6 +71,22 @@ BADALERTS='field "detect\.alerts" must be an array of alert names'
 bad "alerts a string" "$BADALERTS" '{"id":"bad","detect":{"route":"human","alerts":"legal"}}'
 bad "alerts null" "$BADALERTS" '{"id":"bad","detect":{"route":"none","alerts":null}}'
 bad "alerts an object" "$BADALERTS" '{"id":"bad","detect":{"route":"human","alerts":{"legal":true}}}'
+# a name that is not a string would be passed over, and another playbook
+# chosen in silence (esc-log refuses such a line too)
+bad "alerts holding a number" "$BADALERTS" '{"id":"bad","detect":{"route":"human","alerts":[1,"cancel"]}}'
+bad "alerts holding null" "$BADALERTS" '{"id":"bad","detect":{"route":"human","alerts":[null,"cancel"]}}'
+bad "alerts holding an array" "$BADALERTS" '{"id":"bad","detect":{"route":"human","alerts":[["legal"]]}}'
+# scores of the wrong type would count as zeros, and choose another offer
+bad "scores a string" 'field "detect\.scores" must be an object' \
+	'{"id":"bad","text":"my pricing","detect":{"route":"paid","scores":"personal"}}'
+bad "scores an array" 'field "detect\.scores" must be an object' \
+	'{"id":"bad","text":"my pricing","detect":{"route":"paid","scores":[1,0,0]}}'
+bad "a score a string" 'field "detect\.scores\.personal" must be a number' \
+	'{"id":"bad","text":"my pricing","detect":{"route":"paid","scores":{"personal":"1"}}}'
+bad "a score true" 'field "detect\.scores\.strategic" must be a number' \
+	'{"id":"bad","text":"my pricing","detect":{"route":"paid","scores":{"strategic":true}}}'
+bad "kb_miss a string" 'field "kb_miss" must be true or false' \
+	'{"id":"bad","text":"my pricing","kb_miss":"yes","detect":{"route":"paid","scores":{"personal":1}}}'
 
 # ---- a paid line needs its question ------------------------------------------------
 bad "paid, no text field" "$NOTEXT" '{"id":"bad","detect":{"route":"paid","scores":{"personal":1}}}'
@@ -95,13 +111,17 @@ done
 	printf '%s\n' '{"id":"no-scores","text":"Can you break down the framework?","detect":{"route":"paid"}}'
 	printf '%s\n' '{"id":"empty-text","text":"","detect":{"route":"paid"}}'
 	printf '%s\n' '{"id":{"odd":1},"text":"hi","detect":{"route":"paid"}}'
-	printf '%s\n' '{"id":"alerts-odd","detect":{"route":"human","alerts":[1,null,"cancel"]}}'
+	printf '%s\n' '{"id":"scores-odd","text":"Can you break down the framework?","kb_miss":null,"detect":{"route":"paid","scores":{"personal":null,"other":"x"}}}'
+	# every alert counts, the 41st too; and of two detect members the last, as in jq
+	printf '{"id":"alerts-many","detect":{"route":"human","alerts":[%s"legal"]}}\n' \
+		"$(seq 40 | sed 's/.*/"x&",/' | tr -d '\n')"
+	printf '%s\n' '{"id":"detect-twice","detect":{"route":"human","alerts":["legal"]},"detect":{"route":"human","alerts":["cancel"]}}'
 } > "$T/fine.jsonl"
 run esc-offer "$T/fine.jsonl"
-is "$rc/$(lines "$T/out")/$(wc -c < "$T/err" | tr -d ' ')" "0/9/0" "lines esc-offer can read: exit 0, all out, no diagnostic"
+is "$rc/$(lines "$T/out")/$(wc -c < "$T/err" | tr -d ' ')" "0/11/0" "lines esc-offer can read: exit 0, all out, no diagnostic"
 is "$(jq -c '[.offer.playbook // .offer.template // "null"]' "$T/out" | tr -d '\n')" \
-	'["null"]["cancel_threat"]["null"]["mentorship.numbers"]["mentorship.numbers"]["masterclass.framework"]["tutorial.general"]["tutorial.general"]["cancel_threat"]' \
-	"... each with its offer (no text needed off the paid route; question, body; no scores; of the alerts, the names only)"
+	'["null"]["cancel_threat"]["null"]["mentorship.numbers"]["mentorship.numbers"]["masterclass.framework"]["tutorial.general"]["tutorial.general"]["masterclass.framework"]["executive"]["cancel_threat"]' \
+	"... each with its offer (no text needed off the paid route; question, body; no scores; null scores; the last of many alerts; the last detect)"
 
 # --field NAME: only that member is the question.
 printf '%s\n' '{"id":"f1","text":"How do I pluck a hairline?","note":"How should I set my prices for my business?","detect":{"route":"paid","scores":{"personal":3}}}' \
