@@ -196,7 +196,7 @@ main(int argc, char **argv)
 			}
 			break;
 		case ESC_OPT_TOOL: c.field = optarg;
-			if (esc_text_field_opt(optarg) < 0)
+			if (esc_text_field_opt(optarg, "detect") < 0)
 				usage();
 			break;
 		case 'h': fputs(usage_text, stdout); return ESC_EXIT_OK;

@@ -131,7 +131,7 @@ main(int argc, char **argv)
 			break;
 		case O_FIELD:
 			o.field = optarg;
-			if (esc_text_field_opt(optarg) < 0)
+			if (esc_text_field_opt(optarg, "log") < 0)
 				usage();
 			break;
 		case 'l': list = 1; break;

@@ -235,8 +235,9 @@ int esc_jpath_is(const struct esc_jpath *p, const char *k0, ...);
  * first of "text", "question", "message", "content", "body". Returns the
  * rank of key among them (0 is first), or -1 when key is none of them. */
 int esc_text_field_rank(const char *only, const char *key, int len);
-/* Check a --field NAME: 0, or -1 after saying what is wrong with it. */
-int esc_text_field_opt(const char *name);
+/* Check a --field NAME for a tool that writes the member own: 0, or -1
+ * after saying what is wrong with it. */
+int esc_text_field_opt(const char *name, const char *own);
 /* Say which text field was missing. */
 void esc_text_field_missing(const char *only, struct esc_err *err);
 /* A number used as a record's id, by its value and not its spelling

@@ -89,12 +89,18 @@ esc_text_field_missing(const char *only, struct esc_err *err)
 }
 
 int
-esc_text_field_opt(const char *name)
+esc_text_field_opt(const char *name, const char *own)
 {
-	if (*name && strlen(name) < ESC_JKEY_MAX)
-		return 0;
-	esc_diag("error", NULL, 0, "--field: a name of 1 to %d bytes", ESC_JKEY_MAX - 1);
-	return -1;
+	if (!*name || strlen(name) >= ESC_JKEY_MAX) {
+		esc_diag("error", NULL, 0, "--field: a name of 1 to %d bytes", ESC_JKEY_MAX - 1);
+		return -1;
+	}
+	/* the member is replaced in the output: the question would be lost */
+	if (strcmp(name, own) == 0) {
+		esc_diag("error", NULL, 0, "--field: \"%s\" is the member %s writes", name, esc_prog);
+		return -1;
+	}
+	return 0;
 }
 
 static const char *const sev_names[ESC_SEV_N] = { "low", "medium", "high", "critical" };

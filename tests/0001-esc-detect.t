@@ -11,7 +11,7 @@
 
 G=$top/tests/golden
 ngolden=$(ls "$G"/detect-*.in.jsonl | wc -l)
-plan $((ngolden * 2 + 94))
+plan $((ngolden * 2 + 95))
 
 # ---- golden files ----------------------------------------------------
 for in in "$G"/detect-*.in.jsonl; do
@@ -134,8 +134,10 @@ is "$rc" 3 "--field note: a line without note is rejected"
 like "$(cat "$T/err")" '^esc-detect: error \(at .*/f2\.in:1\): field "note" missing$' "... saying the field is missing"
 printf '%s\n' '{"detect":"my business needs a strategy"}' > "$T/f3.in"
 run esc-detect --field detect "$T/f3.in"
-is "$rc/$(jq -c '[keys_unsorted, .detect.route]' "$T/out")" '0/[["detect"],"paid"]' \
-	"--field detect: the text is read, then the key is replaced by the verdict"
+is "$rc/$(lines "$T/out")" '2/0' \
+	"--field detect: a usage error, as the verdict would replace the text in the output"
+is "$(head -n 1 "$T/err")" 'esc-detect: error: --field: "detect" is the member esc-detect writes' \
+	"... saying why"
 K=$(printf 'k%.0s' $(seq 45))
 printf '{"%s":"I want to cancel my subscription"}\n' "$K" > "$T/f4.in"
 run esc-detect --field "$K" "$T/f4.in"

@@ -6,7 +6,7 @@
 # is exit 5.
 . "$(dirname "$0")/lib.sh"
 
-plan 262
+plan 264
 
 # Scored lines, as esc-detect writes them (trimmed to what esc-offer reads).
 GOOD1='{"id":"before","text":"How do I pluck a hairline?","detect":{"route":"none","scores":{"personal":0,"strategic":0,"advanced":0},"alerts":[]}}'
@@ -133,6 +133,10 @@ is "$(cat "$T/err")" "esc-offer: error (at $T/field.jsonl:2): field \"note\" mis
 	"... saying 'field \"note\" missing'"
 is "$(jq -c '[.id, .offer.template]' "$T/out" | tr -d '\n')" '["f1","mentorship.numbers"]["f3",null]' \
 	"... f1's question is read from note; a none line needs no note"
+printf '%s\n' '{"id":"f1","offer":"How should I set my prices for my business?","detect":{"route":"paid","scores":{"personal":3}}}' > "$T/field.jsonl"
+run esc-offer --field offer "$T/field.jsonl"
+is "$rc/$(lines "$T/out")" "2/0" "--field offer: a usage error, as the offer would replace the question in the output"
+is "$(head -n 1 "$T/err")" 'esc-offer: error: --field: "offer" is the member esc-offer writes' "... saying why"
 
 # ---- invalid UTF-8, blank lines ------------------------------------------------------------
 bad "invalid UTF-8 in the text" "${JSONERR}invalid bytes in UTF8 string" \

@@ -13,7 +13,7 @@
 D=$top/tests/data/log
 DB=$T/db
 NOW=2026-04-10T00:00:00Z
-plan 130
+plan 132
 
 sq() {
 	sqlite3 "$DB" "$@"
@@ -463,6 +463,7 @@ usage_case "^esc-log: error: --batch: not a number of lines: 0" --batch 0
 usage_case "^esc-log: error: --route: paid or human: none" -l --route none
 usage_case "^esc-log: error: --severity: low, medium, high or critical: urgent" -l --severity urgent
 usage_case "^esc-log: error: --since: not an RFC 3339 time or a date: soon" -l --since soon
+usage_case '^esc-log: error: --field: "log" is the member esc-log writes$' --field log
 test -e "$T/usage.db"
 is "$?" 1 "a usage error makes no store"
 done_testing
