@@ -1,6 +1,7 @@
 /* formats.c — conversation exports as they come (Intercom, Zendesk,
  * Chatwoot) turned into plain message records: the customer's messages
  * only, one record each, with the conversation, the author and the time. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,16 +108,23 @@ html_text(const char *h)
 	return b.p;
 }
 
+/* Unix seconds as RFC 3339, to the second. A number that is no time of
+ * the years 0000 to 9999 (milliseconds, say) is kept as it came: written
+ * as a time it would be "?" or a year of five digits, which no tool reads. */
 static json_t *
 time_value(json_t *t)
 {
 	char buf[32];
+	double s;
 
-	if (json_is_integer(t))
-		return json_string(esc_time_format((time_t)json_integer_value(t), buf, sizeof buf));
-	if (json_is_string(t))
+	if (!t)
+		return json_null();
+	if (!json_is_number(t))
 		return json_incref(t);
-	return json_null();
+	s = floor(json_number_value(t));
+	if (!(s >= -62167219200.0 && s <= 253402300799.0))
+		return json_incref(t);
+	return json_string(esc_time_format((time_t)s, buf, sizeof buf));
 }
 
 /* Is s a text worth scoring: not NULL, not empty, not all white space? */

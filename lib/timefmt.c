@@ -97,7 +97,10 @@ esc_time_format(time_t t, char *buf, size_t n)
 {
 	struct tm tm;
 
-	if (!gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+	/* not strftime's %Y: RFC 3339 wants four digits for the year 0999 too */
+	if (!gmtime_r(&t, &tm) || snprintf(buf, n, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
+	    tm.tm_year + 1900LL, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec) >= (int)n)
 		snprintf(buf, n, "?");
 	return buf;
 }

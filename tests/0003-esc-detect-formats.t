@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 D=$top/tests/data
-plan 69
+plan 76
 
 # common FORMAT COUNT: the shape every message record has.
 common() {
@@ -137,6 +137,16 @@ is "$rc/$(jq -r .id "$T/out")" "0/s1" "intercom: a conversation with one message
 is "$(jq -r '.text | test("&#")' "$T/out")" false "intercom: numeric character references are decoded"
 is "$(jq -r '.text | test("Don.t call me & 5 < 6 Bye$")' "$T/out")" true \
 	"intercom: named entities decoded, paragraphs joined by a space"
+# created_at: Unix seconds become RFC 3339, to the second; what is no time
+# of the years 0000 to 9999 (milliseconds, say) is kept as it came
+for ca in '1772442845/"2026-03-02T09:14:05Z"' '1772442845.75/"2026-03-02T09:14:05Z"' \
+	'-62135596800/"0001-01-01T00:00:00Z"' '1772442845000/1772442845000' \
+	'253402300800/253402300800' '"2026-03-02"/"2026-03-02"' 'true/true'; do
+	conv user '<p>hi</p>' | jq -c --argjson t "${ca%%/*}" '.created_at = $t' > "$T/at.jsonl"
+	run esc-detect -f intercom "$T/at.jsonl"
+	is "$rc/$(grep -o '"created_at":[^,]*' "$T/out")" "0/\"created_at\":${ca#*/}" \
+		"intercom: created_at ${ca%%/*} is written ${ca#*/}"
+done
 conv admin '<p>Hello from the team</p>' > "$T/admin.jsonl"
 run esc-detect -f intercom "$T/admin.jsonl"
 is "$rc/$(lines "$T/out")" "0/0" "intercom: no customer message: nothing written, exit 0"
