@@ -74,7 +74,10 @@ html_text(const char *h)
 	size_t i, n;
 
 	while (*h) {
-		if (*h == '<') {
+		/* as in HTML, a tag opens with a letter, "/", "!" or "?" after the
+		 * "<": "price < 5" is text, not a tag running to the next ">" */
+		if (*h == '<' && (((h[1] | 0x20) >= 'a' && (h[1] | 0x20) <= 'z') ||
+		    h[1] == '/' || h[1] == '!' || h[1] == '?')) {
 			const char *e = strchr(h, '>');
 
 			if (!e) {               /* not a tag after all: keep the text */

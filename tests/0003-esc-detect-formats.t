@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 D=$top/tests/data
-plan 76
+plan 77
 
 # common FORMAT COUNT: the shape every message record has.
 common() {
@@ -137,6 +137,11 @@ is "$rc/$(jq -r .id "$T/out")" "0/s1" "intercom: a conversation with one message
 is "$(jq -r '.text | test("&#")' "$T/out")" false "intercom: numeric character references are decoded"
 is "$(jq -r '.text | test("Don.t call me & 5 < 6 Bye$")' "$T/out")" true \
 	"intercom: named entities decoded, paragraphs joined by a space"
+conv user '<p>Is $4 < $5 for my pricing, or is $5 > $4?</p>' > "$T/lt.jsonl"
+run esc-detect -f intercom "$T/lt.jsonl"
+is "$rc/$(jq -r .text "$T/out")" '0/Is $4 < $5 for my pricing, or is $5 > $4?' \
+	"intercom: a \"<\" before a space is text, not a tag running to the next \">\""
+
 # created_at: Unix seconds become RFC 3339, to the second; what is no time
 # of the years 0000 to 9999 (milliseconds, say) is kept as it came
 for ca in '1772442845/"2026-03-02T09:14:05Z"' '1772442845.75/"2026-03-02T09:14:05Z"' \
