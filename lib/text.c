@@ -1,5 +1,6 @@
-/* text.c — split a message into tokens the way VADER does (whitespace,
- * edge punctuation stripped unless that leaves two bytes or fewer), with
+/* text.c — split a message into tokens the way VADER does (white space,
+ * Unicode's too, as Python's str.split() finds it; edge punctuation
+ * stripped unless that leaves two bytes or fewer), with
  * emoji as tokens of their own, and look every token up once.
  *
  * This is the hot loop of batch scoring: one character-class table, one
@@ -33,10 +34,29 @@ init_classes(void)
 			k |= C_UPPER;
 		if (c >= 'a' && c <= 'z')
 			k |= C_LOWER;
-		if (c == '!' || c == '?' || c == '\'' || c >= 0xe2)
+		if (c == '!' || c == '?' || c == '\'' || c == 0xc2 || c >= 0xe2)
 			k |= C_MARK;    /* needs a closer look in the split loop */
 		cls[c] = k;
 	}
+}
+
+/* Length of the UTF-8 sequence at s (n > 0 bytes) if it is white space
+ * beyond ASCII, else 0: a no-break space (which editors put in for a
+ * second space), U+0085, U+2000 to U+200A, U+2028, U+2029, U+202F,
+ * U+205F, U+3000. Python's str.split(), which VADER uses, splits on
+ * these too; of its list only U+1680, the Ogham mark, is left out. */
+static inline size_t
+uspace_len(const unsigned char *s, size_t n)
+{
+	if (s[0] == 0xc2)
+		return n >= 2 && (s[1] == 0xa0 || s[1] == 0x85) ? 2 : 0;
+	if (n < 3 || (s[0] != 0xe2 && s[0] != 0xe3))
+		return 0;
+	if (s[0] == 0xe3)
+		return s[1] == 0x80 && s[2] == 0x80 ? 3 : 0;
+	if (s[1] == 0x80)
+		return s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf ? 3 : 0;
+	return s[1] == 0x81 && s[2] == 0x9f ? 3 : 0;
 }
 
 /* Length of the UTF-8 sequence at s if it is an emoji we split out, or of
@@ -155,6 +175,10 @@ esc_text_split(struct esc_text *tx, const struct esc_vocab *v, const char *text,
 			i++;
 		if (i == n)
 			break;
+		if (u[i] >= 0xc2 && (el = uspace_len(u + i, n - i))) {
+			i += el;
+			continue;
+		}
 		/* one pass per token: lowercase, hash the core, note its class */
 		low = tx->low.p + tx->low.len;
 		m = a = b = 0;
@@ -192,6 +216,8 @@ esc_text_split(struct esc_text *tx, const struct esc_vocab *v, const char *text,
 					tx->nquest++;
 				else if (c == '\'')
 					apos = 1;
+				else if (uspace_len(u + i, n - i))
+					break;  /* the outer loop steps over it */
 				else if (c == 0xe2 && i + 2 < n && u[i + 1] == 0x80 && u[i + 2] == 0x99) {
 					c = '\'';              /* a right single quote */
 					kc = 0;                 /* not punctuation to VADER */

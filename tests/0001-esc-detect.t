@@ -11,7 +11,7 @@
 
 G=$top/tests/golden
 ngolden=$(ls "$G"/detect-*.in.jsonl | wc -l)
-plan $((ngolden * 2 + 95))
+plan $((ngolden * 2 + 102))
 
 # ---- golden files ----------------------------------------------------
 for in in "$G"/detect-*.in.jsonl; do
@@ -123,6 +123,20 @@ is "$(q f-body .route)" '"human"' "body is read when it is the only one"
 is "$(q f-null-text .route)" '"human"' "a null text falls through to question"
 is "$(q f-text-last .route)" '"human"' "priority, not position: text given after question still wins"
 is "$(q f-nested .route)" '"human"' "a nested \"text\" is not the message's text"
+
+# ---- white space beyond ASCII ------------------------------------------
+# A no-break space is what a rich-text editor makes of a second space;
+# VADER (Python's str.split()) splits on it and on Unicode's other spaces.
+for sp in '\u00a0' '\u00a0 ' '\u2003' '\u3000' '\u2028' '\u202f'; do
+	printf '{"text":"cancel my%ssubscription"}\n' "$sp" > "$T/sp.in"
+	run esc-detect "$T/sp.in"
+	is "$rc/$(jq -c '.detect.alerts' "$T/out")" '0/["cancel"]' \
+		"\"cancel my${sp}subscription\": the phrase is found across the space"
+done
+printf '{"text":"\\u00a0great\\u00a0"}\n{"text":"great"}\n' > "$T/sp.in"
+run esc-detect "$T/sp.in"
+is "$(jq -c '.detect.sentiment' "$T/out" | sort -u | wc -l | tr -d ' ')" 1 \
+	"a word between no-break spaces is the word: the same sentiment"
 
 # ---- --field NAME --------------------------------------------------------
 printf '%s\n' '{"id":1,"text":"How do I pluck a hairline?","note":"I want to cancel my subscription"}' > "$T/f.in"
