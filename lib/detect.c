@@ -88,18 +88,49 @@ esc_detector_free(struct esc_detector *d)
 	free(d);
 }
 
-static double
-num(json_t *o, const char *path1, const char *path2, double dflt)
+/* detect.json's member sec.key, a number: dflt when it is absent, -1
+ * when it is something else (said in err), so that a threshold written
+ * as "3" is not silently taken for the default. */
+static int
+num(json_t *o, const char *sec, const char *key, double dflt, double *out,
+	struct esc_err *err)
 {
-	json_t *x = json_object_get(json_object_get(o, path1), path2);
+	json_t *s = json_object_get(o, sec), *x = json_object_get(s, key);
 
-	return json_is_number(x) ? json_number_value(x) : dflt;
+	*out = dflt;
+	if (s && !json_is_object(s)) {
+		esc_err_set(err, "detect.json: \"%s\" must be an object", sec);
+		return -1;
+	}
+	if (!x)
+		return 0;
+	if (!json_is_number(x)) {
+		esc_err_set(err, "detect.json: \"%s.%s\" must be a number", sec, key);
+		return -1;
+	}
+	*out = json_number_value(x);
+	return 0;
+}
+
+/* A member that must be true or false when it is there. */
+static int
+boolean(json_t *o, const char *what, const char *key, int dflt, int *out, struct esc_err *err)
+{
+	json_t *x = json_object_get(o, key);
+
+	*out = x ? json_is_true(x) : dflt;
+	if (x && !json_is_boolean(x)) {
+		esc_err_set(err, "detect.json: %s\"%s\" must be true or false", what, key);
+		return -1;
+	}
+	return 0;
 }
 
 static int
 load_alerts(struct esc_detector *d, json_t *alerts, struct esc_err *err)
 {
 	const char *name;
+	char what[ESC_JKEY_MAX + 16];
 	json_t *a;
 
 	json_object_foreach(alerts, name, a) {
@@ -107,6 +138,13 @@ load_alerts(struct esc_detector *d, json_t *alerts, struct esc_err *err)
 
 		if (d->nal == MAX_ALERTS) {
 			esc_err_set(err, "detect.json: more than %d alerts", MAX_ALERTS);
+			return -1;
+		}
+		/* "cancel": 3 would be an alert of weight 0 that sends no one */
+		if (!json_is_object(a) || (json_object_get(a, "weight") &&
+		    !json_is_number(json_object_get(a, "weight")))) {
+			esc_err_set(err, "detect.json: alert \"%s\": %s", name, json_is_object(a) ?
+				"\"weight\" must be a number" : "must be an object, such as {\"weight\": 1}");
 			return -1;
 		}
 		al = &d->al[d->nal];
@@ -124,8 +162,10 @@ load_alerts(struct esc_detector *d, json_t *alerts, struct esc_err *err)
 			return -1;
 		}
 		al->weight = json_number_value(json_object_get(a, "weight"));
-		al->human = json_is_true(json_object_get(a, "human"));
-		al->soft = json_is_true(json_object_get(a, "soft"));
+		snprintf(what, sizeof what, "alert \"%s\": ", name);
+		if (boolean(a, what, "human", 0, &al->human, err) < 0 ||
+		    boolean(a, what, "soft", 0, &al->soft, err) < 0)
+			return -1;
 		al->cat = -1;
 		if (strcmp(name, "repeat_contact") == 0)
 			al->kind = AK_TOUCHES;
@@ -143,26 +183,35 @@ static int
 load_config(struct esc_detector *d, struct esc_err *err)
 {
 	json_t *j, *ctx, *c;
+	double min;
 	size_t i;
 	int rc = -1;
 
 	if (!(j = esc_share_json("detect/detect.json", err)))
 		return -1;
-	d->min_ind = (int)num(j, "paid", "min_indicators", 2);
-	d->howto_guard = !json_is_false(json_object_get(json_object_get(j, "paid"),
-		"never_for_general_howto"));
-	d->neg = num(j, "human", "negative_sentiment", -0.6);
-	d->touches = num(j, "human", "touches", 3);
-	d->at_risk = num(j, "human", "revenue_at_risk", 5000);
-	d->level[0] = num(j, "severity", "medium", 1);
-	d->level[1] = num(j, "severity", "high", 3);
-	d->level[2] = num(j, "severity", "critical", 5);
+	if (num(j, "paid", "min_indicators", 2, &min, err) < 0 ||
+	    boolean(json_object_get(j, "paid"), "paid.", "never_for_general_howto", 1,
+		&d->howto_guard, err) < 0 ||
+	    num(j, "human", "negative_sentiment", -0.6, &d->neg, err) < 0 ||
+	    num(j, "human", "touches", 3, &d->touches, err) < 0 ||
+	    num(j, "human", "revenue_at_risk", 5000, &d->at_risk, err) < 0 ||
+	    num(j, "severity", "medium", 1, &d->level[0], err) < 0 ||
+	    num(j, "severity", "high", 3, &d->level[1], err) < 0 ||
+	    num(j, "severity", "critical", 5, &d->level[2], err) < 0)
+		goto out;
+	d->min_ind = (int)min;
 	ctx = json_object_get(json_object_get(j, "paid"), "mentorship_contexts");
+	if (ctx && !json_is_array(ctx)) {
+		esc_err_set(err, "detect.json: \"paid.mentorship_contexts\" must be a list of strings");
+		goto out;
+	}
 	json_array_foreach(ctx, i, c) {
 		char **nc;
 
-		if (!json_is_string(c))
-			continue;
+		if (!json_is_string(c)) {
+			esc_err_set(err, "detect.json: \"paid.mentorship_contexts\" must be a list of strings");
+			goto out;
+		}
 		if (!(nc = realloc(d->ctx, (size_t)(d->nctx + 1) * sizeof *nc)) ||
 		    !(nc[d->nctx] = strdup(json_string_value(c)))) {
 			if (nc)
@@ -194,8 +243,13 @@ bind_categories(struct esc_detector *d, struct esc_err *err)
 		d->ind_cat[i] = esc_phrases_cat(d->ph, ind_names[i]);
 	d->howto_cat = esc_phrases_cat(d->ph, "howto");
 	for (i = 0; i < d->nal; i++)
-		if (d->al[i].kind == AK_PHRASE)
-			d->al[i].cat = esc_phrases_cat(d->ph, d->al[i].name);
+		if (d->al[i].kind == AK_PHRASE &&
+		    (d->al[i].cat = esc_phrases_cat(d->ph, d->al[i].name)) < 0) {
+			/* it could never fire: a name mistyped on one side, most likely */
+			esc_err_set(err, "detect.json: alert \"%s\" has no phrases in "
+				"detect/alerts.tsv", d->al[i].name);
+			return -1;
+		}
 	for (c = 0; c < esc_phrases_ncat(d->ph); c++) {
 		int known = c == d->howto_cat;
 

@@ -4,7 +4,7 @@
 # around it are still scored, and the run exits 3.
 . "$(dirname "$0")/lib.sh"
 
-plan 143
+plan 157
 
 GOOD1='{"id":"before","text":"How do I pluck a hairline?"}'
 GOOD2='{"id":"after","text":"I want to cancel my subscription"}'
@@ -262,6 +262,27 @@ printf 'nonsense\tsome phrase\n' >> "$T/share/detect/alerts.tsv"
 run esc-detect --share "$T/share" "$T/allgood.jsonl"
 is "$rc" 4 "a phrase category detect.json does not list: exit 4"
 like "$(cat "$T/err")" 'phrase category "nonsense"' "... naming the category"
+cp "$ESC_SHARE/detect/alerts.tsv" "$T/share/detect/alerts.tsv"
+# detect_case DESC REASON JQ-FILTER: detect.json rewritten by the filter
+# stops esc-detect with exit 4 and the reason, where it used to be read
+# with a default in place of the value, or an alert that sends no one.
+detect_case() {
+	jq "$3" "$ESC_SHARE/detect/detect.json" > "$T/share/detect/detect.json"
+	run esc-detect --share "$T/share" "$T/allgood.jsonl"
+	is "$rc/$(lines "$T/out")" "4/0" "$1: exit 4, nothing written"
+	is "$(cat "$T/err")" "esc-detect: error: detect.json: $2" "... \"$2\""
+}
+detect_case "an alert given as its weight" 'alert "cancel": must be an object, such as {"weight": 1}' \
+	'.alerts.cancel = 3'
+detect_case "a weight in quotes" 'alert "legal": "weight" must be a number' '.alerts.legal.weight = "4"'
+detect_case "human in quotes" 'alert "cancel": "human" must be true or false' '.alerts.cancel.human = "true"'
+detect_case "a threshold in words" '"human.touches" must be a number' '.human.touches = "three"'
+detect_case "a section that is not an object" '"severity" must be an object' '.severity = 5'
+detect_case "a context list that is a string" '"paid.mentorship_contexts" must be a list of strings' \
+	'.paid.mentorship_contexts = "mentorship"'
+detect_case "an alert with no phrases" 'alert "vip" has no phrases in detect/alerts.tsv' \
+	'.alerts.vip = {"weight": 1, "human": true}'
+cp "$ESC_SHARE/detect/detect.json" "$T/share/detect/detect.json"
 run esc-detect --share "$ESC_SHARE" "$T/allgood.jsonl"
 is "$rc" 0 "--share with the right directory: exit 0"
 
