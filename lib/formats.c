@@ -203,12 +203,14 @@ intercom(json_t *c, struct esc_buf *msgs)
 	}
 	parts = json_object_get(json_object_get(c, "conversation_parts"), "conversation_parts");
 	json_array_foreach(parts, i, p) {
-		json_t *author = json_object_get(p, "author");
-		const char *pt = json_string_value(json_object_get(p, "part_type"));
+		json_t *author = json_object_get(p, "author"), *ptj = json_object_get(p, "part_type");
+		const char *pt = json_string_value(ptj);
 
+		/* a part with no type (a hand-made export) is a comment; one with
+		 * a type of another kind is not */
 		if (!json_is_string(json_object_get(p, "body")) ||
 		    !is_customer(json_string_value(json_object_get(author, "type"))) ||
-		    (pt && strcmp(pt, "comment") && strcmp(pt, "open")))
+		    (ptj && !json_is_null(ptj) && (!pt || (strcmp(pt, "comment") && strcmp(pt, "open")))))
 			continue;
 		n += emit(msgs, ESC_FMT_INTERCOM, json_object_get(p, "id"), conv,
 			json_object_get(author, "id"), json_object_get(p, "created_at"),

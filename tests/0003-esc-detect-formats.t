@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 D=$top/tests/data
-plan 77
+plan 78
 
 # common FORMAT COUNT: the shape every message record has.
 common() {
@@ -152,6 +152,19 @@ for ca in '1772442845/"2026-03-02T09:14:05Z"' '1772442845.75/"2026-03-02T09:14:0
 	is "$rc/$(grep -o '"created_at":[^,]*' "$T/out")" "0/\"created_at\":${ca#*/}" \
 		"intercom: created_at ${ca%%/*} is written ${ca#*/}"
 done
+# the part types: a comment or an open, or none given; not a note, nor a
+# type that is not a string
+conv user '<p>hi</p>' | jq -c '.conversation_parts.conversation_parts = [
+	{id: "p1", part_type: "comment", body: "refund", author: {type: "user"}},
+	{id: "p2", part_type: "open", body: "refund", author: {type: "user"}},
+	{id: "p3", body: "refund", author: {type: "user"}},
+	{id: "p4", part_type: null, body: "refund", author: {type: "user"}},
+	{id: "p5", part_type: "note", body: "refund", author: {type: "user"}},
+	{id: "p6", part_type: 5, body: "refund", author: {type: "user"}},
+	{id: "p7", part_type: ["comment"], body: "refund", author: {type: "user"}}]' > "$T/pt.jsonl"
+run esc-detect -f intercom "$T/pt.jsonl"
+is "$rc/$(jq -r .id "$T/out" | tr '\n' ' ')" "0/s1 p1 p2 p3 p4 " \
+	"intercom: parts of type comment, open or none are read; a note or a type of another kind is not"
 conv admin '<p>Hello from the team</p>' > "$T/admin.jsonl"
 run esc-detect -f intercom "$T/admin.jsonl"
 is "$rc/$(lines "$T/out")" "0/0" "intercom: no customer message: nothing written, exit 0"
