@@ -88,6 +88,13 @@ one_line(struct esc_loop *lp, const char *name, const char *raw, size_t rawlen,
 	rec.len = rawlen;
 	if (rec.len && rec.line[rec.len - 1] == '\r')
 		rec.len--;
+	/* a byte-order mark opening a file (Windows tools write one) is not
+	 * part of the first record: passed over, as jq does and RFC 8259
+	 * allows; anywhere else it is an error, as any stray character */
+	if (lp->lines == 0 && rec.len >= 3 && !memcmp(rec.line, "\xef\xbb\xbf", 3)) {
+		rec.line += 3;
+		rec.len -= 3;
+	}
 	rec.name = name;
 	rec.lineno = ++lp->lines;
 	err.msg[0] = '\0';

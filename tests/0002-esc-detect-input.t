@@ -4,7 +4,7 @@
 # around it are still scored, and the run exits 3.
 . "$(dirname "$0")/lib.sh"
 
-plan 157
+plan 165
 
 GOOD1='{"id":"before","text":"How do I pluck a hairline?"}'
 GOOD2='{"id":"after","text":"I want to cancel my subscription"}'
@@ -114,6 +114,22 @@ run esc-detect "$T/crlf.jsonl"
 is "$rc/$(lines "$T/out")" "0/2" "CRLF line endings: both lines scored, exit 0"
 is "$(tr -cd '\r' < "$T/out" | wc -c | tr -d ' ')" 0 "... and the output has no CR"
 is "$(jq -r .detect.route "$T/out" | tr '\n' ' ')" "none human " "... and the CR does not reach the text"
+# a byte-order mark opening a file is passed over, as jq does; on a later
+# line it is a stray character, and in each mode the same
+{ printf '\357\273\277%s\r\n' "$GOOD1"; printf '\357\273\277%s\n' "$GOOD2"; } > "$T/bom.jsonl"
+for fast in 1 0; do
+	ESC_JSON_FAST=$fast
+	export ESC_JSON_FAST
+	run esc-detect --rejects "$T/bom.rej" "$T/bom.jsonl" "$T/bom.jsonl"
+	unset ESC_JSON_FAST
+	is "$rc/$(jq -r .id "$T/out" | tr '\n' ' ')" "3/before before " \
+		"ESC_JSON_FAST=$fast: a byte-order mark opening each file is passed over"
+	is "$(head -c 3 "$T/out" | od -An -c | tr -d ' ')" '{"i' "... and not written out"
+	is "$(sed 's/: invalid JSON.*//' "$T/err" | sort -u)" "esc-detect: error (at $T/bom.jsonl:2)" \
+		"... one on line 2 is an error"
+	is "$(sed -n 1p "$T/bom.rej" | od -An -tx1 | head -n 1 | cut -c1-9)" " ef bb bf" \
+		"... and that line is kept verbatim, its mark with it"
+done
 # a line that arrives in pieces, its CR and LF in different reads
 { printf '{"id":"before","te'; sleep 0.3; printf 'xt":"hello"}\r'; sleep 0.3
   printf '\n%s' "$GOOD2"; } | { run esc-detect; echo "$rc" > "$T/rc"; }
