@@ -24,7 +24,8 @@ struct ctx {
 	unsigned long seed;
 	/* what the scan found on the current line */
 	struct esc_buf text, key, alertbuf, obj;
-	const char **alerts;    /* into alertbuf, once the scan is done */
+	size_t *alert_at;       /* where each name starts in alertbuf */
+	const char **alerts;    /* the names, once the scan is done */
 	int nalerts, alerts_cap, rank, kb_miss, has_detect, has_route;
 	char badtext[ESC_JKEY_MAX];   /* a text field that is not a string */
 	struct esc_offer_in in;
@@ -116,13 +117,28 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v,
 			c->in.scores[i] = strtod(v, NULL) > 0;   /* only "above zero" matters */
 	} else if (p->depth == 3 && p->k[2].len == -1 &&
 		   esc_key_is(p->k[1].key, p->k[1].len, "alerts")) {
-		if (t != ESC_J_STRING) {
+		/* a NUL would make "legal\u0000x" the alert legal */
+		if (t != ESC_J_STRING || memchr(v, '\0', n)) {
 			esc_err_set(err, "field \"detect.alerts\" must be an array of alert names");
 			return 1;
 		}
-		/* each name ends in a NUL; pointers are made once the scan is done,
-		 * as the buffer may move */
-		c->nalerts++;
+		/* pointers are made once the scan is done, as the buffer may move */
+		if (c->nalerts == c->alerts_cap) {
+			int cap = c->alerts_cap ? 2 * c->alerts_cap : 32;
+			size_t *at = realloc(c->alert_at, (size_t)cap * sizeof *at);
+			const char **a = at ? realloc(c->alerts, (size_t)cap * sizeof *a) : NULL;
+
+			if (at)
+				c->alert_at = at;
+			if (!a) {
+				esc_buf_oom = 1;        /* the loop stops on it */
+				esc_err_set(err, "out of memory");
+				return 1;
+			}
+			c->alerts = a;
+			c->alerts_cap = cap;
+		}
+		c->alert_at[c->nalerts++] = c->alertbuf.len;
 		esc_buf_put(&c->alertbuf, v, n);
 		esc_buf_putc(&c->alertbuf, '\0');
 	}
@@ -131,23 +147,13 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v,
 
 /* Point c->alerts at the names in alertbuf: every one counts, as the
  * playbook rule that matches may name the last. */
-static int
+static void
 alert_list(struct ctx *c)
 {
-	const char *p = c->alertbuf.p;
 	int i;
 
-	if (c->nalerts > c->alerts_cap) {
-		const char **a = realloc(c->alerts, (size_t)c->nalerts * sizeof *a);
-
-		if (!a)
-			return -1;
-		c->alerts = a;
-		c->alerts_cap = c->nalerts;
-	}
-	for (i = 0; i < c->nalerts; i++, p += strlen(p) + 1)
-		c->alerts[i] = p;
-	return 0;
+	for (i = 0; i < c->nalerts; i++)
+		c->alerts[i] = c->alertbuf.p + c->alert_at[i];
 }
 
 static enum esc_rc
@@ -176,10 +182,11 @@ each(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct esc_err *
 		esc_text_field_missing(c->field, err);
 		return ESC_REC_REJECT;
 	}
-	if (esc_buf_oom || alert_list(c) < 0) {
+	if (esc_buf_oom) {
 		esc_err_set(err, "out of memory");
 		return ESC_REC_FATAL;
 	}
+	alert_list(c);
 	c->in.text = c->text.p ? c->text.p : "";
 	c->in.len = c->text.len;
 	c->in.key = c->key.len ? c->key.p : NULL;
@@ -268,6 +275,7 @@ main(int argc, char **argv)
 	esc_buf_free(&c.key);
 	esc_buf_free(&c.alertbuf);
 	free(c.alerts);
+	free(c.alert_at);
 	esc_buf_free(&c.obj);
 	return rc;
 }

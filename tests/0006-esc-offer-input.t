@@ -6,7 +6,7 @@
 # is exit 5.
 . "$(dirname "$0")/lib.sh"
 
-plan 264
+plan 267
 
 # Scored lines, as esc-detect writes them (trimmed to what esc-offer reads).
 GOOD1='{"id":"before","text":"How do I pluck a hairline?","detect":{"route":"none","scores":{"personal":0,"strategic":0,"advanced":0},"alerts":[]}}'
@@ -76,6 +76,8 @@ bad "alerts an object" "$BADALERTS" '{"id":"bad","detect":{"route":"human","aler
 bad "alerts holding a number" "$BADALERTS" '{"id":"bad","detect":{"route":"human","alerts":[1,"cancel"]}}'
 bad "alerts holding null" "$BADALERTS" '{"id":"bad","detect":{"route":"human","alerts":[null,"cancel"]}}'
 bad "alerts holding an array" "$BADALERTS" '{"id":"bad","detect":{"route":"human","alerts":[["legal"]]}}'
+# compared as C strings, "legal\u0000x" was the alert legal
+bad "an alert name holding a NUL" "$BADALERTS" '{"id":"bad","detect":{"route":"human","alerts":["legal\u0000x"]}}'
 # scores of the wrong type would count as zeros, and choose another offer
 bad "scores a string" 'field "detect\.scores" must be an object' \
 	'{"id":"bad","text":"my pricing","detect":{"route":"paid","scores":"personal"}}'
