@@ -171,7 +171,7 @@ main(int argc, char **argv)
 		{ "history", required_argument, 0, 'l' },
 		{ 0, 0, 0, 0 },
 	};
-	struct esc_common common = { 0 };
+	struct esc_common common = { .store = 1 };
 	struct esc_crm_opts o = { .batch = 10000 };
 	struct esc_stats_opts so = { 0 };
 	const char *dbopt = NULL, *forget = NULL, *history = NULL, *older_arg = NULL, *dbpath;

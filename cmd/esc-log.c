@@ -93,7 +93,7 @@ main(int argc, char **argv)
 		{ "history", required_argument, 0, O_HISTORY },
 		{ 0, 0, 0, 0 },
 	};
-	struct esc_common common = { 0 };
+	struct esc_common common = { .store = 1 };
 	struct esc_log_opts o = { .window = 30 * 86400, .batch = 10000 };
 	struct esc_log_filter flt = { 0 };
 	const char *dbopt = NULL, *slafile = NULL, *history = NULL, *dbpath;

@@ -111,7 +111,7 @@ main(int argc, char **argv)
 		{ "surveys", no_argument, 0, OPT_SURVEYS },
 		{ 0, 0, 0, 0 },
 	};
-	struct esc_common common = { 0 };
+	struct esc_common common = { .store = 1 };
 	struct esc_stats_opts o = { 0 };
 	struct esc_report r;
 	struct esc_stats *st;

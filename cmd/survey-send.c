@@ -160,7 +160,7 @@ main(int argc, char **argv)
 		{ "dry-run", no_argument, 0, 'n' },
 		{ 0, 0, 0, 0 },
 	};
-	struct esc_common common = { 0 };
+	struct esc_common common = { .store = 1 };
 	struct esc_survey_opts so = { 0 };
 	const char *dbopt = NULL, *note = NULL;
 	long long id = 0, limit = 20;

@@ -94,7 +94,7 @@ main(int argc, char **argv)
 		{ "dry-run", no_argument, 0, 'n' },
 		{ 0, 0, 0, 0 },
 	};
-	struct esc_common common = { 0 };
+	struct esc_common common = { .store = 1 };
 	struct esc_opps_opts oo = { 0 };
 	const char *dbopt = NULL, *rules = NULL, *dbpath;
 	struct esc_err err = { 0 };

@@ -279,6 +279,7 @@ struct esc_common {
 	const char *share;
 	const char *now;
 	esc_sync_fn sync;     /* passed to the loop (see struct esc_loop) */
+	int store;            /* the tool opens a store: ESC_BUSY_TIMEOUT is checked */
 };
 /* getopt_long codes for the shared long options */
 enum {

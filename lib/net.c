@@ -48,28 +48,15 @@ static int
 env_ms(const char *name, long def, long min, long *ms, struct esc_err *err)
 {
 	const char *s = getenv(name);
-	size_t n, i;
-	long secs;
 
 	*ms = def;
 	if (!s || !*s)
 		return 0;
-	n = strlen(s);
-	if (n > 2 && n < 12 && !strcmp(s + n - 2, "ms")) {
-		for (i = 0; i < n - 2 && s[i] >= '0' && s[i] <= '9'; i++)
-			;
-		if (i == n - 2) {
-			*ms = strtol(s, NULL, 10);
-			goto check;
-		}
-	} else if (esc_duration_parse(s, &secs) == 0 && secs <= 86400L * 365) {
-		*ms = secs * 1000;   /* a year at most: no overflow */
-		goto check;
+	if (esc_duration_ms(s, ms) < 0) {
+		esc_err_set(err, "%s: \"%.40s\" is not a duration (like 10s, 2m or 500ms)", name, s);
+		err->code = ESC_EXIT_USAGE;
+		return -1;
 	}
-	esc_err_set(err, "%s: \"%.40s\" is not a duration (like 10s, 2m or 500ms)", name, s);
-	err->code = ESC_EXIT_USAGE;
-	return -1;
-check:
 	if (*ms < min) {
 		esc_err_set(err, "%s: must be at least %ldms", name, min);
 		err->code = ESC_EXIT_USAGE;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "esc.h"
+#include "store.h"
 
 int
 esc_common_opt(struct esc_common *c, int opt, const char *arg)
@@ -31,6 +32,15 @@ esc_common_apply(struct esc_common *c)
 	if (!c->now && (e = getenv("ESC_NOW")) && *e && esc_time_set_now(e) < 0) {
 		esc_diag("error", NULL, 0, "ESC_NOW: not an RFC 3339 time: %s", e);
 		return ESC_EXIT_USAGE;
+	}
+	if (c->store) {
+		struct esc_err err = { 0 };
+		long ms;
+
+		if (esc_busy_timeout(&ms, &err) < 0) {
+			esc_diag("error", NULL, 0, "%s", err.msg);
+			return ESC_EXIT_USAGE;
+		}
 	}
 	return 0;
 }

@@ -53,6 +53,26 @@ esc_duration_parse(const char *s, long *secs)
 	return 0;
 }
 
+int
+esc_duration_ms(const char *s, long *ms)
+{
+	size_t n = s ? strlen(s) : 0, i;
+	long secs;
+
+	if (n > 2 && n < 12 && !strcmp(s + n - 2, "ms")) {
+		for (i = 0; i < n - 2 && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i < n - 2)
+			return -1;
+		*ms = strtol(s, NULL, 10);
+		return 0;
+	}
+	if (esc_duration_parse(s, &secs) < 0 || secs > 86400L * 365)
+		return -1;
+	*ms = secs * 1000;   /* a year at most: no overflow */
+	return 0;
+}
+
 static int
 duration_value(json_t *v, long *secs)
 {

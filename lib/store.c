@@ -262,27 +262,41 @@ one_thread(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+int
+esc_busy_timeout(long *ms, struct esc_err *err)
+{
+	const char *e = getenv("ESC_BUSY_TIMEOUT");
+	char *end;
+
+	*ms = 10000;
+	if (!e || !*e)
+		return 0;
+	/* a bare number: milliseconds, as SQLite's busy timeout takes them */
+	errno = 0;
+	if (*e >= '0' && *e <= '9' && (*ms = strtol(e, &end, 10), !*end) && !errno &&
+	    *ms <= 86400L * 365 * 1000)
+		return 0;
+	if (esc_duration_ms(e, ms) == 0)
+		return 0;
+	esc_err_set(err, "ESC_BUSY_TIMEOUT: \"%.40s\" is not a duration (milliseconds, or "
+		"like 10s or 500ms)", e);
+	err->code = ESC_EXIT_USAGE;
+	return -1;
+}
+
 /* Open path as a store may be opened in mode, with the busy timeout set
  * (*timeout, in milliseconds); no pragmas, no migrations yet. */
 static sqlite3 *
 open_file(const char *path, int mode, long *timeout, struct esc_err *err)
 {
-	const char *e = getenv("ESC_BUSY_TIMEOUT");
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	sqlite3 *db = NULL;
 	struct stat sb;
-	char *end;
 	int rc;
 
 	one_thread();
-	*timeout = 10000;
-	if (e && *e) {
-		*timeout = strtol(e, &end, 10);
-		if (*end || *timeout < 0) {
-			esc_err_set(err, "ESC_BUSY_TIMEOUT: not a number of milliseconds: %s", e);
-			return NULL;
-		}
-	}
+	if (esc_busy_timeout(timeout, err) < 0)
+		return NULL;
 	if (mode == ESC_STORE_WRITE)
 		flags |= SQLITE_OPEN_CREATE;
 	else if (stat(path, &sb) < 0) {

@@ -49,6 +49,13 @@ long long *esc_store_ids(struct sqlite3_stmt *st, size_t *n, struct esc_err *err
 /* "90s", "15m", "4h", "2d", "1h30m" or a number of seconds. Returns 0 and
  * sets *secs, or -1. */
 int esc_duration_parse(const char *s, long *secs);
+/* The same, or "500ms", in milliseconds (a year at most). Returns 0 and
+ * sets *ms, or -1. */
+int esc_duration_ms(const char *s, long *ms);
+/* The store's busy timeout from ESC_BUSY_TIMEOUT, in milliseconds
+ * (default 10000): a number of milliseconds, or a duration with its unit.
+ * Returns 0, or -1 with err (code ESC_EXIT_USAGE). */
+int esc_busy_timeout(long *ms, struct esc_err *err);
 
 
 enum esc_sla_kind { ESC_SLA_FIRST_RESPONSE, ESC_SLA_RESOLUTION };

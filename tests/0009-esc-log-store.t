@@ -5,7 +5,7 @@
 # and re-run, and two writers at once.
 . "$(dirname "$0")/lib.sh"
 
-plan 63
+plan 68
 
 unset ESC_DB ESC_BUSY_TIMEOUT
 NOW=2026-04-01T00:00:00Z
@@ -80,7 +80,14 @@ run esc-log --db "$T/nodir/x.db" --now "$NOW" "$T/in.jsonl"
 is "$rc/$(lines "$T/out")" "6/0" "a store in a directory that does not exist: exit 6"
 like "$(cat "$T/err")" "^esc-log: error: $T/nodir/x\\.db: unable to open database file" "... naming it"
 envrun ESC_BUSY_TIMEOUT=soon esc-log --db "$T/s.db" --now "$NOW" "$T/in.jsonl"
-is "$rc/$(cat "$T/err")" "6/esc-log: error: ESC_BUSY_TIMEOUT: not a number of milliseconds: soon" "a bad \$ESC_BUSY_TIMEOUT: exit 6, said"
+is "$rc/$(cat "$T/err")" '2/esc-log: error: ESC_BUSY_TIMEOUT: "soon" is not a duration (milliseconds, or like 10s or 500ms)' \
+	"a bad \$ESC_BUSY_TIMEOUT: a usage error, exit 2, said"
+envrun ESC_BUSY_TIMEOUT=soon esc-detect "$T/in.jsonl"
+is "$rc" 0 "... which esc-detect, opening no store, does not read"
+for v in 1500 2s 500ms 1m30s; do
+	envrun ESC_BUSY_TIMEOUT=$v esc-stats --db "$T/s.db" --section totals
+	is "$rc" 0 "ESC_BUSY_TIMEOUT=$v: taken"
+done
 
 # A read-only store. Root ignores file modes, so as root the tool runs as
 # nobody (setpriv); with neither, the case is skipped.
