@@ -34,7 +34,8 @@ static const char usage_text[] =
 	"  --html FILE       one self-contained HTML page with charts ('-': stdout)\n"
 	"  --explain         print each query and its plan instead of the report\n"
 	"  --alerts          print the alerts due now, each only once (exit 1: none)\n"
-	"  --share DIR       read data files from DIR (default $ESC_SHARE or " ESC_SHAREDIR ")\n"
+	"  --share DIR       read data files from DIR (default $ESC_SHARE, else the\n"
+	"                    share/esc beside the tool's bin/, else " ESC_SHAREDIR ")\n"
 	"  --now TIME        the current time, RFC 3339 (default $ESC_NOW or the clock)\n"
 	"  -h, --help        show this help\n"
 	"  -V, --version     show the version\n";

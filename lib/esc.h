@@ -93,7 +93,8 @@ int esc_time_set_now(const char *s);
 time_t esc_time_now(void);
 
 /* ---- data files (share.c) ---- */
-/* The data directory: --share DIR, else $ESC_SHARE, else the installed one. */
+/* The data directory: --share DIR, else $ESC_SHARE, else ../share/esc
+ * beside the executable, else the installed one. */
 void esc_share_set(const char *dir);
 const char *esc_share_dir(void);
 /* Read share/<rel> whole. Caller frees *data. Returns 0 or -1 with err. */
@@ -296,7 +297,8 @@ enum {
 #define ESC_COMMON_USAGE \
 	"  --strict          stop at the first bad line\n" \
 	"  --rejects FILE    keep rejected lines, verbatim, in FILE\n" \
-	"  --share DIR       read data files from DIR (default $ESC_SHARE or " ESC_SHAREDIR ")\n" \
+	"  --share DIR       read data files from DIR (default $ESC_SHARE, else the\n" \
+	"                    share/esc beside the tool's bin/, else " ESC_SHAREDIR ")\n" \
 	"  --now TIME        the current time, RFC 3339 (default $ESC_NOW or the clock)\n" \
 	"  -h, --help        show this help\n" \
 	"  -V, --version     show the version\n"
