@@ -93,6 +93,25 @@ esc_channel_name(int step)
 	return "widget";
 }
 
+const char *
+esc_channel_settings(int step)
+{
+	const char *url;
+
+	switch (step) {
+	case ESC_STEP_CALL:
+	case ESC_STEP_SMS:
+		return "ESC_TWILIO_URL, ESC_TWILIO_SID and ESC_TWILIO_TOKEN";
+	case ESC_STEP_EMAIL:
+		url = env(email_var());
+		if (url && is_http(url))
+			return "ESC_EMAIL_URL and ESC_EMAIL_KEY";
+		return env("ESC_EMAIL_URL") ? "ESC_EMAIL_URL, ESC_SMTP_USER, ESC_SMTP_PASSWORD and "
+			"ESC_SMTP_TLS" : "ESC_SMTP_URL, ESC_SMTP_USER, ESC_SMTP_PASSWORD and ESC_SMTP_TLS";
+	}
+	return "";
+}
+
 /* Is every variable in names (NULL-terminated) set? 1, or 0 with why. */
 static int
 need(const char *const *names, char *why, size_t n)
@@ -212,17 +231,28 @@ resp_id(const struct esc_http_resp *rs, const char *const *keys, char *id, size_
 }
 
 /* A Twilio error answer carries a numeric code worth naming (it says
- * which number or setting was refused; never a secret). */
+ * which number or setting was refused; never a secret). The codes of the
+ * account itself refuse the operator's settings whatever the HTTP status
+ * says: 20003 (authenticate), 20005 (account not active), 20403
+ * (forbidden), 20404 (no such resource: the URL or the SID). Codes about
+ * numbers are left to the status: Twilio gives some of them (21211, an
+ * invalid To) for the recipient and some for the sender alike. */
 static void
-twilio_code(const struct esc_http_resp *rs, struct esc_err *err)
+twilio_code(const struct esc_http_resp *rs, int *permanent, struct esc_err *err)
 {
 	json_t *doc = json_loadb(rs->body.p, rs->body.len, 0, NULL);
 	json_t *code = json_object_get(doc, "code");
 	size_t len = strlen(err->msg);
+	long long c;
 
-	if (json_is_integer(code) && len < sizeof err->msg)
-		snprintf(err->msg + len, sizeof err->msg - len, " (provider error %lld)",
-			(long long)json_integer_value(code));
+	if (json_is_integer(code)) {
+		c = json_integer_value(code);
+		if (len < sizeof err->msg)
+			snprintf(err->msg + len, sizeof err->msg - len, " (provider error %lld)", c);
+		if (rs->status >= 400 && rs->status < 500 &&
+		    (c == 20003 || c == 20005 || c == 20403 || c == 20404))
+			*permanent = ESC_NET_SETUP;
+	}
 	json_decref(doc);
 }
 
@@ -265,8 +295,8 @@ twilio_post(const struct esc_net *net, const char *resource, const struct esc_bu
 	if ((rc = esc_http(net, &rq, &rs, err)) == 0)
 		resp_id(&rs, keys, id, n);
 	else {
-		*permanent = err->code == ESC_EXIT_INPUT ? 1 : rs.permanent;
-		twilio_code(&rs, err);
+		*permanent = err->code == ESC_EXIT_INPUT ? ESC_NET_REFUSED : rs.permanent;
+		twilio_code(&rs, permanent, err);
 	}
 out:
 	if (auth.p)
@@ -359,7 +389,7 @@ email_http(const struct esc_net *net, const char *url, const char *subject, cons
 	json_decref(doc);
 	if (!js) {
 		esc_err_set(err, "mail: the message is not valid UTF-8, or out of memory");
-		*permanent = 1;
+		*permanent = ESC_NET_REFUSED;
 		return -1;
 	}
 	rq.url = url;
@@ -368,7 +398,7 @@ email_http(const struct esc_net *net, const char *url, const char *subject, cons
 	if ((rc = esc_http(net, &rq, &rs, err)) == 0)
 		resp_id(&rs, keys, id, n);
 	else
-		*permanent = err->code == ESC_EXIT_INPUT ? 1 : rs.permanent;
+		*permanent = err->code == ESC_EXIT_INPUT ? ESC_NET_REFUSED : rs.permanent;
 	explicit_bzero(js, strlen(js));
 	free(js);
 	esc_http_resp_free(&rs);
@@ -441,7 +471,7 @@ send_email(const struct esc_net *net, const struct esc_survey_cfg *c, const stru
 	if ((rc = esc_smtp_send(net, &mail, permanent, err)) == 0)
 		snprintf(id, n, "%s", msgid);
 	else if (err->code == ESC_EXIT_INPUT)
-		*permanent = 1;   /* a refused address or header stays refused */
+		*permanent = ESC_NET_REFUSED;   /* a refused address or header stays refused */
 out:
 	explicit_bzero(link, sizeof link);
 	if (body.p)

@@ -133,7 +133,7 @@ struct outcome {
 	char what[160];
 	int retry;
 	int coded;      /* what is an HTTP or SMTP status: "after N tries" */
-	int permanent;
+	int permanent;  /* enum esc_net_fail */
 	int unsure;     /* the request may have reached the server: it may have acted */
 };
 
@@ -238,13 +238,18 @@ transport(CURL *c, CURLcode rc, const struct esc_net *n, struct outcome *o)
 		o->retry = 0;
 		break;
 	case CURLE_PEER_FAILED_VERIFICATION:
+		/* the server, or the CA file esc was given: not the request's doing */
 		snprintf(o->what, sizeof o->what, "TLS: the server's certificate is not trusted");
 		o->retry = 0;
-		o->permanent = 1;
+		o->permanent = ESC_NET_SETUP;
 		break;
-	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CACERT_BADFILE:
+		snprintf(o->what, sizeof o->what, "TLS: %s", curl_easy_strerror(rc));
+		o->retry = 0;
+		o->permanent = ESC_NET_SETUP;
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
 		snprintf(o->what, sizeof o->what, "TLS: %s", curl_easy_strerror(rc));
 		o->retry = 0;
 		break;
@@ -304,6 +309,18 @@ slist_add(struct curl_slist **l, const char *s)
 }
 
 /* ---- HTTP ---- */
+
+/* A 4xx that refuses the caller rather than the request: the credentials
+ * (401, 403, and a proxy's 407), or the address, which is not the
+ * endpoint (404, 405, 410). esc only calls addresses from its settings,
+ * so the operator alone can mend these, and every call fails alike till
+ * then. */
+static int
+refuses_caller(long status)
+{
+	return status == 401 || status == 403 || status == 404 || status == 405 ||
+		status == 407 || status == 410;
+}
 
 struct sink {
 	struct esc_buf *b;
@@ -477,16 +494,20 @@ esc_http(const struct esc_net *n, const struct esc_http_req *rq,
 			} else if (rs->status >= 300 && rs->status < 400) {
 				snprintf(o.what, sizeof o.what, "HTTP %ld (a redirect, not followed)",
 					rs->status);
-				o.permanent = 1;
+				o.permanent = ESC_NET_SETUP;
 			} else {
 				snprintf(o.what, sizeof o.what, "HTTP %ld", rs->status);
-				/* a timeout or a rate limit may pass: the caller may try later */
-				o.permanent = rs->status != 408 && rs->status != 429;
+				/* a timeout or a rate limit may pass (408, 429): the
+				 * caller may try later */
+				if (refuses_caller(rs->status))
+					o.permanent = ESC_NET_SETUP;
+				else if (rs->status != 408 && rs->status != 429)
+					o.permanent = ESC_NET_REFUSED;
 			}
 		} else if (sink.over || rc == CURLE_FILESIZE_EXCEEDED) {
 			snprintf(o.what, sizeof o.what, "response body larger than %ld KiB",
 				BODY_MAX / 1024);
-			o.permanent = 1;
+			o.permanent = ESC_NET_REFUSED;
 			rs->body.len = 0;   /* half a body is no body */
 		} else if (sink.oom) {
 			snprintf(o.what, sizeof o.what, "out of memory");
@@ -494,7 +515,7 @@ esc_http(const struct esc_net *n, const struct esc_http_req *rq,
 			transport(c, rc, n, &o);
 		}
 		if (!o.retry || rs->attempts > n->retries || (o.unsure && n->once)) {
-			rs->permanent = o.unsure && n->once ? 2 : o.permanent;
+			rs->permanent = o.unsure && n->once ? ESC_NET_UNSURE : o.permanent;
 			fail(err, rq->url, &o, rs->attempts);
 			break;
 		}
@@ -803,6 +824,7 @@ smtp_phrase(long code)
 	case 530: return "authentication required";
 	case 534: return "authentication mechanism too weak";
 	case 535: return "authentication failed";
+	case 538: return "encryption required for the authentication mechanism";
 	case 550: return "mailbox unavailable";
 	case 551: return "user not local";
 	case 552: return "exceeded storage allocation";
@@ -895,16 +917,21 @@ esc_smtp_send(const struct esc_net *n, const struct esc_mail *m, int *permanent,
 		if (rc == CURLE_USE_SSL_FAILED) {
 			snprintf(o.what, sizeof o.what,
 				"the server offers no STARTTLS (ESC_SMTP_TLS=require)");
-			o.permanent = 1;
+			o.permanent = ESC_NET_SETUP;
 		} else if (code >= 400 && code < 600) {
-			/* SMTP's own rule: 4xx is temporary, 5xx is permanent */
+			/* SMTP's own rule: 4xx is temporary, 5xx is permanent; a
+			 * 5xx about the login (RFC 4954: 530, 534, 535, 538) is the
+			 * server refusing esc, whoever the mail was for */
 			snprintf(o.what, sizeof o.what, "%ld %s", code, smtp_phrase(code));
 			o.coded = 1;
 			o.retry = code < 500;
-			o.permanent = code >= 500;
+			if (code == 530 || code == 534 || code == 535 || code == 538)
+				o.permanent = ESC_NET_SETUP;
+			else if (code >= 500)
+				o.permanent = ESC_NET_REFUSED;
 		} else if (rc == CURLE_LOGIN_DENIED) {
 			snprintf(o.what, sizeof o.what, "login refused");
-			o.permanent = 1;
+			o.permanent = ESC_NET_SETUP;
 		} else {
 			transport(c, rc, n, &o);
 			if (rc == CURLE_WEIRD_SERVER_REPLY)
@@ -912,7 +939,7 @@ esc_smtp_send(const struct esc_net *n, const struct esc_mail *m, int *permanent,
 		}
 		if (!o.retry || attempts > n->retries || (o.unsure && n->once)) {
 			if (permanent)
-				*permanent = o.unsure && n->once ? 2 : o.permanent;
+				*permanent = o.unsure && n->once ? ESC_NET_UNSURE : o.permanent;
 			fail(err, url, &o, attempts);
 			break;
 		}

@@ -35,6 +35,25 @@ int esc_net_init(struct esc_net *n, struct esc_err *err);
  * between them. */
 long esc_net_longest_ms(const struct esc_net *n);
 
+/* How a call failed, as far as the caller must act on it: esc_http_resp's
+ * permanent, and esc_smtp_send's *permanent. */
+enum esc_net_fail {
+	ESC_NET_AGAIN = 0,       /* a later try may go through (a 5xx, 408, 429, SMTP 4xx,
+	                          * no connection) */
+	ESC_NET_REFUSED = 1,     /* this request is refused for good (a 4xx, SMTP 5xx): the
+	                          * same request will be refused again */
+	ESC_NET_UNSURE = 2,      /* (with once) the server may have acted on it: never send
+	                          * it again */
+	ESC_NET_SETUP = 3,       /* the server refused the caller, not the request: its
+	                          * credentials (HTTP 401, 403, 407; SMTP 530, 534, 535,
+	                          * 538, a login refused), its address (a redirect, HTTP
+	                          * 404, 405, 410), its TLS settings (STARTTLS required
+	                          * and not offered, a certificate not trusted, a CA file
+	                          * that cannot be read). Every call to that server fails
+	                          * the same way until the operator fixes the settings;
+	                          * it says nothing about the request or its recipient */
+};
+
 struct esc_http_req {
 	const char *method;          /* NULL: POST when there is a body, else GET */
 	const char *url;
@@ -48,16 +67,17 @@ struct esc_http_req {
 struct esc_http_resp {
 	long status;                 /* the last HTTP status; 0 when none came */
 	int attempts;                /* tries made */
-	int permanent;               /* failed on a 4xx: retrying will not help; 2 (with
-	                              * once): the server may have acted on it, do not
-	                              * send it again */
+	int permanent;               /* enum esc_net_fail: ESC_NET_REFUSED on a 4xx,
+	                              * ESC_NET_SETUP on one that refuses the caller,
+	                              * ESC_NET_UNSURE (with once) */
 	struct esc_buf body;         /* the last response body; caller frees */
 };
 /* rs must be zeroed, or hold an earlier response whose body buffer is
  * reused. The body is NUL-terminated (empty when none came) and at most
  * 1 MiB: a larger one fails the call. Redirects are not followed (a 3xx
- * fails, permanent). 408 and 429 are not retried within the call either,
- * but leave permanent unset: a later run may get through. A malformed
+ * fails, ESC_NET_SETUP: the address configured is not the endpoint). 408
+ * and 429 are not retried within the call either, but leave permanent
+ * ESC_NET_AGAIN: a later run may get through. A malformed
  * response fails at once. The error never quotes the response body. */
 /* Make the request. Returns 0 on a 2xx. Otherwise -1 with err (err->code
  * ESC_EXIT_NET) saying what failed and how often it was tried:
@@ -83,8 +103,10 @@ struct esc_mail {
 /* Returns 0 when the server accepted the message; -1 with err (code
  * ESC_EXIT_NET) otherwise. Retries as esc_http does: a 4xx reply is
  * temporary in SMTP and retried, a 5xx is permanent and is not. *permanent
- * (if not NULL) says which; with n->once it is 2 when the connection was
- * lost after the message may have been sent: do not send it again.
+ * (if not NULL, enum esc_net_fail) says which: ESC_NET_SETUP for a login
+ * or TLS setting the server refused; with n->once ESC_NET_UNSURE when the
+ * connection was lost after the message may have been sent: do not send
+ * it again.
  * The message: Date (esc_time_now), From, To (a bare address or
  * "Name <address>"), Subject (RFC 2047 when not ASCII), Message-ID,
  * MIME-Version, text/plain; charset=UTF-8, 8bit (base64 when a line is

@@ -309,6 +309,70 @@ put_action(struct due *d, const struct chain *c, const char *action, int step,
 	return 0;
 }
 
+/* The channel step goes through. */
+static enum esc_survey_chan
+chan(int step)
+{
+	return step == ESC_STEP_EMAIL ? SC_EMAIL : SC_TWILIO;
+}
+
+/* A step whose channel refused the run's credentials or settings: it is
+ * left due as it was, and the line says so with the provider's answer. */
+static int
+held(struct due *d, const struct chain *c, int step, struct esc_buf *more, struct esc_err *err)
+{
+	const char *why = d->s->down[chan(step)];
+
+	more->len = 0;
+	esc_buf_printf(more, ",\"channel\":\"%s\",\"error\":", esc_channel_name(step));
+	esc_buf_json_str(more, why, strlen(why));
+	return put_action(d, c, "held", step, more, err);
+}
+
+/* The provider refused the operator's credentials or settings (net.h,
+ * ESC_NET_SETUP): a rotated token, a typo in the environment, nothing the
+ * person did. So the step is put back as it was before its claim: still
+ * due, no try counted against the person, nothing given up, the chain
+ * not moved on, and the claim's token (hash), which reached nobody,
+ * forgotten. The channel is not called again this run: every call would
+ * be refused alike. The caller has begun the transaction; it is
+ * committed. 0, or -1 with err. */
+static int
+setup_refused(struct due *d, const struct chain *c, int step, long long aid, int tries,
+	const char *hash, const struct esc_err *nerr, struct esc_buf *more, struct esc_err *err)
+{
+	struct esc_survey *s = d->s;
+	sqlite3_stmt *st;
+
+	if (!(st = esc_survey_prepare(s->db, "DELETE FROM survey_tokens WHERE token = ?1 "
+	    "AND attempt_id = ?2", err)))
+		return -1;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, aid);
+	if (esc_survey_once(s->db, st, err) < 0)
+		return -1;
+	/* the claim made the attempt (its first try), or took a failed one,
+	 * whose last token it gets back */
+	if (!(st = esc_survey_prepare(s->db, tries > 1 ?
+	    "UPDATE survey_attempts SET state = 'failed', tries = tries - 1, "
+	    "(token, claimed_at, expires_at) = (SELECT token, made_at, expires_at "
+	    "FROM survey_tokens WHERE attempt_id = ?1 ORDER BY made_at DESC LIMIT 1) "
+	    "WHERE id = ?1 AND state = 'claimed'" :
+	    "DELETE FROM survey_attempts WHERE id = ?1 AND state = 'claimed'", err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, aid);
+	if (esc_survey_once(s->db, st, err) < 0 || esc_survey_commit(&d->tx, err) < 0)
+		return -1;
+	esc_survey_net_failed(s);
+	snprintf(s->down[chan(step)], sizeof s->down[0], "%s", nerr->msg);
+	esc_diag("error", NULL, 0, "%s refused the credentials or settings: %s; the %s steps "
+		"stay due, no try is counted against anyone, and %s is not called again in "
+		"this run: check %s", esc_channel_name(step), nerr->msg,
+		chan(step) == SC_TWILIO ? "ai_call and sms_link" : "email_link",
+		esc_channel_name(step), esc_channel_settings(step));
+	return held(d, c, step, more, err);
+}
+
 /* A claim a crash left behind: 1 (handled), 0 (none), 2 (a run still
  * holds it), -1. The caller has begun the transaction; a claim handled is
  * committed. In an open chain the chain goes on as if the step was sent;
@@ -606,6 +670,11 @@ send_step(struct due *d, const struct chain *c, const struct contact *k, int ste
 		chain_free(&now_c);
 		return put_action(d, c, "unconfirmed", step, more, err) < 0 ? -1 : 0;
 	}
+	if (permanent == ESC_NET_SETUP) {
+		if (setup_refused(d, c, step, aid, tries, hash, &nerr, more, err) < 0)
+			goto fail;
+		return 0;
+	}
 	st = s->st[SV_FAILED];
 	sqlite3_bind_int64(st, 1, aid);
 	sqlite3_bind_text(st, 2, nerr.msg, -1, SQLITE_STATIC);
@@ -744,6 +813,12 @@ chain_due(struct due *d, long long id, struct esc_buf *more, struct esc_err *err
 			more->len = 0;
 			esc_buf_printf(more, ",\"channel\":\"%s\"", esc_channel_name(step));
 			rc = put_action(d, &c, "would_send", step, more, err);
+			goto out;
+		}
+		if (s->down[chan(step)][0]) {
+			if (esc_survey_commit(&d->tx, err) < 0)
+				goto fail;
+			rc = held(d, &c, step, more, err);
 			goto out;
 		}
 		if ((rc = send_step(d, &c, &k, step, due, more, err)) < 0)

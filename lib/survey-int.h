@@ -23,6 +23,10 @@ enum esc_survey_stmt {
 	SV_LEFT, SV_CATCH_UP, SV_TOKEN, SV_N
 };
 
+/* The channels a run calls: each can refuse the run's credentials or
+ * settings (net.h, ESC_NET_SETUP). */
+enum esc_survey_chan { SC_TWILIO, SC_EMAIL, SC_WEBHOOK, SC_N };
+
 struct esc_survey {
 	struct sqlite3 *db;
 	struct esc_survey_opts o;
@@ -42,6 +46,10 @@ struct esc_survey {
 	 * send that could outlast claim_grace */
 	long long due_t0;
 	int held;
+	/* the provider's answer when a channel refused the run's credentials
+	 * or settings, "" while none did: such a channel is not called again
+	 * until the run ends, since every call would be refused alike */
+	char down[SC_N][sizeof ((struct esc_err *)0)->msg];
 };
 
 /* In a --due run, whether another send may start. Every claim the run

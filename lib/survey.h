@@ -124,13 +124,20 @@ struct esc_send {
 int esc_channel_ready(int step, char *why, size_t n);
 /* The name of the channel step goes through now: "twilio", "smtp", "http". */
 const char *esc_channel_name(int step);
+/* The variables an operator checks when that channel refuses esc's
+ * credentials or settings (ESC_NET_SETUP): "ESC_TWILIO_URL, ..." */
+const char *esc_channel_settings(int step);
 /* Send. 0 when the provider accepted it, with its id (a call or message
  * sid, the Message-ID) in id[n]; -1 with err (code ESC_EXIT_NET, or
  * ESC_EXIT_DATA for a text that names an unknown {placeholder}) and
- * *permanent set when retrying cannot help (a 4xx, a refused address), or
- * 2 when the provider may have taken it (the connection was lost after the
- * request went out): it must not be sent again. Nothing is retried once
- * the request may have reached the provider. */
+ * *permanent (enum esc_net_fail, net.h): ESC_NET_REFUSED when retrying
+ * cannot help (a 4xx, a refused address); ESC_NET_SETUP when the provider
+ * refused the operator's credentials or settings, which says nothing of
+ * this message or its recipient (an HTTP 401 or 403, Twilio's 20003, SMTP
+ * 535...); ESC_NET_UNSURE when the provider may have taken it (the
+ * connection was lost after the request went out): it must not be sent
+ * again. Nothing is retried once the request may have reached the
+ * provider. */
 int esc_channel_send(const struct esc_net *net, const struct esc_survey_cfg *c,
 	const struct esc_send *m, char *id, size_t n, int *permanent, struct esc_err *err);
 /* The survey link for token, "$ESC_SURVEY_URL<token>", into buf. 0, or -1

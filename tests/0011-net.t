@@ -1,18 +1,19 @@
 #!/bin/sh
 # lib/net.c against real servers on 127.0.0.1 (tests/servers): HTTP replies
-# 2xx, 5xx then 2xx, 4xx, a redirect, a hang past the timeout, a reset, a
-# close with no reply, a malformed reply, bodies over the cap; the backoff;
-# the settings from the environment; no secret of a URL or a key in any
-# message; SMTP accepted and well formed (parsed back with Python's email
-# package), 451 retried, 550 not, a dropped connection, a hang, header
-# injection refused, STARTTLS and AUTH.
+# 2xx, 5xx then 2xx, 4xx (the request refused, or the caller: 401, 403,
+# 404...), a redirect, a hang past the timeout, a reset, a close with no
+# reply, a malformed reply, bodies over the cap; the backoff; the settings
+# from the environment; no secret of a URL or a key in any message; SMTP
+# accepted and well formed (parsed back with Python's email package), 451
+# retried, 550 not, 530 and 535 the settings' fault, a dropped connection,
+# a hang, header injection refused, STARTTLS and AUTH.
 #
 # tests/unit/net-call drives esc_http and esc_smtp_send; the servers log
 # what they received, and the assertions read those logs.
 . "$(dirname "$0")/lib.sh"
 . "$top/tests/servers/lib.sh"
 
-plan 91
+plan 94
 
 NC=$top/tests/unit/net-call
 # net-call: stdout to $T/out, stderr to $T/err, exit status in $rc
@@ -103,8 +104,28 @@ is "$rc $(cat "$T/out") $(reqs)" "7 status=429 attempts=1 permanent=0 bytes=11 1
 httpd_reset
 httpd_plan '{"status":302,"headers":{"Location":"/elsewhere"}}'
 call http -d '{}' "$HTTPD_URL/hook"
-is "$rc $(cat "$T/out") $(reqs)" "7 status=302 attempts=1 permanent=1 bytes=11 1" "302: the redirect is not followed"
+is "$rc $(cat "$T/out") $(reqs)" "7 status=302 attempts=1 permanent=3 bytes=11 1" \
+	"302: the redirect is not followed; the address is the caller's to mend (permanent=3)"
 like "$(cat "$T/err")" "HTTP 302 \(a redirect, not followed\)$" "302: said so"
+# a 4xx that refuses the caller, not the request: its credentials or its
+# address; 3 (ESC_NET_SETUP), against 1 for a request refused
+for st in 401 403 404 405 407 410 422; do
+	httpd_reset
+	httpd_plan "{\"status\":$st,\"json\":{\"code\":20003,\"message\":\"Authenticate\"}}"
+	call http -d '{}' -u 'AC1:tok-S3cret' "$HTTPD_URL/hook"
+	printf '%s %s %s\n' "$st" "$(cat "$T/out")" "$(reqs)"
+done > "$T/got"
+cat > "$T/want" <<'EOF2'
+401 status=401 attempts=1 permanent=3 bytes=42 1
+403 status=403 attempts=1 permanent=3 bytes=42 1
+404 status=404 attempts=1 permanent=3 bytes=42 1
+405 status=405 attempts=1 permanent=3 bytes=42 1
+407 status=407 attempts=1 permanent=3 bytes=42 1
+410 status=410 attempts=1 permanent=3 bytes=42 1
+422 status=422 attempts=1 permanent=1 bytes=42 1
+EOF2
+diff_ok "$T/got" "$T/want" "401, 403, 404, 405, 407, 410 refuse the caller (3); 422 the request (1); none retried"
+is "$(cat "$T/err")" "net-call: error: $HTTPD_URL: HTTP 422" "the message names the status, not the body or the login"
 
 # a hang past the timeout
 httpd_reset
@@ -226,7 +247,7 @@ like "$rc $(cat "$T/err")" '^2 .*ESC_NET_CONNECT_TIMEOUT' "a bad ESC_NET_CONNECT
 
 # ---- SMTP -----------------------------------------------------------------------
 if ! smtpd_available; then
-	skip 29 "no python3 with aiosmtpd (Debian: python3-aiosmtpd)"
+	skip 30 "no python3 with aiosmtpd (Debian: python3-aiosmtpd)"
 	done_testing
 fi
 smtpd_start
@@ -292,7 +313,7 @@ is "$(cat "$T/err")" "net-call: error: $SMTPD_URL: 451 local error in processing
 smtpd_reset
 smtpd_plan '{"stage":"rcpt","reply":"550 5.1.1 no such user","times":10}'
 call smtp -t nobody@example.net -s 'x' -d 'x'
-is "$rc $(cat "$T/out")" "7 permanent=1" "550 at RCPT: failed, permanent"
+is "$rc $(cat "$T/out")" "7 permanent=1" "550 at RCPT: failed, permanent (the request refused)"
 is "$(cat "$T/err")" "net-call: error: $SMTPD_URL: 550 mailbox unavailable" "550: the message, one try"
 is "$(jq -r .times "$SMTPD_DIR/plan.jsonl")" 9 "550: the server was asked once"
 smtpd_reset
@@ -331,8 +352,16 @@ like "$rc $(cat "$T/err")" "^7 .*ESC_SMTP_URL is not set" "no ESC_SMTP_URL: said
 ESC_SMTP_TLS=maybe call smtp -t bob@example.net -s x -d x
 like "$rc $(cat "$T/err")" "^7 .*ESC_SMTP_TLS" "a bad ESC_SMTP_TLS: said so"
 ESC_SMTP_TLS=require call smtp -t bob@example.net -s x -d x
-is "$rc $(cat "$T/err")" "7 net-call: error: $SMTPD_URL: the server offers no STARTTLS (ESC_SMTP_TLS=require)" \
-	"ESC_SMTP_TLS=require and a server without STARTTLS: refused"
+is "$rc $(cat "$T/out") $(cat "$T/err")" "7 permanent=3 net-call: error: $SMTPD_URL: the server offers no STARTTLS (ESC_SMTP_TLS=require)" \
+	"ESC_SMTP_TLS=require and a server without STARTTLS: refused, the settings' fault (3)"
+# a server that wants a login esc did not give says so at MAIL FROM
+smtpd_reset
+smtpd_plan '{"stage":"mail","reply":"530 5.7.0 Authentication required","times":10}'
+call smtp -t bob@example.net -s x -d x
+is "$rc $(cat "$T/out") $(jq -r .times "$SMTPD_DIR/plan.jsonl") $(cat "$T/err")" \
+	"7 permanent=3 9 net-call: error: $SMTPD_URL: 530 authentication required" \
+	"530 at MAIL: asked once, the settings' fault (3), not the recipient's"
+smtpd_reset
 
 # STARTTLS and AUTH
 if ! command -v openssl > /dev/null 2>&1; then
@@ -345,10 +374,11 @@ export ESC_SMTP_URL=$SMTPD_URL ESC_SMTP_USER=mailer ESC_SMTP_PASSWORD=Sm7pPass
 ESC_NET_CAFILE=$SMTPD_DIR/cert.pem ESC_SMTP_TLS=require call smtp -t bob@example.net -s 'secure' -d 'x'
 is "$rc $(jq -c '[.tls, .auth]' "$SMTPD_DIR/messages.jsonl")" "0 [true,\"mailer\"]" "STARTTLS (required) and AUTH: accepted over TLS, logged in"
 call smtp -t bob@example.net -s 'x' -d 'x'
-like "$rc $(cat "$T/out") $(cat "$T/err")" "^7 permanent=1 .*TLS: the server's certificate is not trusted$" \
+like "$rc $(cat "$T/out") $(cat "$T/err")" "^7 permanent=3 .*TLS: the server's certificate is not trusted$" \
 	"STARTTLS with a certificate nobody vouches for: refused, not sent in clear"
 ESC_NET_CAFILE=$SMTPD_DIR/cert.pem ESC_SMTP_PASSWORD=wrong-Pa55 call smtp -t bob@example.net -s x -d x
-like "$rc $(cat "$T/out") $(cat "$T/err")" "^7 permanent=1 .*535 authentication failed$" "a wrong password: 535, permanent"
+like "$rc $(cat "$T/out") $(cat "$T/err")" "^7 permanent=3 .*535 authentication failed$" \
+	"a wrong password: 535, the settings' fault (3), not the recipient's"
 ok "$(grep -Eq 'Sm7pPass|wrong-Pa55' "$T/out" "$T/err" && echo 1 || echo 0)" "the password shows nowhere"
 
 done_testing

@@ -2,8 +2,9 @@
 # lib/channels.c against real servers on 127.0.0.1 (tests/servers): SMS and
 # calls through a Twilio-compatible API (method, path, basic auth, the form
 # decoded, the link with its token), email over SMTP (plain, STARTTLS,
-# AUTH) and an HTTP mail API; faults: 503 retried, 400 permanent, a hang
-# past the timeout, SMTP 550 permanent and 451 temporary; each missing
+# AUTH) and an HTTP mail API; faults: 503 retried, 400 permanent, 401 and
+# 20003 the operator's, a hang past the timeout, SMTP 550 permanent, 451
+# temporary and a refused login the operator's; each missing
 # variable named; no secret in any output.
 #
 # tests/unit/channel-send drives esc_channel_send; the servers log what
@@ -11,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$top/tests/servers/lib.sh"
 
-plan 51
+plan 54
 
 CS=$top/tests/unit/channel-send
 # channel-send: stdout to $T/out, stderr to $T/err, exit status in $rc; both
@@ -133,6 +134,19 @@ call sms +15550000000
 is "$rc $(cat "$T/out") $(reqs)" "7 permanent=1 1" "400: permanent, not retried"
 is "$(cat "$T/err")" "channel-send: error: $HTTPD_URL: HTTP 400 (provider error 21211)" \
 	"400: the server by scheme, host and port, and the provider's error code"
+# the account refused, not the number: the operator's settings (3)
+httpd_reset
+httpd_plan '{"status":401,"json":{"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401}}'
+call sms +15552223333
+is "$rc $(cat "$T/out") $(reqs) $(cat "$T/err")" \
+	"7 permanent=3 1 channel-send: error: $HTTPD_URL: HTTP 401 (provider error 20003)" \
+	"401 (20003): the credentials refused, the operator's to mend (permanent=3), asked once"
+httpd_reset
+httpd_plan '{"status":400,"json":{"code":20003,"message":"Authenticate"}}' '{"status":403,"json":{"code":20403}}'
+call call +15552223333
+call sms +15552223333
+is "$rc $(cat "$T/out") $(reqs)" "7 permanent=3 2" \
+	"a 400 saying 20003, a 403: the same"
 httpd_reset
 httpd_plan '{"fault":"hang","delay":3}'
 ESC_NET_TIMEOUT=300ms ESC_NET_RETRIES=1 call call +15552223333
@@ -167,6 +181,10 @@ httpd_reset
 httpd_plan '{"status":422,"json":{"error":"invalid"}}'
 call email ana@example.org
 is "$rc $(cat "$T/out")" "7 permanent=1" "mail API: a 4xx is permanent"
+httpd_reset
+httpd_plan '{"status":401,"json":{"error":"invalid api key"}}'
+call email ana@example.org
+is "$rc $(cat "$T/out") $(reqs)" "7 permanent=3 1" "mail API: a 401 refuses the key, not the address (3)"
 httpd_stop
 
 # ---- email over SMTP ------------------------------------------------------------
@@ -220,7 +238,7 @@ else
 	is "$rc $(jq -c '[.tls, .auth]' "$SMTPD_DIR/messages.jsonl")" '0 [true,"mailer"]' \
 		"SMTP: STARTTLS with the CA file, then AUTH"
 	ESC_NET_CAFILE=$SMTPD_DIR/cert.pem ESC_SMTP_PASSWORD=wrong-Pa55 call email ana@example.org
-	is "$rc $(cat "$T/out")" "7 permanent=1" "SMTP: a refused login is permanent"
+	is "$rc $(cat "$T/out")" "7 permanent=3" "SMTP: a refused login is the settings' fault (3)"
 	unset ESC_SMTP_USER ESC_SMTP_PASSWORD
 fi
 
