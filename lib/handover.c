@@ -362,6 +362,14 @@ notify(struct esc_survey *s, long long id, const char *token, struct esc_buf *li
 
 	if (!url || !*url || esc_survey_dry(s))
 		return 0;
+	if (s->down[SC_WEBHOOK][0]) {
+		/* it refused the run's settings: every call would be refused alike */
+		esc_err_set(err, "handover %lld: the agents' webhook was not called: it refused the "
+			"credentials or settings earlier in this run (%s); survey-send --due calls it "
+			"again", id, s->down[SC_WEBHOOK]);
+		err->code = ESC_EXIT_NET;
+		return -1;
+	}
 	if (esc_survey_begin(db, &tx, err) < 0)
 		return -1;
 	if (!(st = esc_survey_prepare(db,
@@ -402,7 +410,9 @@ notify(struct esc_survey *s, long long id, const char *token, struct esc_buf *li
 	rq.body = body;
 	rq.len = strlen(body);
 	n = esc_http(esc_survey_net(s), &rq, &rs, &nerr);
-	/* a webhook that refuses (a 4xx) will refuse again: no more tries */
+	/* a webhook that refuses (a 4xx) will refuse again: no more tries;
+	 * one that refuses the credentials or its address (ESC_NET_SETUP)
+	 * refuses the operator's settings, not this handover: no try counted */
 	permanent = rs.permanent;
 	esc_http_resp_free(&rs);
 
@@ -414,7 +424,7 @@ notify(struct esc_survey *s, long long id, const char *token, struct esc_buf *li
 	else
 		st = esc_survey_prepare(db, "UPDATE handovers SET notify_claimed_at = NULL, "
 			"notify_tries = CASE WHEN ?4 THEN max(notify_tries + 1, ?5) "
-			"ELSE notify_tries + 1 END, notify_error = ?3, updated_at = ?2 "
+			"ELSE notify_tries + ?6 END, notify_error = ?3, updated_at = ?2 "
 			"WHERE id = ?1", err);
 	if (!st)
 		goto fail;
@@ -422,8 +432,9 @@ notify(struct esc_survey *s, long long id, const char *token, struct esc_buf *li
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
 	if (n != 0) {
 		sqlite3_bind_text(st, 3, nerr.msg, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, permanent != 0);
+		sqlite3_bind_int(st, 4, permanent == ESC_NET_REFUSED);
 		sqlite3_bind_int(st, 5, esc_survey_cfg(s)->max_tries);
+		sqlite3_bind_int(st, 6, permanent != ESC_NET_SETUP);
 	}
 	if (esc_survey_once(db, st, err) < 0 || esc_survey_commit(&tx, err) < 0)
 		goto fail;
@@ -431,6 +442,13 @@ notify(struct esc_survey *s, long long id, const char *token, struct esc_buf *li
 		esc_buf_puts(link, made.p);
 	if (n == 0) {
 		rc = 1;
+	} else if (permanent == ESC_NET_SETUP) {
+		esc_survey_net_failed(s);
+		snprintf(s->down[SC_WEBHOOK], sizeof s->down[0], "%s", nerr.msg);
+		esc_err_set(err, "handover %lld: the agents' webhook refused the credentials or "
+			"settings: %s; no try is counted, it is not called again in this run, and "
+			"survey-send --due calls it again: check ESC_AGENT_WEBHOOK", id, nerr.msg);
+		err->code = ESC_EXIT_NET;
 	} else {
 		esc_survey_net_failed(s);
 		esc_err_set(err, "handover %lld: the agents' webhook was not called: %s; %s", id,
@@ -644,7 +662,7 @@ esc_handover_due(struct esc_survey *s, struct esc_buf *out, struct esc_err *err)
 	sqlite3_bind_int(st, 2, cfg->max_tries);
 	if (!(v = ids(st, &n, err)))
 		return -1;
-	for (i = 0; i < n && esc_survey_may_send(s); i++) {
+	for (i = 0; i < n && esc_survey_may_send(s) && !s->down[SC_WEBHOOK][0]; i++) {
 		if ((rc = notify_line(s, out, v[i], NULL, err)) < 0)
 			goto fail;
 		actions += rc;

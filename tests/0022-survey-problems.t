@@ -14,7 +14,7 @@
 command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 
-plan 64
+plan 69
 
 httpd_start
 export ESC_AGENT_WEBHOOK=$HTTPD_URL/hook ESC_MEETING_URL='https://meet.example/j/{token}?x=1'
@@ -222,16 +222,40 @@ is "$(jq -r '.problem_id' "$T/out" | paste -sd, -)" "2,3,4,5" "a resolved proble
 run survey-send --db "$DB" --resolve 999
 is "$rc:$(lines "$T/out")" "1:0" "--resolve of an unknown problem exits 1"
 
-# a webhook that refuses (a 4xx) is not called again
-httpd_plan '{"path":"/hook","status":404,"times":1}'
+# a webhook that refuses the request (a 4xx) is not called again
+httpd_plan '{"path":"/hook","status":422,"times":1}'
 unsolved s8b cy "$WED" "Dark mode resets after every login"
 H=$(jq -r '.survey.handover.handover_id' "$T/out")
 is "$rc:$(q "SELECT notify_tries >= 5 FROM handovers WHERE id = $H")" "7:1" \
-	"a webhook answering 404: the run exits 7 and the handover is given up on"
+	"a webhook answering 422: the run exits 7 and the handover is given up on"
 n0=$(hooks | wc -l | tr -d ' ')
 run survey-send --db "$DB" --due --now 2026-03-04T16:00:00Z
 is "$(jq -r "select(.handover_id == $H) | .action" "$T/out" | wc -l | tr -d ' '):$(hooks | wc -l | tr -d ' ')" \
 	"0:$n0" "--due does not call it again"
+
+# one that refuses the credentials or its own address (401, 404) refuses
+# the operator's settings, not the handover: no try is counted, nothing
+# is given up, it is not called again in the run, and --due calls it
+# again until the settings are fixed
+httpd_plan '{"path":"/hook","status":401}'
+unsolved s8d ana "$WED" "Invoices show the wrong currency"
+H1=$(jq -r '.survey.handover.handover_id' "$T/out")
+is "$rc:$(q "SELECT notify_tries, notified_at IS NULL, notify_claimed_at IS NULL, notify_error LIKE '%HTTP 401' FROM handovers WHERE id = $H1")" \
+	"7:0|1|1|1" "a webhook answering 401: exit 7, no try counted, the answer kept"
+like "$(cat "$T/err")" "^survey-send: warning \\(at <stdin>:1\\): handover $H1: the agents' webhook refused the credentials or settings: http://127\\.0\\.0\\.1:[0-9]+: HTTP 401; no try is counted, it is not called again in this run, and survey-send --due calls it again: check ESC_AGENT_WEBHOOK$" \
+	"saying so, and what to check"
+unsolved s8e bo "$WED" "The calendar sync drops recurring events"
+H2=$(jq -r '.survey.handover.handover_id' "$T/out")
+n0=$(hooks | wc -l | tr -d ' ')
+run survey-send --db "$DB" --due --now 2026-03-04T16:10:00Z
+is "$rc/$(jq -r 'select(.action == "notify_failed") | .handover_id' "$T/out" | paste -sd, -)/$(($(hooks | wc -l | tr -d ' ') - n0))" \
+	"7/$H1/1" "--due calls it again, once: after a 401 it leaves the other handover for the next run"
+is "$(q "SELECT group_concat(notify_tries || ' ' || (notified_at IS NULL), ',') FROM handovers WHERE id IN ($H1, $H2)")" \
+	"0 1,0 1" "neither is given up, no try counted"
+httpd_reset
+run survey-send --db "$DB" --due --now 2026-03-04T16:25:00Z
+is "$rc/$(jq -r 'select(.action == "notified") | .handover_id' "$T/out" | paste -sd, -)/$(hooks | wc -l | tr -d ' ')" \
+	"0/$H1,$H2/2" "the webhook mended: both notified"
 
 # a store that fails on a join: the join is undone, and the message says so
 unsolved s8c dee "$WED" "Export to PDF loses the images"
