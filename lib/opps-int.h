@@ -37,6 +37,10 @@ struct esc_opps {
 	sqlite3_stmt *st[ST_N];
 	int in_tx;
 	unsigned long net_failures, stuck;
+	/* the mail server's answer when it refused the run's credentials or
+	 * settings (net.h, ESC_NET_SETUP), "" while it did not: it is not
+	 * called again until the run ends, since it would refuse every mail */
+	char mail_down[sizeof ((struct esc_err *)0)->msg];
 	struct esc_buf warn;        /* a line's warnings, joined */
 	/* where our members sit in a line, to write it back as it came:
 	 * an alert's opportunity and why_not, an event's applied */

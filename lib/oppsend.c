@@ -105,9 +105,15 @@ opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *w
 	char *subject = NULL, *body = NULL;
 	json_t *row = NULL, *vars = NULL;
 	time_t now = esc_time_now();
-	int permanent = 0, sent, rc = -1;
+	int permanent = 0, setup = 0, sent, rc = -1;
 
 	why[0] = '\0';
+	if (o->mail_down[0] && !o->o.dry_run) {
+		/* nothing claimed, nothing spent: --due sends it once fixed */
+		snprintf(why, whylen, "not sent: the mail server refused the credentials or "
+			"settings earlier in this run (%s)", o->mail_down);
+		return 0;
+	}
 	if (opp_tx_begin(o, err) < 0)
 		return -1;
 	sqlite3_bind_int64(o->st[U_CLAIM], 1, id);
@@ -149,6 +155,13 @@ opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *w
 	m.subject = subject;
 	m.body = body;
 	sent = o->o.dry_run ? 0 : esc_smtp_send(&o->net, &m, &permanent, &nerr);
+	/* a login or TLS setting the server refused is the operator's to
+	 * mend, not this mail's fault: kept to send again, nothing spent */
+	if (sent < 0 && permanent == ESC_NET_SETUP) {
+		permanent = 0;
+		snprintf(o->mail_down, sizeof o->mail_down, "%s", nerr.msg);
+		setup = 1;
+	}
 
 	if (opp_tx_begin(o, err) < 0)
 		goto fail;
@@ -193,7 +206,10 @@ opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *w
 		snprintf(why, whylen, "%s", nerr.msg);
 		opp_warn(o, "opportunity %lld: the %s was not sent: %s%s", (long long)id,
 			kind == SEND_FIRST ? "email" : "follow-up", nerr.msg,
-			permanent ? " (refused: approve it again to retry)" :
+			permanent ? " (refused: approve it again to retry)" : setup ?
+			"; the mail server refused the credentials or settings, so it is not called "
+			"again in this run and nothing is spent: check ESC_SMTP_URL, ESC_SMTP_USER, "
+			"ESC_SMTP_PASSWORD and ESC_SMTP_TLS; upsell-gen --due retries it" :
 			"; upsell-gen --due retries it");
 		o->net_failures++;
 		rc = 0;

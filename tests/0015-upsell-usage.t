@@ -444,8 +444,39 @@ urun --due --share "$T/share2" --db "$RDB" --now 2026-06-03T10:02:00Z
 is "$(jq -r 'select(.opportunity.alert_id == "gone2") | [.action, .opportunity.closed_reason] | join(" ")' "$T/out")/$(rq "select count(*) from opportunity_events e join opportunities o on o.id = e.opportunity_id where o.alert_id = 'gone2' and e.type = 'send_failed'")" \
 	"closed no_reply/1" "at the next timeout it is closed, no_reply, the address tried once"
 
+# ---- the mail server refuses the login: the operator's settings, nothing spent ----------
+# A 535 says the password is wrong, not the address: a follow-up is not
+# spent, a first mail needs no new approval, and the server is not asked
+# again in the run; --due sends them all once the password is fixed.
+ADB=$T/auth.db
+aq() { sqlite3 "$ADB" "$1"; }
+smtpd_reset
+for a in a1 a2; do
+	(NOW=2026-07-01T10:00:00Z; alert "$a" critical 1500 trade_volume "$a@acme.example") |
+		tool upsell-gen --usage --db "$ADB" --now 2026-07-01T10:00:00Z > /dev/null 2>> "$T/all"
+done
+export ESC_SMTP_PASSWORD=pw-Wr0ngPa55
+urun --due --db "$ADB" --now 2026-07-02T10:01:00Z
+is "$rc/$(jq -r '[.opportunity.alert_id, .action, .ok] | join(" ")' "$T/out" | paste -sd, -)/$(mails)" \
+	"7/a1 follow_up false,a2 follow_up false/2" "a 535: exit 7, nothing sent"
+like "$(jq -r 'select(.opportunity.alert_id == "a2") | .error' "$T/out")" \
+	"^not sent: the mail server refused the credentials or settings earlier in this run \\(smtp://127\\.0\\.0\\.1:[0-9]+: 535 authentication failed\\)$" \
+	"after the first 535 the server is not asked again in the run"
+like "$(cat "$T/err")" "opportunity [0-9]+: the follow-up was not sent: .*535 authentication failed; the mail server refused the credentials or settings, so it is not called again in this run and nothing is spent: check ESC_SMTP_URL, ESC_SMTP_USER, ESC_SMTP_PASSWORD and ESC_SMTP_TLS; upsell-gen --due retries it" \
+	"the warning says so, and what to check"
+is "$(aq "select group_concat(alert_id || ' ' || follow_ups || ' ' || (send_claimed_at is null) || ' ' || datetime(reply_due, 'unixepoch'), ',') from opportunities")" \
+	"a1 0 1 2026-07-02 10:00:00,a2 0 1 2026-07-02 10:00:00" "the store: nothing spent, no claim left, still due"
+(NOW=2026-07-02T11:00:00Z; alert a3 critical 1500 trade_volume a3@acme.example) > "$T/in"
+urun --usage --db "$ADB" --now 2026-07-02T11:00:00Z "$T/in"
+is "$rc/$(jq -r '.opportunity | [.action, .state] | join(" ")' "$T/out")/$(aq "select send_wanted from opportunities where alert_id = 'a3'")" \
+	"7/send_failed drafted/1" "a first mail refused so: still wanted, no new approval needed"
+export ESC_SMTP_PASSWORD=$SMTP_PASS
+urun --due --db "$ADB" --now 2026-07-02T11:01:00Z
+is "$rc/$(jq -r '[.opportunity.alert_id, .action, .ok] | join(" ")' "$T/out" | sort | paste -sd, -)/$(mails)" \
+	"0/a1 follow_up true,a2 follow_up true,a3 send true/5" "the password fixed: every mail goes out"
+
 # ---- no secret anywhere -----------------------------------------------------------------
-for s in "$SMTP_PASS" "$AI_KEY" "$SLACK_PATH" SlackS3cr3tPath; do
+for s in "$SMTP_PASS" "$AI_KEY" "$SLACK_PATH" SlackS3cr3tPath pw-Wr0ngPa55; do
 	is "$(grep -c -F -- "$s" "$T/all")" 0 "no secret in anything upsell-gen printed: ${s%%S3cr3t*}..."
 done
 
