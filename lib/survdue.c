@@ -373,6 +373,41 @@ setup_refused(struct due *d, const struct chain *c, int step, long long aid, int
 	return held(d, c, step, more, err);
 }
 
+/* A dry run sends nothing, but keeps in its copy of the store what the
+ * send would leave, the attempt sent and the chain moved on, so that the
+ * rest of the run decides as a real one would: the person's other chains
+ * wait for the throttle. The caller has begun the transaction. 1, 0 when
+ * the step is another run's (as send_step finds it), -1 with err. */
+static int
+dry_send(struct due *d, const struct chain *c, int step, time_t due, struct esc_err *err)
+{
+	struct esc_survey *s = d->s;
+	sqlite3_stmt *st = s->st[SV_CLAIM];
+	struct att a;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, c->id);
+	sqlite3_bind_text(st, 2, c->cust, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, esc_step_name(step), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)due);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)d->now);
+	sqlite3_bind_null(st, 6);   /* no token is made */
+	sqlite3_bind_null(st, 7);
+	if ((rc = esc_survey_run(s, SV_CLAIM, err)) <= 0)
+		return rc;
+	if ((rc = att_get(s, c->id, step, &a, err)) <= 0)
+		return rc < 0 ? -1 : esc_survey_store_fail(s->db, err);
+	st = s->st[SV_SENT];
+	sqlite3_bind_int64(st, 1, a.id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)d->now);
+	sqlite3_bind_null(st, 3);
+	sqlite3_bind_text(st, 4, esc_channel_name(step), -1, SQLITE_STATIC);
+	if (esc_survey_run(s, SV_SENT, err) < 0 ||
+	    chain_set(s, c->id, "open", step, d->now + after(s, step), d->now, err) < 0)
+		return -1;
+	return 1;
+}
+
 /* A claim a crash left behind: 1 (handled), 0 (none), 2 (a run still
  * holds it), -1. The caller has begun the transaction; a claim handled is
  * committed. In an open chain the chain goes on as if the step was sent;
@@ -808,11 +843,13 @@ chain_due(struct due *d, long long id, struct esc_buf *more, struct esc_err *err
 			}
 		}
 		if (s->o.dry_run) {
-			if (esc_survey_commit(&d->tx, err) < 0)
+			if ((rc = dry_send(d, &c, step, due, err)) < 0 ||
+			    esc_survey_commit(&d->tx, err) < 0)
 				goto fail;
 			more->len = 0;
 			esc_buf_printf(more, ",\"channel\":\"%s\"", esc_channel_name(step));
-			rc = put_action(d, &c, "would_send", step, more, err);
+			if (rc)
+				rc = put_action(d, &c, "would_send", step, more, err);
 			goto out;
 		}
 		if (s->down[chan(step)][0]) {

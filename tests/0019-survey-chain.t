@@ -5,7 +5,8 @@
 # SMTP server); send hours across DST changes, the throttle, every consent
 # combination, an answer ending the chain, provider failures, a cron run
 # killed mid-send (and the person answering before the claim is found),
-# --dry-run, and the same sessions fed twice. Each part
+# --dry-run (deciding as a real run on a copy of the store would, the
+# throttle included), and the same sessions fed twice. Each part
 # has its own store; the store is read with the sqlite3 shell.
 . "$(dirname "$0")/lib.sh"
 . "$top/tests/servers/lib.sh"
@@ -14,7 +15,7 @@ command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 smtpd_available || plan skip_all "no python3 with aiosmtpd"
 
-plan 108
+plan 111
 
 SID=AC5urv3yTest
 TW_SECRET=tw-S3cr3tAuthTok
@@ -548,6 +549,32 @@ run survey-send --db "$T/old.db" -n --now 2026-03-02T12:00:00Z "$T/s"
 is "$rc/$(jq -r .survey.dry_run "$T/out")" "0/true" "a dry run on an older store works"
 sqlite3 "$T/old.db" .dump > "$T/old2"
 diff_ok "$T/old2" "$T/old1" "and leaves the file as it was: not migrated"
+
+# A dry run decides as a real run would: two chains of one person due at
+# once, the first would be sent and the second waits for the throttle,
+# as a real run on a copy of the same store does.
+DB=$T/drythrottle.db
+contact dt true true true +15555550111 dt@example.com | contacts
+session dt-1 dt 2026-03-02T10:00:00Z > "$T/s"
+session dt-2 dt 2026-03-02T10:01:00Z >> "$T/s"
+sr --now 2026-03-02T10:01:00Z "$T/s"
+sqlite3 "$DB" ".backup '$T/drythrottle-real.db'"
+sqlite3 "$DB" .dump > "$T/dump1"
+httpd_reset
+twilio_ok
+sr --due --dry-run --now 2026-03-02T10:10:00Z
+jq -c '[.session_id, (if .action == "would_send" then "sent" else .action end), .step, .channel, .reason, .until]' \
+	"$T/out" > "$T/dry.acts"
+sqlite3 "$DB" .dump > "$T/dump2"
+is "$rc/$(requests "$CALLS")/$(cmp -s "$T/dump1" "$T/dump2" && echo same || echo changed)" "0/0/same" \
+	"--dry-run with two chains of one person due: nothing sent, nothing kept"
+DB=$T/drythrottle-real.db
+due 2026-03-02T10:10:00Z
+jq -c '[.session_id, .action, .step, .channel, .reason, .until]' "$T/out" > "$T/real.acts"
+is "$(paste -sd, "$T/real.acts")" \
+	'["dt-1","sent","ai_call","twilio",null,null],["dt-2","wait","ai_call",null,"throttle","2026-04-01T10:10:00Z"]' \
+	"a real run on a copy of the store: the first chain's call, the second waits for the throttle"
+diff_ok "$T/dry.acts" "$T/real.acts" "the dry run said the same, would_send for sent"
 
 # ---- a run stops before a send could outlast claim_grace ------------------------------
 # Each claim is stamped with the run's clock, read when it starts: a run
