@@ -344,10 +344,11 @@ opp_alert_line(struct esc_opps *o, json_t *line, json_t **res, json_t **whynot, 
 	    "plan_source", ai ? "ai" : "rules"), err) < 0 || opp_tx_commit(o, err) < 0)
 		goto fatal;
 
-	if (!(slack = opp_post_slack(o, id, err)))
-		goto fatal;
 	why[0] = '\0';
 	if (!strcmp(auto_, "full") && (sent = opp_send_mail(o, id, SEND_FIRST, why, sizeof why, err)) < 0)
+		goto fatal;
+	/* after the mail, so that the summary says what became of it */
+	if (!(slack = opp_post_slack(o, id, err)))
 		goto fatal;
 	if (!(*res = opp_render_id(o, id, 1, err)))
 		goto fatal;

@@ -72,13 +72,15 @@ is "$(cat "$T/parsed")" ok "the mail is well-formed (Message-ID, Date, From, To,
 is "$(q "select state, sent_at = strftime('%s','$NOW'), reply_due - sent_at, send_claimed_at is null, send_wanted from opportunities where alert_id = 'crit-1'")" \
 	"waiting|1|86400|1|0" "the store: waiting, sent now, reply due in 24 hours, no claim left"
 is "$(q "select group_concat(type, ',') from (select type from opportunity_events where opportunity_id = 1 order by id)")" \
-	"drafted,slack,sent" "the timeline: drafted, slack, sent"
+	"drafted,sent,slack" "the timeline: drafted, sent, then the Slack summary"
 is "$(posts)" 1 "one POST to the Slack webhook"
 is "$(jq -r '[.method, .path, .headers["content-type"]] | join(" ")' "$HTTPD_DIR/requests.jsonl")" \
 	"POST $SLACK_PATH application/json" "the summary is POSTed as JSON to the webhook"
 like "$(jq -r '.body | fromjson | .text' "$HTTPD_DIR/requests.jsonl")" \
 	'^Upsell opportunity #1: account 12345 \(growth\) hit 1500 trade volume \(critical\)\. Recommending scale' \
 	"the Slack text is the summary from slack.txt"
+like "$(jq -r '.body | fromjson | .text' "$HTTPD_DIR/requests.jsonl")" 'Automation: full; state: waiting\.$' \
+	"... posted after the mail: the state it says is the one the mail left"
 
 # ---- idempotent by alert id ---------------------------------------------------------------
 urun --usage --db "$DB" --now "$NOW" "$T/in"
@@ -201,7 +203,7 @@ is "$(jq -r 'select(.opportunity.id == '"$F2"') | [.action, .opportunity.state, 
 urun --due --db "$DB" --now 2026-03-03T10:03:00Z
 is "$(grep -c "\"id\":$F2," "$T/out")" 0 "and never again"
 is "$(q "select group_concat(type, ',') from (select type from opportunity_events where opportunity_id = $F2 order by id)")" \
-	"drafted,slack,sent,follow_up,closed" "its timeline"
+	"drafted,sent,slack,follow_up,closed" "its timeline"
 urun --due --db "$DB" --now 2026-03-05T15:00:00Z
 is "$(jq -r 'select(.opportunity.id == '"$HUM"') | .action' "$T/out")/$(mails)" "remind/$((M0 + 1))" \
 	"human past due: a reminder for the person, no mail"
