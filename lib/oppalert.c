@@ -112,14 +112,14 @@ contract_for(struct esc_opps *o, json_t *line, const struct alert *a, struct esc
 	}
 	if (json_is_object(own))
 		json_object_update(c, own);
-	if (opp_get_str(c, "contract.", "current_plan", 1, &s, err) < 0)
+	if (esc_opp_get_str(c, "contract.", "current_plan", 1, &s, err) < 0)
 		goto bad;
 	if (!esc_plans_has(o->plans, s)) {
 		esc_err_set(err, "field \"contract.current_plan\" must be a plan on the ladder (%s)",
 			esc_plans_names(o->plans));
 		goto bad;
 	}
-	if (opp_get_num(c, "contract.", "current_spend", 0, &d, err) < 0)
+	if (esc_opp_get_num(c, "contract.", "current_spend", 0, &d, err) < 0)
 		goto bad;
 	if (json_object_get(c, "current_spend") && d < 0) {
 		esc_err_set(err, "field \"contract.current_spend\" must be a number >= 0");
@@ -129,8 +129,8 @@ contract_for(struct esc_opps *o, json_t *line, const struct alert *a, struct esc
 		esc_err_set(err, "field \"contract.current_spend\" is out of range (0 to 1e15)");
 		goto bad;
 	}
-	if (opp_get_time(c, "contract.", "contract_end_date", &t, err) < 0 ||
-	    opp_get_time(c, "contract.", "renewal_date", &t, err) < 0)
+	if (esc_opp_get_time(c, "contract.", "contract_end_date", &t, err) < 0 ||
+	    esc_opp_get_time(c, "contract.", "renewal_date", &t, err) < 0)
 		goto bad;
 	contact = json_object_get(c, "contact");
 	if (!json_is_object(contact)) {
@@ -138,13 +138,13 @@ contract_for(struct esc_opps *o, json_t *line, const struct alert *a, struct esc
 			"field \"contract.contact\" missing: the email goes to its \"email\"");
 		goto bad;
 	}
-	if (opp_get_str(contact, "contract.contact.", "email", 1, &s, err) < 0)
+	if (esc_opp_get_str(contact, "contract.contact.", "email", 1, &s, err) < 0)
 		goto bad;
 	if (!email_ok(s)) {
 		esc_err_set(err, "field \"contract.contact.email\" is not an email address");
 		goto bad;
 	}
-	if (opp_get_str(contact, "contract.contact.", "name", 0, &s, err) < 0)
+	if (esc_opp_get_str(contact, "contract.contact.", "name", 0, &s, err) < 0)
 		goto bad;
 	return c;
 bad:
@@ -165,8 +165,8 @@ facts_for(struct esc_opps *o, const struct alert *a, json_t *c)
 		"metric", a->metric,
 		"metric_label", json_is_string(json_object_get(labels, a->metric)) ?
 			json_string_value(json_object_get(labels, a->metric)) : a->metric,
-		"value", opp_jnum(a->value),
-		"threshold", opp_jnum(o->threshold),
+		"value", esc_opp_jnum(a->value),
+		"threshold", esc_opp_jnum(o->threshold),
 		"severity", a->severity,
 		"current_plan", json_object_get(c, "current_plan"));
 	if (!f)
@@ -184,7 +184,7 @@ facts_for(struct esc_opps *o, const struct alert *a, json_t *c)
 }
 
 const char *
-opp_automation_of(struct esc_opps *o, const char *severity)
+esc_opp_automation_of(struct esc_opps *o, const char *severity)
 {
 	return json_string_value(json_object_get(json_object_get(o->usage, "automation"), severity));
 }
@@ -200,8 +200,8 @@ draft(struct esc_opps *o, const struct alert *a, json_t *c, json_t *plan, char *
 	/* the same values the later mails use, from what the row will hold */
 	row = json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:O,s:s,s:O*}",
 		"account_id", a->account, "metric", a->metric, "severity", a->severity,
-		"value", opp_jnum(a->value), "threshold", opp_jnum(o->threshold),
-		"automation", opp_automation_of(o, a->severity),
+		"value", esc_opp_jnum(a->value), "threshold", esc_opp_jnum(o->threshold),
+		"automation", esc_opp_automation_of(o, a->severity),
 		"current_plan", json_object_get(c, "current_plan"), "state", "drafted",
 		"contact_name", json_object_get(json_object_get(c, "contact"), "name"));
 	if (!row || !(p = esc_json_text(plan))) {
@@ -216,10 +216,10 @@ draft(struct esc_opps *o, const struct alert *a, json_t *c, json_t *plan, char *
 		json_object_set_new(row, "period", json_string(a->period));
 	if (a->trend)
 		json_object_set_new(row, "trend", json_string(a->trend));
-	vars = opp_mail_vars(o, row);
+	vars = esc_opp_mail_vars(o, row);
 	json_decref(row);
-	*subject = opp_fill(o->email_subject, vars, err);
-	*body = *subject ? opp_fill(o->email_body, vars, err) : NULL;
+	*subject = esc_opp_fill(o->email_subject, vars, err);
+	*body = *subject ? esc_opp_fill(o->email_body, vars, err) : NULL;
 	json_decref(vars);
 	if (!*body) {
 		free(*subject);
@@ -230,7 +230,7 @@ draft(struct esc_opps *o, const struct alert *a, json_t *c, json_t *plan, char *
 }
 
 enum esc_rc
-opp_alert_line(struct esc_opps *o, json_t *line, json_t **res, json_t **whynot, struct esc_err *err)
+esc_opp_alert_line(struct esc_opps *o, json_t *line, json_t **res, json_t **whynot, struct esc_err *err)
 {
 	struct alert a = { 0 };
 	json_t *c = NULL, *facts = NULL, *plan = NULL, *ai = NULL;
@@ -241,14 +241,14 @@ opp_alert_line(struct esc_opps *o, json_t *line, json_t **res, json_t **whynot, 
 	int fresh, sent = 0;
 	enum esc_rc rc = ESC_REC_REJECT;
 
-	if (opp_get_id(line, "id", 1, a.id, err) < 0 ||
-	    opp_get_id(line, "account_id", 1, a.account, err) < 0 ||
-	    opp_get_str(line, "", "metric", 1, &a.metric, err) < 0 ||
-	    opp_get_num(line, "", "value", 1, &a.value, err) < 0 ||
-	    opp_get_str(line, "", "severity", 1, &a.severity, err) < 0 ||
-	    opp_get_str(line, "", "trend", 0, &a.trend, err) < 0 ||
-	    opp_get_str(line, "", "period", 0, &a.period, err) < 0 ||
-	    opp_get_time(line, "", "at", &a.at, err) < 0)
+	if (esc_opp_get_id(line, "id", 1, a.id, err) < 0 ||
+	    esc_opp_get_id(line, "account_id", 1, a.account, err) < 0 ||
+	    esc_opp_get_str(line, "", "metric", 1, &a.metric, err) < 0 ||
+	    esc_opp_get_num(line, "", "value", 1, &a.value, err) < 0 ||
+	    esc_opp_get_str(line, "", "severity", 1, &a.severity, err) < 0 ||
+	    esc_opp_get_str(line, "", "trend", 0, &a.trend, err) < 0 ||
+	    esc_opp_get_str(line, "", "period", 0, &a.period, err) < 0 ||
+	    esc_opp_get_time(line, "", "at", &a.at, err) < 0)
 		return ESC_REC_REJECT;
 	/* past the bound the mail could not say it */
 	if (fabs(a.value) > ESC_OPPS_NUM_MAX) {
@@ -259,8 +259,8 @@ opp_alert_line(struct esc_opps *o, json_t *line, json_t **res, json_t **whynot, 
 		esc_err_set(err, "field \"severity\" must be low, medium, high or critical");
 		return ESC_REC_REJECT;
 	}
-	if (opp_get_id(line, "customer_id", 0, a.customer, err) < 0 ||
-	    (!a.customer[0] && opp_get_id(line, "customer", 0, a.customer, err) < 0))
+	if (esc_opp_get_id(line, "customer_id", 0, a.customer, err) < 0 ||
+	    (!a.customer[0] && esc_opp_get_id(line, "customer", 0, a.customer, err) < 0))
 		return ESC_REC_REJECT;
 	if ((*whynot = why_not(o, &a))) {
 		*res = json_null();
@@ -270,11 +270,11 @@ opp_alert_line(struct esc_opps *o, json_t *line, json_t **res, json_t **whynot, 
 		return ESC_REC_REJECT;
 
 	/* seen before: the same opportunity, untouched */
-	opp_bind_text(o->st[O_BYALERT], 1, a.id);
-	if ((fresh = opp_one_int(o, O_BYALERT, &id, err)) < 0)
+	esc_opp_bind_text(o->st[O_BYALERT], 1, a.id);
+	if ((fresh = esc_opp_one_int(o, O_BYALERT, &id, err)) < 0)
 		goto fatal;
 	if (fresh) {
-		if (!(*res = opp_render_id(o, id, 1, err)))
+		if (!(*res = esc_opp_render_id(o, id, 1, err)))
 			goto fatal;
 		json_object_set_new(*res, "new", json_false());
 		rc = ESC_REC_OK;
@@ -296,72 +296,75 @@ opp_alert_line(struct esc_opps *o, json_t *line, json_t **res, json_t **whynot, 
 			plan = ai;
 		} else {
 			snprintf(note, sizeof note, "the model's plan was not used: %s", why);
-			opp_warn(o, "%s", note);
+			esc_opp_warn(o, "%s", note);
 		}
 	}
 	if (draft(o, &a, c, plan, &subject, &body, err) < 0 || !(pj = esc_json_text(plan)))
 		goto done;
 
-	auto_ = opp_automation_of(o, a.severity);
-	if (opp_tx_begin(o, err) < 0)
+	auto_ = esc_opp_automation_of(o, a.severity);
+	if (esc_opp_tx_begin(o, err) < 0)
 		goto fatal;
 	st = o->st[O_INS];
-	opp_bind_text(st, 1, a.id);
-	opp_bind_text(st, 2, a.account);
-	opp_bind_text(st, 3, a.customer[0] ? a.customer : NULL);
-	opp_bind_text(st, 4, a.metric);
+	esc_opp_bind_text(st, 1, a.id);
+	esc_opp_bind_text(st, 2, a.account);
+	esc_opp_bind_text(st, 3, a.customer[0] ? a.customer : NULL);
+	esc_opp_bind_text(st, 4, a.metric);
 	sqlite3_bind_double(st, 5, a.value);
 	sqlite3_bind_double(st, 6, o->threshold);
-	opp_bind_text(st, 7, a.severity);
-	opp_bind_text(st, 8, auto_);
-	opp_bind_text(st, 9, json_string_value(json_object_get(c, "current_plan")));
-	opp_bind_text(st, 10, json_string_value(json_object_get(plan, "plan")));
+	esc_opp_bind_text(st, 7, a.severity);
+	esc_opp_bind_text(st, 8, auto_);
+	esc_opp_bind_text(st, 9, json_string_value(json_object_get(c, "current_plan")));
+	esc_opp_bind_text(st, 10, json_string_value(json_object_get(plan, "plan")));
 	sqlite3_bind_double(st, 11, json_number_value(json_object_get(plan, "estimated_value")));
-	opp_bind_text(st, 12, pj);
-	opp_bind_text(st, 13, ai ? "ai" : "rules");
-	opp_bind_text(st, 14, note[0] ? note : NULL);
-	opp_bind_text(st, 15, json_string_value(json_object_get(json_object_get(c, "contact"), "email")));
-	opp_bind_text(st, 16, json_string_value(json_object_get(json_object_get(c, "contact"), "name")));
-	opp_bind_text(st, 17, subject);
-	opp_bind_text(st, 18, body);
+	esc_opp_bind_text(st, 12, pj);
+	esc_opp_bind_text(st, 13, ai ? "ai" : "rules");
+	esc_opp_bind_text(st, 14, note[0] ? note : NULL);
+	esc_opp_bind_text(st, 15, json_string_value(json_object_get(json_object_get(c, "contact"),
+		"email")));
+	esc_opp_bind_text(st, 16, json_string_value(json_object_get(json_object_get(c, "contact"),
+		"name")));
+	esc_opp_bind_text(st, 17, subject);
+	esc_opp_bind_text(st, 18, body);
 	sqlite3_bind_int(st, 19, !strcmp(auto_, "full"));
 	sqlite3_bind_int64(st, 20, (sqlite3_int64)a.at);
 	sqlite3_bind_int64(st, 21, (sqlite3_int64)esc_time_now());
-	if ((fresh = opp_run(o, O_INS, err)) < 0)
+	if ((fresh = esc_opp_run(o, O_INS, err)) < 0)
 		goto fatal;
-	opp_bind_text(o->st[O_BYALERT], 1, a.id);
-	if (opp_one_int(o, O_BYALERT, &id, err) < 1)
+	esc_opp_bind_text(o->st[O_BYALERT], 1, a.id);
+	if (esc_opp_one_int(o, O_BYALERT, &id, err) < 1)
 		goto fatal;
 	if (!fresh) {
 		/* another run drafted it between the look and the insert */
-		if (opp_tx_commit(o, err) < 0 || !(*res = opp_render_id(o, id, 1, err)))
+		if (esc_opp_tx_commit(o, err) < 0 || !(*res = esc_opp_render_id(o, id, 1, err)))
 			goto fatal;
 		json_object_set_new(*res, "new", json_false());
 		rc = ESC_REC_OK;
 		goto done;
 	}
-	if (opp_add_event(o, id, NULL, "drafted", a.at, json_pack("{s:s,s:s}", "automation", auto_,
-	    "plan_source", ai ? "ai" : "rules"), err) < 0 || opp_tx_commit(o, err) < 0)
+	if (esc_opp_add_event(o, id, NULL, "drafted", a.at, json_pack("{s:s,s:s}", "automation", auto_,
+	    "plan_source", ai ? "ai" : "rules"), err) < 0 || esc_opp_tx_commit(o, err) < 0)
 		goto fatal;
 
 	why[0] = '\0';
-	if (!strcmp(auto_, "full") && (sent = opp_send_mail(o, id, SEND_FIRST, why, sizeof why, err)) < 0)
+	if (!strcmp(auto_, "full") &&
+	    (sent = esc_opp_send_mail(o, id, SEND_FIRST, why, sizeof why, err)) < 0)
 		goto fatal;
 	/* after the mail, so that the summary says what became of it */
-	if (!(slack = opp_post_slack(o, id, err)))
+	if (!(slack = esc_opp_post_slack(o, id, err)))
 		goto fatal;
-	if (!(*res = opp_render_id(o, id, 1, err)))
+	if (!(*res = esc_opp_render_id(o, id, 1, err)))
 		goto fatal;
 	json_object_set_new(*res, "new", json_true());
 	json_object_set_new(*res, "action", json_string(strcmp(auto_, "full") ? "drafted" :
-		opp_send_action(sent)));
+		esc_opp_send_action(sent)));
 	if (why[0] && sent != 2)
 		json_object_set_new(*res, "error", json_string(why));
 	json_object_set_new(*res, "slack", json_string(slack));
 	rc = ESC_REC_OK;
 	goto done;
 fatal:
-	opp_tx_rollback(o);
+	esc_opp_tx_rollback(o);
 	rc = ESC_REC_FATAL;
 done:
 	if (rc == ESC_REC_FATAL && !err->code)

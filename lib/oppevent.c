@@ -46,8 +46,8 @@ join_line(struct esc_opps *o, json_t *line, json_t *res, struct esc_err *err)
 	json_t *r;
 	size_t i;
 
-	if (opp_get_str(line, "", "token", 1, &token, err) < 0 ||
-	    opp_get_time(line, "", "at", &at, err) < 0 || opp_get_id(line, "id", 0, evid, err) < 0)
+	if (esc_opp_get_str(line, "", "token", 1, &token, err) < 0 ||
+	    esc_opp_get_time(line, "", "at", &at, err) < 0 || esc_opp_get_id(line, "id", 0, evid, err) < 0)
 		return ESC_REC_REJECT;
 	/* a token not of the shape esc_token_new makes is not looked up */
 	for (i = 0; token[i]; i++)
@@ -58,9 +58,9 @@ join_line(struct esc_opps *o, json_t *line, json_t *res, struct esc_err *err)
 		return ESC_REC_REJECT;
 	}
 	esc_token_hash(token, ESC_TOKEN_LEN, hash);
-	if (opp_tx_begin(o, err) < 0)
+	if (esc_opp_tx_begin(o, err) < 0)
 		return ESC_REC_FATAL;
-	opp_bind_text(st, 1, hash);
+	esc_opp_bind_text(st, 1, hash);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *stored = (const char *)sqlite3_column_text(st, 1);
 
@@ -74,39 +74,40 @@ join_line(struct esc_opps *o, json_t *line, json_t *res, struct esc_err *err)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		opp_store_fail(o, err);
+		esc_opp_store_fail(o, err);
 		goto fatal;
 	}
 	if (!found) {
-		opp_tx_rollback(o);
+		esc_opp_tx_rollback(o);
 		esc_err_set(err, "meeting token refused: unknown or forged");
 		return ESC_REC_REJECT;
 	}
 	if (used_at) {
-		opp_tx_rollback(o);
+		esc_opp_tx_rollback(o);
 		esc_err_set(err, "meeting token refused: already used at %s",
 			esc_time_format(used_at, used, sizeof used));
 		return ESC_REC_REJECT;
 	}
 	if (found == 2) {
-		opp_tx_rollback(o);
+		esc_opp_tx_rollback(o);
 		esc_err_set(err, "meeting token refused: the opportunity is closed");
 		return ESC_REC_REJECT;
 	}
 	sqlite3_bind_int64(o->st[U_USE], 1, id);
 	sqlite3_bind_int64(o->st[U_USE], 2, (sqlite3_int64)at);
 	sqlite3_bind_int64(o->st[U_USE], 3, (sqlite3_int64)esc_time_now());
-	if ((n = opp_run(o, U_USE, err)) < 0 || (n == 1 && opp_add_event(o, id, evid[0] ? evid : NULL,
-	    "meeting_join", at, NULL, err) < 0) || opp_tx_commit(o, err) < 0)
+	if ((n = esc_opp_run(o, U_USE, err)) < 0 ||
+	    (n == 1 && esc_opp_add_event(o, id, evid[0] ? evid : NULL, "meeting_join", at, NULL,
+	    err) < 0) || esc_opp_tx_commit(o, err) < 0)
 		goto fatal;
-	if (!(r = opp_render_id(o, id, 0, err)))
+	if (!(r = esc_opp_render_id(o, id, 0, err)))
 		goto fatal;
 	json_object_set_new(res, "new", json_true());
 	json_object_set_new(res, "action", json_string("joined"));
 	json_object_set_new(res, "opportunity", r);
 	return ESC_REC_OK;
 fatal:
-	opp_tx_rollback(o);
+	esc_opp_tx_rollback(o);
 	err->code = ESC_EXIT_STORE;
 	return ESC_REC_FATAL;
 }
@@ -131,13 +132,13 @@ find_opp(struct esc_opps *o, json_t *line, sqlite3_int64 *id, int *store, struct
 		sqlite3_bind_int64(o->st[q], 1, json_integer_value(v));
 	} else if (json_is_string(v) && json_string_length(v)) {
 		q = O_BYALERT;
-		opp_bind_text(o->st[q], 1, json_string_value(v));
+		esc_opp_bind_text(o->st[q], 1, json_string_value(v));
 	} else {
 		esc_err_set(err, "field \"opportunity\" must be the alert's id (a string) or the "
 			"opportunity's number");
 		return -1;
 	}
-	if ((rc = opp_one_int(o, q, id, err)) < 0) {
+	if ((rc = esc_opp_one_int(o, q, id, err)) < 0) {
 		*store = 1;
 		return -1;
 	}
@@ -155,7 +156,7 @@ static const char *const closing_words[] = { "closed", "won", "lost", "declined"
 	"cancelled", "duplicate" };
 
 enum esc_rc
-opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res, struct esc_err *err)
+esc_opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res, struct esc_err *err)
 {
 	char evid[ID_MAX], why[600] = "", *link = NULL, token[ESC_TOKEN_LEN + 1];
 	char hash[ESC_HASH_LEN + 1];
@@ -176,11 +177,11 @@ opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res,
 	*res = json_object();
 	if (e == EV_JOIN)
 		return join_line(o, line, *res, err);
-	if (opp_get_id(line, "id", 1, evid, err) < 0 || opp_get_time(line, "", "at", &at, err) < 0)
+	if (esc_opp_get_id(line, "id", 1, evid, err) < 0 || esc_opp_get_time(line, "", "at", &at, err) < 0)
 		return ESC_REC_REJECT;
 	switch (e) {
 	case EV_REPLY:
-		if (opp_get_str(line, "", "reply", 1, &reply, err) < 0)
+		if (esc_opp_get_str(line, "", "reply", 1, &reply, err) < 0)
 			return ESC_REC_REJECT;
 		if (strcmp(reply, "yes") && strcmp(reply, "no") && strcmp(reply, "maybe")) {
 			esc_err_set(err, "field \"reply\" must be yes, no or maybe");
@@ -188,7 +189,7 @@ opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res,
 		}
 		break;
 	case EV_APPROVAL:
-		if (opp_get_str(line, "", "by", 0, &by, err) < 0)
+		if (esc_opp_get_str(line, "", "by", 0, &by, err) < 0)
 			return ESC_REC_REJECT;
 		break;
 	case EV_RELEASE:
@@ -201,7 +202,7 @@ opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res,
 		was_sent = json_is_true(json_object_get(line, "sent"));
 		break;
 	case EV_CLOSE:
-		if (opp_get_str(line, "", "reason", 0, &reason, err) < 0)
+		if (esc_opp_get_str(line, "", "reason", 0, &reason, err) < 0)
 			return ESC_REC_REJECT;
 		if (!reason)
 			reason = "closed";
@@ -219,20 +220,20 @@ opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res,
 		return store ? ESC_REC_FATAL : ESC_REC_REJECT;
 
 	/* seen before: nothing happens twice */
-	opp_bind_text(o->st[EV_FIND], 1, evid);
-	if ((n = opp_one_int(o, EV_FIND, &seen, err)) < 0)
+	esc_opp_bind_text(o->st[EV_FIND], 1, evid);
+	if ((n = esc_opp_one_int(o, EV_FIND, &seen, err)) < 0)
 		return ESC_REC_FATAL;
 	if (n) {
-		if (!(r = opp_render_id(o, seen, 0, err)))
+		if (!(r = esc_opp_render_id(o, seen, 0, err)))
 			return ESC_REC_FATAL;
 		json_object_set_new(*res, "new", json_false());
 		json_object_set_new(*res, "opportunity", r);
 		return ESC_REC_OK;
 	}
-	if (!(row = opp_row(o, id, err)))
+	if (!(row = esc_opp_row(o, id, err)))
 		return ESC_REC_FATAL;
-	state = opp_col_str(row, "state");
-	kind = opp_col_str(row, "send_kind");
+	state = esc_opp_col_str(row, "state");
+	kind = esc_opp_col_str(row, "send_kind");
 	/* every check before the first write */
 	switch (e) {
 	case EV_APPROVAL:
@@ -241,16 +242,17 @@ opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res,
 				(long long)id, kind ? "being sent" : state);
 			goto reject;
 		}
-		if (opp_get_bool(line, "send", strcmp(opp_col_str(row, "automation"), "human") != 0, &send,
-		    err) < 0)
+		if (esc_opp_get_bool(line, "send",
+		    strcmp(esc_opp_col_str(row, "automation"), "human") != 0, &send, err) < 0)
 			goto reject;
 		break;
 	case EV_REPLY:
 		if (strcmp(state, "waiting")) {
 			esc_err_set(err, "opportunity %lld is %s%s%s: a reply is taken only while it "
 				"waits for one", (long long)id, state,
-				opp_col_str(row, "closed_reason") ? " " : "",
-				opp_col_str(row, "closed_reason") ? opp_col_str(row, "closed_reason") : "");
+				esc_opp_col_str(row, "closed_reason") ? " " : "",
+				esc_opp_col_str(row, "closed_reason") ?
+				esc_opp_col_str(row, "closed_reason") : "");
 			goto reject;
 		}
 		break;
@@ -264,26 +266,26 @@ opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res,
 	case EV_CLOSE:
 		if (!strcmp(state, "closed")) {
 			esc_err_set(err, "opportunity %lld is already closed (%s)", (long long)id,
-				opp_col_str(row, "closed_reason") ? opp_col_str(row, "closed_reason") :
+				esc_opp_col_str(row, "closed_reason") ? esc_opp_col_str(row, "closed_reason") :
 				"closed");
 			goto reject;
 		}
 		break;
 	}
 
-	if (opp_tx_begin(o, err) < 0)
+	if (esc_opp_tx_begin(o, err) < 0)
 		goto fatal;
-	if (opp_add_event(o, id, evid, ev_names[e], at, json_pack("{s:s?,s:s?,s:s?}",
+	if (esc_opp_add_event(o, id, evid, ev_names[e], at, json_pack("{s:s?,s:s?,s:s?}",
 	    "reply", reply, "by", by, "reason", reason), err) < 0)
 		goto fatal;
 	switch (e) {
 	case EV_APPROVAL:
 		sqlite3_bind_int64(o->st[U_APPROVE], 1, id);
 		sqlite3_bind_int64(o->st[U_APPROVE], 2, (sqlite3_int64)at);
-		opp_bind_text(o->st[U_APPROVE], 3, by);
+		esc_opp_bind_text(o->st[U_APPROVE], 3, by);
 		sqlite3_bind_int(o->st[U_APPROVE], 4, send);
 		sqlite3_bind_int64(o->st[U_APPROVE], 5, (sqlite3_int64)esc_time_now());
-		if (opp_run(o, U_APPROVE, err) < 0)
+		if (esc_opp_run(o, U_APPROVE, err) < 0)
 			goto fatal;
 		if (!send) {
 			/* a person sent it themselves, at the approval's time */
@@ -291,7 +293,7 @@ opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res,
 			sqlite3_bind_int64(o->st[U_SENT], 2, (sqlite3_int64)at);
 			sqlite3_bind_int64(o->st[U_SENT], 3, (sqlite3_int64)(at + o->reply_timeout));
 			sqlite3_bind_int64(o->st[U_SENT], 4, (sqlite3_int64)esc_time_now());
-			if (opp_run(o, U_SENT, err) < 0 || opp_add_event(o, id, NULL, "sent", at,
+			if (esc_opp_run(o, U_SENT, err) < 0 || esc_opp_add_event(o, id, NULL, "sent", at,
 			    json_pack("{s:s?}", "by", by ? by : "a person"), err) < 0)
 				goto fatal;
 			action = "sent_by_person";
@@ -308,15 +310,15 @@ opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res,
 			esc_token_hash(token, ESC_TOKEN_LEN, hash);
 		}
 		sqlite3_bind_int64(o->st[U_REPLY], 1, id);
-		opp_bind_text(o->st[U_REPLY], 2, reply);
+		esc_opp_bind_text(o->st[U_REPLY], 2, reply);
 		sqlite3_bind_int64(o->st[U_REPLY], 3, (sqlite3_int64)at);
-		opp_bind_text(o->st[U_REPLY], 4, !strcmp(reply, "yes") ? "meeting" :
+		esc_opp_bind_text(o->st[U_REPLY], 4, !strcmp(reply, "yes") ? "meeting" :
 			!strcmp(reply, "no") ? "closed" : "waiting");
-		opp_bind_text(o->st[U_REPLY], 5, !strcmp(reply, "no") ? "declined" : NULL);
-		opp_bind_text(o->st[U_REPLY], 6, !strcmp(reply, "yes") ? hash : NULL);
-		opp_bind_time(o->st[U_REPLY], 7, !strcmp(reply, "maybe") ? at + o->maybe_wait : 0);
+		esc_opp_bind_text(o->st[U_REPLY], 5, !strcmp(reply, "no") ? "declined" : NULL);
+		esc_opp_bind_text(o->st[U_REPLY], 6, !strcmp(reply, "yes") ? hash : NULL);
+		esc_opp_bind_time(o->st[U_REPLY], 7, !strcmp(reply, "maybe") ? at + o->maybe_wait : 0);
 		sqlite3_bind_int64(o->st[U_REPLY], 8, (sqlite3_int64)esc_time_now());
-		if (opp_run(o, U_REPLY, err) < 0)
+		if (esc_opp_run(o, U_REPLY, err) < 0)
 			goto fatal;
 		action = !strcmp(reply, "yes") ? "meeting" : !strcmp(reply, "no") ? "declined" :
 			"follow_up_later";
@@ -325,41 +327,41 @@ opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res,
 		if (!was_sent) {
 			sqlite3_bind_int64(o->st[U_UNCLAIM], 1, id);
 			sqlite3_bind_int64(o->st[U_UNCLAIM], 2, (sqlite3_int64)esc_time_now());
-			if (opp_run(o, U_UNCLAIM, err) < 0)
+			if (esc_opp_run(o, U_UNCLAIM, err) < 0)
 				goto fatal;
 			action = "released";
 		} else {
 			enum stmt u = !strcmp(kind, "first") ? U_SENT : U_FOLLOW;
 			long wait = u == U_SENT ? o->reply_timeout : o->follow_wait;
-			time_t when = opp_col_time(row, "send_claimed_at");
+			time_t when = esc_opp_col_time(row, "send_claimed_at");
 
 			sqlite3_bind_int64(o->st[u], 1, id);
 			sqlite3_bind_int64(o->st[u], 2, (sqlite3_int64)when);
 			sqlite3_bind_int64(o->st[u], 3, (sqlite3_int64)(at + wait));
 			if (u == U_SENT)
 				sqlite3_bind_int64(o->st[u], 4, (sqlite3_int64)esc_time_now());
-			if (opp_run(o, u, err) < 0)
+			if (esc_opp_run(o, u, err) < 0)
 				goto fatal;
 			action = "marked_sent";
 		}
 		break;
 	case EV_CLOSE:
 		sqlite3_bind_int64(o->st[U_CLOSE], 1, id);
-		opp_bind_text(o->st[U_CLOSE], 2, reason);
+		esc_opp_bind_text(o->st[U_CLOSE], 2, reason);
 		sqlite3_bind_int64(o->st[U_CLOSE], 3, (sqlite3_int64)esc_time_now());
-		if (opp_run(o, U_CLOSE, err) < 0)
+		if (esc_opp_run(o, U_CLOSE, err) < 0)
 			goto fatal;
 		action = "closed";
 		break;
 	}
-	if (opp_tx_commit(o, err) < 0)
+	if (esc_opp_tx_commit(o, err) < 0)
 		goto fatal;
 	if (e == EV_APPROVAL && send) {
-		if ((sent = opp_send_mail(o, id, SEND_FIRST, why, sizeof why, err)) < 0)
+		if ((sent = esc_opp_send_mail(o, id, SEND_FIRST, why, sizeof why, err)) < 0)
 			goto fatal;
-		action = opp_send_action(sent);
+		action = esc_opp_send_action(sent);
 	}
-	if (!(r = opp_render_id(o, id, 0, err)))
+	if (!(r = esc_opp_render_id(o, id, 0, err)))
 		goto fatal;
 	json_object_set_new(*res, "new", json_true());
 	json_object_set_new(*res, "action", json_string(action ? action : "approved"));
@@ -381,7 +383,7 @@ reject:
 	json_decref(row);
 	return ESC_REC_REJECT;
 fatal:
-	opp_tx_rollback(o);
+	esc_opp_tx_rollback(o);
 	json_decref(row);
 	if (!err->code)
 		err->code = ESC_EXIT_STORE;

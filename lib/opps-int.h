@@ -50,38 +50,38 @@ struct esc_opps {
 
 /* ---- the store (opps.c) ---- */
 /* Set err from the store's last error, code ESC_EXIT_STORE; returns -1. */
-int opp_store_fail(struct esc_opps *o, struct esc_err *err);
+int esc_opp_store_fail(struct esc_opps *o, struct esc_err *err);
 /* Bind s, or NULL when s is NULL; t, or NULL when t is 0. */
-void opp_bind_text(sqlite3_stmt *st, int i, const char *s);
-void opp_bind_time(sqlite3_stmt *st, int i, time_t t);
+void esc_opp_bind_text(sqlite3_stmt *st, int i, const char *s);
+void esc_opp_bind_time(sqlite3_stmt *st, int i, time_t t);
 /* Run a statement to its end; the number of rows it changed, or -1. */
-int opp_run(struct esc_opps *o, enum stmt which, struct esc_err *err);
+int esc_opp_run(struct esc_opps *o, enum stmt which, struct esc_err *err);
 /* One integer from a one-row query: 1 and *v, 0 for no row, -1. */
-int opp_one_int(struct esc_opps *o, enum stmt which, sqlite3_int64 *v, struct esc_err *err);
+int esc_opp_one_int(struct esc_opps *o, enum stmt which, sqlite3_int64 *v, struct esc_err *err);
 /* Begin does nothing inside a transaction; commit and rollback nothing
  * outside one. A dry run's commit does nothing: its one transaction is
  * rolled back at the end. */
-int opp_tx_begin(struct esc_opps *o, struct esc_err *err);
-int opp_tx_commit(struct esc_opps *o, struct esc_err *err);
-void opp_tx_rollback(struct esc_opps *o);
+int esc_opp_tx_begin(struct esc_opps *o, struct esc_err *err);
+int esc_opp_tx_commit(struct esc_opps *o, struct esc_err *err);
+void esc_opp_tx_rollback(struct esc_opps *o);
 /* An opportunity's row as a JSON object, column by column; NULL with err
  * if it is gone or the store fails. */
-json_t *opp_row(struct esc_opps *o, sqlite3_int64 id, struct esc_err *err);
+json_t *esc_opp_row(struct esc_opps *o, sqlite3_int64 id, struct esc_err *err);
 /* A column of such a row: a string (borrowed, NULL when not one), a time. */
-const char *opp_col_str(const json_t *row, const char *name);
-time_t opp_col_time(const json_t *row, const char *name);
+const char *esc_opp_col_str(const json_t *row, const char *name);
+time_t esc_opp_col_time(const json_t *row, const char *name);
 /* Add an event to an opportunity's timeline. id NULL: one made up from
  * the opportunity and its count of events. detail (stolen) may be NULL. */
-int opp_add_event(struct esc_opps *o, sqlite3_int64 opp, const char *id, const char *type,
+int esc_opp_add_event(struct esc_opps *o, sqlite3_int64 opp, const char *id, const char *type,
 	time_t at, json_t *detail, struct esc_err *err);
 
 /* ---- output (opps.c) ---- */
 /* A whole amount is written as one: 1500, not 1500.0. */
-json_t *opp_jnum(double v);
+json_t *esc_opp_jnum(double v);
 /* The row of id, rendered for the output; NULL with err. */
-json_t *opp_render_id(struct esc_opps *o, sqlite3_int64 id, int with_email, struct esc_err *err);
+json_t *esc_opp_render_id(struct esc_opps *o, sqlite3_int64 id, int with_email, struct esc_err *err);
 /* Add a warning to the line's (joined by "; "). */
-void opp_warn(struct esc_opps *o, const char *fmt, ...)
+void esc_opp_warn(struct esc_opps *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* ---- reading a line's fields (opps.c) ---- */
@@ -90,49 +90,49 @@ void opp_warn(struct esc_opps *o, const char *fmt, ...)
  * ("contract."). */
 /* An id-like field: a non-empty string, or a whole number, as text into
  * buf[ID_MAX]. */
-int opp_get_id(json_t *line, const char *key, int required, char *buf, struct esc_err *err);
+int esc_opp_get_id(json_t *line, const char *key, int required, char *buf, struct esc_err *err);
 /* A non-empty string (borrowed). */
-int opp_get_str(json_t *obj, const char *where, const char *key, int required, const char **s,
+int esc_opp_get_str(json_t *obj, const char *where, const char *key, int required, const char **s,
 	struct esc_err *err);
 /* A finite number. */
-int opp_get_num(json_t *obj, const char *where, const char *key, int required, double *d,
+int esc_opp_get_num(json_t *obj, const char *where, const char *key, int required, double *d,
 	struct esc_err *err);
 /* An RFC 3339 time; absent, the clock. */
-int opp_get_time(json_t *obj, const char *where, const char *key, time_t *t,
+int esc_opp_get_time(json_t *obj, const char *where, const char *key, time_t *t,
 	struct esc_err *err);
 /* true or false; absent, dflt. */
-int opp_get_bool(json_t *obj, const char *key, int dflt, int *b, struct esc_err *err);
+int esc_opp_get_bool(json_t *obj, const char *key, int dflt, int *b, struct esc_err *err);
 
 /* ---- an alert (oppalert.c) ---- */
 /* usage.json's automation for a severity: full, hybrid or human. */
-const char *opp_automation_of(struct esc_opps *o, const char *severity);
+const char *esc_opp_automation_of(struct esc_opps *o, const char *severity);
 /* A usage alert: *res the opportunity (null, with *whynot, when the
  * alert does not trigger). */
-enum esc_rc opp_alert_line(struct esc_opps *o, json_t *line, json_t **res, json_t **whynot,
+enum esc_rc esc_opp_alert_line(struct esc_opps *o, json_t *line, json_t **res, json_t **whynot,
 	struct esc_err *err);
 
 /* ---- events (oppevent.c) ---- */
 /* An event of the given type: *res what it did. */
-enum esc_rc opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res,
+enum esc_rc esc_opp_event_line(struct esc_opps *o, json_t *line, const char *type, json_t **res,
 	struct esc_err *err);
 
 /* ---- sending (oppsend.c) ---- */
 enum send_kind { SEND_FIRST, SEND_FOLLOW_UP };
 
 /* Template values for the mails: the contact's name, the plan's words. */
-json_t *opp_mail_vars(struct esc_opps *o, const json_t *row);
+json_t *esc_opp_mail_vars(struct esc_opps *o, const json_t *row);
 /* Fill tmpl into a new string; NULL with err. */
-char *opp_fill(const char *tmpl, const json_t *vars, struct esc_err *err);
+char *esc_opp_fill(const char *tmpl, const json_t *vars, struct esc_err *err);
 /* Send an opportunity's first mail or a follow-up, claimed first: 1 when
  * it was sent, 0 when not (recorded, warned, *why set), 2 when it was not
  * claimed, since another run holds the claim or the mail is no longer
  * due (*why set, nothing recorded), -1 for a store failure. */
-int opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *why,
+int esc_opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *why,
 	size_t whylen, struct esc_err *err);
-/* The action word of opp_send_mail's 1, 0 or 2: "sent", "send_failed",
+/* The action word of esc_opp_send_mail's 1, 0 or 2: "sent", "send_failed",
  * or "another_run" (a --due run took the send first: it sends it, or has). */
-const char *opp_send_action(int sent);
+const char *esc_opp_send_action(int sent);
 /* Post the Slack summary: the outcome's word, or NULL on a store failure. */
-const char *opp_post_slack(struct esc_opps *o, sqlite3_int64 id, struct esc_err *err);
+const char *esc_opp_post_slack(struct esc_opps *o, sqlite3_int64 id, struct esc_err *err);
 
 #endif

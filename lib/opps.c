@@ -99,7 +99,7 @@ static const char *const sql[ST_N] = {
 /* ---- the store ---- */
 
 int
-opp_store_fail(struct esc_opps *o, struct esc_err *err)
+esc_opp_store_fail(struct esc_opps *o, struct esc_err *err)
 {
 	esc_store_err(o->db, err);
 	err->code = ESC_EXIT_STORE;
@@ -107,7 +107,7 @@ opp_store_fail(struct esc_opps *o, struct esc_err *err)
 }
 
 void
-opp_bind_text(sqlite3_stmt *st, int i, const char *s)
+esc_opp_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
@@ -116,7 +116,7 @@ opp_bind_text(sqlite3_stmt *st, int i, const char *s)
 }
 
 void
-opp_bind_time(sqlite3_stmt *st, int i, time_t t)
+esc_opp_bind_time(sqlite3_stmt *st, int i, time_t t)
 {
 	if (t)
 		sqlite3_bind_int64(st, i, (sqlite3_int64)t);
@@ -126,7 +126,7 @@ opp_bind_time(sqlite3_stmt *st, int i, time_t t)
 
 /* Run a statement to its end; the number of rows it changed, or -1. */
 int
-opp_run(struct esc_opps *o, enum stmt which, struct esc_err *err)
+esc_opp_run(struct esc_opps *o, enum stmt which, struct esc_err *err)
 {
 	sqlite3_stmt *st = o->st[which];
 	int rc = sqlite3_step(st);
@@ -134,13 +134,13 @@ opp_run(struct esc_opps *o, enum stmt which, struct esc_err *err)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return opp_store_fail(o, err);
+		return esc_opp_store_fail(o, err);
 	return sqlite3_changes(o->db);
 }
 
 /* One integer from a one-row query: 1 and *v, 0 for no row, -1. */
 int
-opp_one_int(struct esc_opps *o, enum stmt which, sqlite3_int64 *v, struct esc_err *err)
+esc_opp_one_int(struct esc_opps *o, enum stmt which, sqlite3_int64 *v, struct esc_err *err)
 {
 	sqlite3_stmt *st = o->st[which];
 	int rc = sqlite3_step(st);
@@ -153,15 +153,15 @@ opp_one_int(struct esc_opps *o, enum stmt which, sqlite3_int64 *v, struct esc_er
 		return 1;
 	if (rc == SQLITE_DONE)
 		return 0;
-	return opp_store_fail(o, err);
+	return esc_opp_store_fail(o, err);
 }
 
 int
-opp_tx_begin(struct esc_opps *o, struct esc_err *err)
+esc_opp_tx_begin(struct esc_opps *o, struct esc_err *err)
 {
 	if (o->in_tx)
 		return 0;
-	if (opp_run(o, TX_BEGIN, err) < 0)
+	if (esc_opp_run(o, TX_BEGIN, err) < 0)
 		return -1;
 	o->in_tx = 1;
 	return 0;
@@ -169,18 +169,18 @@ opp_tx_begin(struct esc_opps *o, struct esc_err *err)
 
 /* A dry run keeps its one transaction open, to be rolled back at the end. */
 int
-opp_tx_commit(struct esc_opps *o, struct esc_err *err)
+esc_opp_tx_commit(struct esc_opps *o, struct esc_err *err)
 {
 	if (!o->in_tx || o->o.dry_run)
 		return 0;
-	if (opp_run(o, TX_COMMIT, err) < 0)
+	if (esc_opp_run(o, TX_COMMIT, err) < 0)
 		return -1;
 	o->in_tx = 0;
 	return 0;
 }
 
 void
-opp_tx_rollback(struct esc_opps *o)
+esc_opp_tx_rollback(struct esc_opps *o)
 {
 	if (!o->in_tx)
 		return;
@@ -192,7 +192,7 @@ opp_tx_rollback(struct esc_opps *o)
 /* An opportunity's row as a JSON object, column by column; NULL with err
  * if it is gone or the store fails. */
 json_t *
-opp_row(struct esc_opps *o, sqlite3_int64 id, struct esc_err *err)
+esc_opp_row(struct esc_opps *o, sqlite3_int64 id, struct esc_err *err)
 {
 	sqlite3_stmt *st = o->st[O_GET];
 	json_t *row = NULL;
@@ -226,19 +226,19 @@ opp_row(struct esc_opps *o, sqlite3_int64 id, struct esc_err *err)
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		esc_err_set(err, "opportunity %lld: gone from the store", (long long)id);
 	else
-		opp_store_fail(o, err);
+		esc_opp_store_fail(o, err);
 	err->code = ESC_EXIT_STORE;
 	return NULL;
 }
 
 const char *
-opp_col_str(const json_t *row, const char *name)
+esc_opp_col_str(const json_t *row, const char *name)
 {
 	return json_string_value(json_object_get(row, name));
 }
 
 time_t
-opp_col_time(const json_t *row, const char *name)
+esc_opp_col_time(const json_t *row, const char *name)
 {
 	return (time_t)json_integer_value(json_object_get(row, name));
 }
@@ -246,7 +246,7 @@ opp_col_time(const json_t *row, const char *name)
 /* Add an event to an opportunity's timeline. id NULL: one made up from
  * the opportunity and its count of events. detail (stolen) may be NULL. */
 int
-opp_add_event(struct esc_opps *o, sqlite3_int64 opp, const char *id, const char *type, time_t at,
+esc_opp_add_event(struct esc_opps *o, sqlite3_int64 opp, const char *id, const char *type, time_t at,
 	json_t *detail, struct esc_err *err)
 {
 	sqlite3_stmt *st = o->st[EV_INS];
@@ -256,7 +256,7 @@ opp_add_event(struct esc_opps *o, sqlite3_int64 opp, const char *id, const char 
 
 	if (!id) {
 		sqlite3_bind_int64(o->st[EV_COUNT], 1, opp);
-		if (opp_one_int(o, EV_COUNT, &n, err) < 0) {
+		if (esc_opp_one_int(o, EV_COUNT, &n, err) < 0) {
 			json_decref(detail);
 			return -1;
 		}
@@ -267,14 +267,14 @@ opp_add_event(struct esc_opps *o, sqlite3_int64 opp, const char *id, const char 
 	if (detail)
 		d = esc_json_text(detail);
 	json_decref(detail);
-	opp_bind_text(st, 1, id);
+	esc_opp_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, opp);
-	opp_bind_text(st, 3, type);
+	esc_opp_bind_text(st, 3, type);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
-	opp_bind_text(st, 5, d);
+	esc_opp_bind_text(st, 5, d);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)esc_time_now());
 	free(d);
-	rc = opp_run(o, EV_INS, err);
+	rc = esc_opp_run(o, EV_INS, err);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -290,7 +290,7 @@ jtime(time_t t)
 
 /* A whole amount is written as one: 1500, not 1500.0. */
 json_t *
-opp_jnum(double v)
+esc_opp_jnum(double v)
 {
 	return v == floor(v) && fabs(v) < 9007199254740992.0 ? json_integer((json_int_t)v) :
 		json_real(v);
@@ -316,8 +316,9 @@ render(const json_t *row, int with_email)
 	for (i = 0; i < sizeof plain / sizeof *plain; i++)
 		if (!json_is_null(v = json_object_get(row, plain[i])) && v)
 			json_object_set_new(r, plain[i], json_is_real(v) ?
-				opp_jnum(json_real_value(v)) : json_incref(v));
-	plan = json_loads(opp_col_str(row, "plan_json") ? opp_col_str(row, "plan_json") : "null", 0, NULL);
+				esc_opp_jnum(json_real_value(v)) : json_incref(v));
+	plan = json_loads(esc_opp_col_str(row, "plan_json") ? esc_opp_col_str(row, "plan_json") :
+		"null", 0, NULL);
 	json_object_set_new(r, "plan", plan ? plan : json_null());
 	for (i = 0; i < sizeof after / sizeof *after; i++)
 		if (json_is_string(v = json_object_get(row, after[i])))
@@ -343,9 +344,9 @@ render(const json_t *row, int with_email)
 
 /* The row of id, rendered; NULL with err. */
 json_t *
-opp_render_id(struct esc_opps *o, sqlite3_int64 id, int with_email, struct esc_err *err)
+esc_opp_render_id(struct esc_opps *o, sqlite3_int64 id, int with_email, struct esc_err *err)
 {
-	json_t *row = opp_row(o, id, err), *r;
+	json_t *row = esc_opp_row(o, id, err), *r;
 
 	if (!row)
 		return NULL;
@@ -355,7 +356,7 @@ opp_render_id(struct esc_opps *o, sqlite3_int64 id, int with_email, struct esc_e
 }
 
 void
-opp_warn(struct esc_opps *o, const char *fmt, ...)
+esc_opp_warn(struct esc_opps *o, const char *fmt, ...)
 {
 	va_list ap;
 	char msg[768];
@@ -372,7 +373,7 @@ opp_warn(struct esc_opps *o, const char *fmt, ...)
 
 /* An id-like field: a non-empty string, or a whole number, as text. */
 int
-opp_get_id(json_t *line, const char *key, int required, char *buf, struct esc_err *err)
+esc_opp_get_id(json_t *line, const char *key, int required, char *buf, struct esc_err *err)
 {
 	json_t *v = json_object_get(line, key);
 
@@ -397,7 +398,7 @@ opp_get_id(json_t *line, const char *key, int required, char *buf, struct esc_er
 
 /* A string field: 1 and *s (borrowed), 0 when absent or null, -1. */
 int
-opp_get_str(json_t *obj, const char *where, const char *key, int required, const char **s,
+esc_opp_get_str(json_t *obj, const char *where, const char *key, int required, const char **s,
 	struct esc_err *err)
 {
 	json_t *v = json_object_get(obj, key);
@@ -418,7 +419,7 @@ opp_get_str(json_t *obj, const char *where, const char *key, int required, const
 }
 
 int
-opp_get_num(json_t *obj, const char *where, const char *key, int required, double *d,
+esc_opp_get_num(json_t *obj, const char *where, const char *key, int required, double *d,
 	struct esc_err *err)
 {
 	json_t *v = json_object_get(obj, key);
@@ -438,7 +439,7 @@ opp_get_num(json_t *obj, const char *where, const char *key, int required, doubl
 
 /* A time field; absent, the clock. */
 int
-opp_get_time(json_t *obj, const char *where, const char *key, time_t *t, struct esc_err *err)
+esc_opp_get_time(json_t *obj, const char *where, const char *key, time_t *t, struct esc_err *err)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -455,7 +456,7 @@ opp_get_time(json_t *obj, const char *where, const char *key, time_t *t, struct 
 }
 
 int
-opp_get_bool(json_t *obj, const char *key, int dflt, int *b, struct esc_err *err)
+esc_opp_get_bool(json_t *obj, const char *key, int dflt, int *b, struct esc_err *err)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -518,9 +519,9 @@ esc_opps_line(void *arg, const struct esc_rec *rec, struct esc_buf *out, struct 
 	} else if (esc_scan_line(scan, rec->line, rec->len, NULL, NULL, err) < 0)
 		rc = ESC_REC_REJECT;    /* found before any work: where our members are */
 	else if (json_is_string(type))
-		rc = opp_event_line(o, line, json_string_value(type), &res, err);
+		rc = esc_opp_event_line(o, line, json_string_value(type), &res, err);
 	else
-		rc = opp_alert_line(o, line, &res, &whynot, err);
+		rc = esc_opp_alert_line(o, line, &res, &whynot, err);
 	if (rc == ESC_REC_OK) {
 		/* the line as it came, less any members of ours it brought; ours
 		 * go last */
@@ -602,7 +603,7 @@ load_usage(struct esc_opps *o, struct esc_err *err)
 	o->threshold = o->o.have_threshold ? o->o.threshold :
 		json_number_value(json_object_get(trig, "threshold"));
 	for (s = 0; s < ESC_SEV_N; s++) {
-		const char *a = opp_automation_of(o, esc_severity_name(s));
+		const char *a = esc_opp_automation_of(o, esc_severity_name(s));
 
 		if (!a || (strcmp(a, "full") && strcmp(a, "hybrid") && strcmp(a, "human")))
 			return usage_err(err, "\"automation\" must map low, medium, high and critical "
@@ -696,7 +697,7 @@ load_contracts(struct esc_opps *o, const char *path, struct esc_err *err)
 			esc_json_load_err(err, &je);
 			goto fail;
 		}
-		if (!json_is_object(c) || opp_get_id(c, "account_id", 1, key, err) < 0) {
+		if (!json_is_object(c) || esc_opp_get_id(c, "account_id", 1, key, err) < 0) {
 			if (!json_is_object(c))
 				esc_err_set(err, "not a JSON object");
 			json_decref(c);
@@ -771,7 +772,7 @@ esc_opps_free(struct esc_opps *o, struct esc_err *err)
 	if (!o)
 		return 0;
 	/* a dry run's one transaction is undone here; a real run has none open */
-	opp_tx_rollback(o);
+	esc_opp_tx_rollback(o);
 	for (i = 0; i < ST_N; i++)
 		sqlite3_finalize(o->st[i]);
 	esc_plans_free(o->plans);

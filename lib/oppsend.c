@@ -17,11 +17,11 @@
 
 /* Template values for the mails: the contact's name, the plan's words. */
 json_t *
-opp_mail_vars(struct esc_opps *o, const json_t *row)
+esc_opp_mail_vars(struct esc_opps *o, const json_t *row)
 {
-	json_t *plan = json_loads(opp_col_str(row, "plan_json"), 0, NULL), *f, *labels, *v;
+	json_t *plan = json_loads(esc_opp_col_str(row, "plan_json"), 0, NULL), *f, *labels, *v;
 	struct esc_buf feat = { 0 };
-	const char *metric = opp_col_str(row, "metric"), *name = opp_col_str(row, "contact_name");
+	const char *metric = esc_opp_col_str(row, "metric"), *name = esc_opp_col_str(row, "contact_name");
 	size_t i;
 
 	labels = json_object_get(o->usage, "metric_labels");
@@ -51,9 +51,9 @@ opp_mail_vars(struct esc_opps *o, const json_t *row)
 	if (v) {
 		/* the alert's words, which only the first mail is drafted with */
 		json_object_set_new(v, "period", json_string(json_is_string(json_object_get(row,
-			"period")) ? opp_col_str(row, "period") : "recent"));
+			"period")) ? esc_opp_col_str(row, "period") : "recent"));
 		json_object_set_new(v, "trend", json_string(json_is_string(json_object_get(row,
-			"trend")) ? opp_col_str(row, "trend") : "unknown"));
+			"trend")) ? esc_opp_col_str(row, "trend") : "unknown"));
 		json_object_set(v, "sender", json_object_get(o->usage, "sender"));
 		if (json_is_string(json_object_get(row, "email_subject")))
 			json_object_set(v, "subject", json_object_get(row, "email_subject"));
@@ -63,7 +63,7 @@ opp_mail_vars(struct esc_opps *o, const json_t *row)
 
 /* Fill tmpl into a new string; NULL with err. */
 char *
-opp_fill(const char *tmpl, const json_t *vars, struct esc_err *err)
+esc_opp_fill(const char *tmpl, const json_t *vars, struct esc_err *err)
 {
 	struct esc_buf b = { 0 };
 
@@ -85,7 +85,7 @@ opp_fill(const char *tmpl, const json_t *vars, struct esc_err *err)
 }
 
 const char *
-opp_send_action(int sent)
+esc_opp_send_action(int sent)
 {
 	return sent == 1 ? "sent" : sent == 2 ? "another_run" : "send_failed";
 }
@@ -96,7 +96,7 @@ opp_send_action(int sent)
  * run has the claim or the mail is no longer due, -1 for a store
  * failure. */
 int
-opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *why, size_t whylen,
+esc_opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *why, size_t whylen,
 	struct esc_err *err)
 {
 	static const char *const kinds[] = { "first", "follow_up" };
@@ -114,44 +114,44 @@ opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *w
 			"settings earlier in this run (%s)", o->mail_down);
 		return 0;
 	}
-	if (opp_tx_begin(o, err) < 0)
+	if (esc_opp_tx_begin(o, err) < 0)
 		return -1;
 	sqlite3_bind_int64(o->st[U_CLAIM], 1, id);
 	sqlite3_bind_int64(o->st[U_CLAIM], 2, (sqlite3_int64)now);
-	opp_bind_text(o->st[U_CLAIM], 3, kinds[kind]);
+	esc_opp_bind_text(o->st[U_CLAIM], 3, kinds[kind]);
 	sqlite3_bind_int64(o->st[U_CLAIM], 4, (sqlite3_int64)o->follow_max);
-	if ((sent = opp_run(o, U_CLAIM, err)) < 0 || opp_tx_commit(o, err) < 0)
+	if ((sent = esc_opp_run(o, U_CLAIM, err)) < 0 || esc_opp_tx_commit(o, err) < 0)
 		goto fail;
 	if (sent == 0) {
 		/* another run holds the claim, or has sent it (or it was
 		 * answered or closed) since this one chose it: not ours */
-		if (!(row = opp_row(o, id, err)))
+		if (!(row = esc_opp_row(o, id, err)))
 			return -1;
-		if (opp_col_time(row, "send_claimed_at"))
+		if (esc_opp_col_time(row, "send_claimed_at"))
 			snprintf(why, whylen, "another run is sending it");
 		else
-			snprintf(why, whylen, "it is no longer due: it is %s", opp_col_str(row, "state"));
+			snprintf(why, whylen, "it is no longer due: it is %s", esc_opp_col_str(row, "state"));
 		json_decref(row);
 		return 2;
 	}
-	if (!(row = opp_row(o, id, err)))
+	if (!(row = esc_opp_row(o, id, err)))
 		goto fail;
 	if (kind == SEND_FIRST) {
-		subject = strdup(opp_col_str(row, "email_subject"));
-		body = strdup(opp_col_str(row, "email_body"));
+		subject = strdup(esc_opp_col_str(row, "email_subject"));
+		body = strdup(esc_opp_col_str(row, "email_body"));
 		if (!subject || !body) {
 			esc_err_set(err, "out of memory");
 			goto fail;
 		}
 	} else {
-		vars = opp_mail_vars(o, row);
-		if (!(subject = opp_fill(json_string_value(json_object_get(json_object_get(o->usage,
+		vars = esc_opp_mail_vars(o, row);
+		if (!(subject = esc_opp_fill(json_string_value(json_object_get(json_object_get(o->usage,
 		    "follow_up"), "subject")), vars, err)) ||
-		    !(body = opp_fill(json_string_value(json_object_get(json_object_get(o->usage,
+		    !(body = esc_opp_fill(json_string_value(json_object_get(json_object_get(o->usage,
 		    "follow_up"), "body")), vars, err)))
 			goto fail;
 	}
-	m.to = opp_col_str(row, "contact_email");
+	m.to = esc_opp_col_str(row, "contact_email");
 	m.subject = subject;
 	m.body = body;
 	sent = o->o.dry_run ? 0 : esc_smtp_send(&o->net, &m, &permanent, &nerr);
@@ -163,7 +163,7 @@ opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *w
 		setup = 1;
 	}
 
-	if (opp_tx_begin(o, err) < 0)
+	if (esc_opp_tx_begin(o, err) < 0)
 		goto fail;
 	if (sent == 0) {
 		enum stmt u = kind == SEND_FIRST ? U_SENT : U_FOLLOW;
@@ -174,9 +174,10 @@ opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *w
 		sqlite3_bind_int64(o->st[u], 3, (sqlite3_int64)(now + wait));
 		if (u == U_SENT)
 			sqlite3_bind_int64(o->st[u], 4, (sqlite3_int64)now);
-		if (opp_run(o, u, err) < 0 || opp_add_event(o, id, NULL, kind == SEND_FIRST ? "sent" :
-		    "follow_up", now, json_pack("{s:s,s:s}", "by", "smtp", "subject", subject), err) < 0 ||
-		    opp_tx_commit(o, err) < 0)
+		if (esc_opp_run(o, u, err) < 0 ||
+		    esc_opp_add_event(o, id, NULL, kind == SEND_FIRST ? "sent" : "follow_up", now,
+		    json_pack("{s:s,s:s}", "by", "smtp", "subject", subject), err) < 0 ||
+		    esc_opp_tx_commit(o, err) < 0)
 			goto fail;
 		rc = 1;
 	} else if (kind == SEND_FOLLOW_UP && permanent) {
@@ -186,12 +187,13 @@ opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *w
 		sqlite3_bind_int64(o->st[U_FOLLOW_SPENT], 2, (sqlite3_int64)now);
 		sqlite3_bind_int64(o->st[U_FOLLOW_SPENT], 3, (sqlite3_int64)(now + o->follow_wait));
 		sqlite3_bind_int64(o->st[U_FOLLOW_SPENT], 4, (sqlite3_int64)o->follow_max);
-		if (opp_run(o, U_FOLLOW_SPENT, err) < 0 || opp_add_event(o, id, NULL, "send_failed", now,
+		if (esc_opp_run(o, U_FOLLOW_SPENT, err) < 0 ||
+		    esc_opp_add_event(o, id, NULL, "send_failed", now,
 		    json_pack("{s:s,s:s,s:b}", "kind", kinds[kind], "error", nerr.msg,
-		    "permanent", permanent), err) < 0 || opp_tx_commit(o, err) < 0)
+		    "permanent", permanent), err) < 0 || esc_opp_tx_commit(o, err) < 0)
 			goto fail;
 		snprintf(why, whylen, "%s", nerr.msg);
-		opp_warn(o, "opportunity %lld: the follow-up was not sent: %s (refused: not "
+		esc_opp_warn(o, "opportunity %lld: the follow-up was not sent: %s (refused: not "
 			"retried; closed as no_reply if no reply comes)", (long long)id, nerr.msg);
 		o->net_failures++;
 		rc = 0;
@@ -199,12 +201,12 @@ opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *w
 		sqlite3_bind_int64(o->st[U_FAIL], 1, id);
 		sqlite3_bind_int64(o->st[U_FAIL], 2, (sqlite3_int64)now);
 		sqlite3_bind_int(o->st[U_FAIL], 3, permanent);
-		if (opp_run(o, U_FAIL, err) < 0 || opp_add_event(o, id, NULL, "send_failed", now,
+		if (esc_opp_run(o, U_FAIL, err) < 0 || esc_opp_add_event(o, id, NULL, "send_failed", now,
 		    json_pack("{s:s,s:s,s:b}", "kind", kinds[kind], "error", nerr.msg,
-		    "permanent", permanent), err) < 0 || opp_tx_commit(o, err) < 0)
+		    "permanent", permanent), err) < 0 || esc_opp_tx_commit(o, err) < 0)
 			goto fail;
 		snprintf(why, whylen, "%s", nerr.msg);
-		opp_warn(o, "opportunity %lld: the %s was not sent: %s%s", (long long)id,
+		esc_opp_warn(o, "opportunity %lld: the %s was not sent: %s%s", (long long)id,
 			kind == SEND_FIRST ? "email" : "follow-up", nerr.msg,
 			permanent ? " (refused: approve it again to retry)" : setup ?
 			"; the mail server refused the credentials or settings, so it is not called "
@@ -216,7 +218,7 @@ opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, char *w
 	}
 	goto done;
 fail:
-	opp_tx_rollback(o);
+	esc_opp_tx_rollback(o);
 done:
 	free(subject);
 	free(body);
@@ -229,7 +231,7 @@ done:
  * warning, recorded, and not retried: the summary is a notice, the mail
  * is what counts. Returns the outcome's word, or NULL on a store failure. */
 const char *
-opp_post_slack(struct esc_opps *o, sqlite3_int64 id, struct esc_err *err)
+esc_opp_post_slack(struct esc_opps *o, sqlite3_int64 id, struct esc_err *err)
 {
 	struct esc_http_resp rs = { 0 };
 	struct esc_http_req rq = { 0 };
@@ -243,11 +245,11 @@ opp_post_slack(struct esc_opps *o, sqlite3_int64 id, struct esc_err *err)
 		return "not configured";
 	if (o->o.dry_run)
 		return "would post";
-	if (!(row = opp_row(o, id, err)))
+	if (!(row = esc_opp_row(o, id, err)))
 		return NULL;
-	vars = opp_mail_vars(o, row);
+	vars = esc_opp_mail_vars(o, row);
 	json_decref(row);
-	text = opp_fill(o->slack, vars, err);
+	text = esc_opp_fill(o->slack, vars, err);
 	json_decref(vars);
 	if (!text)
 		return NULL;
@@ -265,21 +267,21 @@ opp_post_slack(struct esc_opps *o, sqlite3_int64 id, struct esc_err *err)
 	ok = esc_http(&o->net, &rq, &rs, &nerr) == 0;
 	esc_http_resp_free(&rs);
 	free(body);
-	if (opp_tx_begin(o, err) < 0)
+	if (esc_opp_tx_begin(o, err) < 0)
 		return NULL;
 	if (ok) {
 		sqlite3_bind_int64(o->st[U_SLACK], 1, id);
 		sqlite3_bind_int64(o->st[U_SLACK], 2, (sqlite3_int64)now);
 	}
-	if ((ok && opp_run(o, U_SLACK, err) < 0) ||
-	    opp_add_event(o, id, NULL, ok ? "slack" : "slack_failed", now,
-	    ok ? NULL : json_pack("{s:s}", "error", nerr.msg), err) < 0 || opp_tx_commit(o, err) < 0) {
-		opp_tx_rollback(o);
+	if ((ok && esc_opp_run(o, U_SLACK, err) < 0) ||
+	    esc_opp_add_event(o, id, NULL, ok ? "slack" : "slack_failed", now,
+	    ok ? NULL : json_pack("{s:s}", "error", nerr.msg), err) < 0 || esc_opp_tx_commit(o, err) < 0) {
+		esc_opp_tx_rollback(o);
 		return NULL;
 	}
 	if (ok)
 		return "posted";
-	opp_warn(o, "opportunity %lld: the Slack summary was not posted: %s", (long long)id, nerr.msg);
+	esc_opp_warn(o, "opportunity %lld: the Slack summary was not posted: %s", (long long)id, nerr.msg);
 	o->net_failures++;
 	return "failed";
 }
@@ -306,7 +308,7 @@ put_action(struct esc_opps *o, FILE *f, sqlite3_int64 id, const char *action, in
 	char *s;
 	int rc;
 
-	if (!(r = opp_render_id(o, id, 0, err)))
+	if (!(r = esc_opp_render_id(o, id, 0, err)))
 		return -1;
 	a = json_pack("{s:s,s:b}", "action", action, "ok", ok);
 	if (why && *why)
@@ -346,13 +348,13 @@ esc_opps_due(struct esc_opps *o, FILE *f, struct esc_err *err)
 	if (!(v = ids(o, Q_STUCK, &n, err)))
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (!(row = opp_row(o, v[i], err)))
+		if (!(row = esc_opp_row(o, v[i], err)))
 			goto fail;
 		snprintf(why, sizeof why, "the %s claimed at %s was never confirmed: the run "
 			"sending it stopped, and the mail may or may not have left; check the "
 			"mail server's log, then send a release event (\"sent\": true or false)",
-			!strcmp(opp_col_str(row, "send_kind"), "first") ? "email" : "follow-up",
-			esc_time_format(opp_col_time(row, "send_claimed_at"), at, sizeof at));
+			!strcmp(esc_opp_col_str(row, "send_kind"), "first") ? "email" : "follow-up",
+			esc_time_format(esc_opp_col_time(row, "send_claimed_at"), at, sizeof at));
 		esc_diag("warning", NULL, 0, "opportunity %lld: %s", (long long)v[i], why);
 		json_decref(row);
 		row = NULL;
@@ -367,7 +369,7 @@ esc_opps_due(struct esc_opps *o, FILE *f, struct esc_err *err)
 	if (!(v = ids(o, Q_RETRY, &n, err)))
 		return -1;
 	for (i = 0; i < n; i++) {
-		if ((rc = opp_send_mail(o, v[i], SEND_FIRST, why, sizeof why, err)) < 0)
+		if ((rc = esc_opp_send_mail(o, v[i], SEND_FIRST, why, sizeof why, err)) < 0)
 			goto fail;
 		if (rc == 2)
 			continue;       /* another run has it, or has sent it */
@@ -384,22 +386,22 @@ esc_opps_due(struct esc_opps *o, FILE *f, struct esc_err *err)
 	for (i = 0; i < n; i++) {
 		const char *auto_, *action;
 
-		if (!(row = opp_row(o, v[i], err)))
+		if (!(row = esc_opp_row(o, v[i], err)))
 			goto fail;
-		auto_ = opp_col_str(row, "automation");
+		auto_ = esc_opp_col_str(row, "automation");
 		why[0] = '\0';
 		rc = 1;
 		if (json_integer_value(json_object_get(row, "follow_ups")) < o->follow_max &&
 		    strcmp(auto_, "human")) {
 			action = "follow_up";
-			if ((rc = opp_send_mail(o, v[i], SEND_FOLLOW_UP, why, sizeof why, err)) < 0)
+			if ((rc = esc_opp_send_mail(o, v[i], SEND_FOLLOW_UP, why, sizeof why, err)) < 0)
 				goto fail;
 		} else {
 			int remind = json_integer_value(json_object_get(row, "follow_ups")) <
 				o->follow_max, done;
 
 			action = remind ? "remind" : "closed";
-			if (opp_tx_begin(o, err) < 0)
+			if (esc_opp_tx_begin(o, err) < 0)
 				goto fail;
 			/* only if still due: the row was read outside this
 			 * transaction, and another run may have acted since */
@@ -413,10 +415,10 @@ esc_opps_due(struct esc_opps *o, FILE *f, struct esc_err *err)
 				sqlite3_bind_int64(o->st[U_NOREPLY], 2, (sqlite3_int64)now);
 				sqlite3_bind_int64(o->st[U_NOREPLY], 3, (sqlite3_int64)o->follow_max);
 			}
-			if ((done = opp_run(o, remind ? U_REMIND : U_NOREPLY, err)) < 0 ||
-			    (done && opp_add_event(o, v[i], NULL, remind ? "reminder" : "closed", now,
+			if ((done = esc_opp_run(o, remind ? U_REMIND : U_NOREPLY, err)) < 0 ||
+			    (done && esc_opp_add_event(o, v[i], NULL, remind ? "reminder" : "closed", now,
 			    remind ? NULL : json_pack("{s:s}", "reason", "no_reply"), err) < 0) ||
-			    opp_tx_commit(o, err) < 0)
+			    esc_opp_tx_commit(o, err) < 0)
 				goto fail;
 			if (!done)
 				rc = 2;
@@ -438,7 +440,7 @@ esc_opps_due(struct esc_opps *o, FILE *f, struct esc_err *err)
 	err->code = 0;
 	return actions;
 fail:
-	opp_tx_rollback(o);
+	esc_opp_tx_rollback(o);
 	json_decref(row);
 	free(v);
 	if (!err->code)
