@@ -121,7 +121,7 @@ chains(struct esc_common *common, const char *dbpath, const struct esc_survey_op
 	}
 	/* failed sends are kept and tried again, but the run says so */
 	if ((n = esc_survey_net_failures(s))) {
-		esc_diag("warning", NULL, 0, "%lu send%s failed: see the warnings above", n,
+		esc_diag("warning", NULL, 0, "%lu send%s failed: see the messages above", n,
 			n == 1 ? "" : "s");
 		if (rc == ESC_EXIT_OK || rc == ESC_EXIT_INPUT)
 			rc = ESC_EXIT_NET;
@@ -131,7 +131,7 @@ chains(struct esc_common *common, const char *dbpath, const struct esc_survey_op
 			"claim_grace; what is still due is left for the next run");
 	if ((n = esc_survey_stuck(s))) {
 		esc_diag("warning", NULL, 0, "%lu send%s cut short by a crash: never sent again, "
-			"see the warnings above", n, n == 1 ? "" : "s");
+			"see the messages above", n, n == 1 ? "" : "s");
 		if (rc == ESC_EXIT_OK || rc == ESC_EXIT_INPUT)
 			rc = ESC_EXIT_NET;
 	}

@@ -70,7 +70,7 @@ opps(struct esc_common *common, const char *dbpath, const struct esc_opps_opts *
 	}
 	/* a failed send is kept and retried, but the run says so */
 	if (esc_opps_net_failures(o) && (rc == ESC_EXIT_OK || rc == ESC_EXIT_INPUT)) {
-		esc_diag("warning", NULL, 0, "%lu send%s or post%s failed: see the warnings above",
+		esc_diag("warning", NULL, 0, "%lu send%s or post%s failed: see the messages above",
 			esc_opps_net_failures(o), esc_opps_net_failures(o) == 1 ? "" : "s",
 			esc_opps_net_failures(o) == 1 ? "" : "s");
 		rc = ESC_EXIT_NET;
