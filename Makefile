@@ -20,7 +20,7 @@ TOOLS     = esc-detect esc-offer esc-log esc-stats crm-track upsell-gen survey-s
 LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/fastjson.o lib/splice.o lib/timefmt.o \
             lib/share.o lib/jtext.o lib/vocab.o lib/phrases.o lib/text.o lib/sentiment.o \
             lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o \
-            lib/store.o lib/sla.o lib/hours.o lib/log.o lib/logq.o lib/stats.o lib/sections.o lib/alerts.o \
+            lib/store.o lib/sla.o lib/hours.o lib/touches.o lib/log.o lib/logq.o lib/stats.o lib/sections.o lib/alerts.o \
             lib/report.o lib/html.o \
             $(LIBOBJ_NET) $(LIBOBJ_CRM) $(LIBOBJ_RECS) $(LIBOBJ_OPPS) $(LIBOBJ_SURVEY)
 # outbound calls and tokens; crm-track; upsell recommendations and their
@@ -48,7 +48,7 @@ $(LIBOBJ): lib/esc.h lib/score.h
 lib/scan.o lib/fastjson.o: lib/fastjson.h
 lib/vocab.o lib/text.o: lib/vocab.h
 lib/offer.o cmd/esc-offer.o: lib/offer.h
-lib/store.o lib/sla.o lib/hours.o lib/log.o lib/logq.o cmd/esc-log.o: lib/store.h
+lib/store.o lib/sla.o lib/hours.o lib/touches.o lib/log.o lib/logq.o cmd/esc-log.o: lib/store.h
 lib/stats.o lib/sections.o lib/alerts.o lib/report.o lib/html.o cmd/esc-stats.o: lib/store.h lib/stats.h lib/stats-int.h
 $(LIBOBJ_NET): lib/net.h
 $(LIBOBJ_CRM) cmd/crm-track.o: lib/store.h lib/crm.h lib/stats.h

@@ -194,6 +194,11 @@ main(int argc, char **argv)
 		esc_diag("error", NULL, 0, "%s", err.msg);
 		return ESC_EXIT_DATA;
 	}
+	if (esc_touch_rules_load(&o.touch, &err) < 0) {
+		esc_diag("error", NULL, 0, "%s", err.msg);
+		esc_sla_free(sla);
+		return ESC_EXIT_DATA;
+	}
 	if (!(db = esc_store_open(dbpath, ESC_STORE_WRITE, &err))) {
 		esc_diag("error", NULL, 0, "%s", err.msg);
 		esc_sla_free(sla);

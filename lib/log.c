@@ -6,6 +6,14 @@
  * is paid or human. An event has an "event" member naming its type: it is
  * added to an escalation's timeline and changes the escalation's state.
  *
+ * A person's case is one per conversation: a human-route message whose
+ * conversation has a human escalation open at the message's time joins it
+ * (questions.joined_id) instead of opening another, and may raise its
+ * severity. A human escalation's touches are counted from the customer's
+ * messages in the store (store/touches.json), and many of them raise its
+ * severity too. Both are recounted from the store, not added up, so the
+ * order the lines come in does not change them.
+ *
  * Natural keys make a second run a no-op: a question is its message id, an
  * event its event id (INSERT ... ON CONFLICT DO NOTHING). Lines are written
  * in batched transactions, and a batch is committed before any of its
@@ -17,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -83,6 +92,7 @@ struct val {
 enum stmt {
 	Q_INS, Q_FIND, E_INS, E_BYID, E_BYMSG, E_ATTRIB, EV_INS, EV_FIND,
 	U_CONV, U_ASSIGN, U_FIRST, U_RESOLVE, U_STATUS,
+	J_FIND, J_MARK, J_GET, J_COUNT, J_SET, J_COVER,
 	TX_BEGIN, TX_COMMIT, TX_ROLLBACK,
 	ST_N
 };
@@ -91,17 +101,21 @@ static const char *const sql[ST_N] = {
 	[Q_INS] = "INSERT INTO questions (message_id, conversation_id, user_id, created_at, "
 		"route, sentiment, tier, context_type, logged_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
 		"?7, ?8, ?9) ON CONFLICT (message_id) DO NOTHING",
-	[Q_FIND] = "SELECT q.id, e.id FROM questions q LEFT JOIN escalations e "
-		"ON e.question_id = q.id WHERE q.message_id = ?1",
+	[Q_FIND] = "SELECT q.id, coalesce(q.joined_id, e.id), q.joined_id IS NOT NULL "
+		"FROM questions q LEFT JOIN escalations e ON e.question_id = q.id "
+		"WHERE q.message_id = ?1",
 	[E_INS] = "INSERT INTO escalations (question_id, message_id, conversation_id, user_id, "
 		"question, route, offer, reason, reasons, alerts, context_type, tier, "
 		"score_personal, score_strategic, score_advanced, sentiment, template, offer_text, "
 		"severity, playbook, value_at_risk, touches, created_at, first_response_due, "
-		"resolution_due, updated_at, conversion_tracked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-		"?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?6 = 'paid')",
+		"resolution_due, updated_at, conversion_tracked, touches_given) VALUES (?1, ?2, ?3, ?4, "
+		"?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
+		"?23, ?24, ?25, ?26, ?6 = 'paid', ?27)",
 	[E_BYID] = "SELECT id, created_at, severity, status, route FROM escalations WHERE id = ?1",
+	/* the escalation a message opened, or joined */
 	[E_BYMSG] = "SELECT e.id, e.created_at, e.severity, e.status, e.route FROM questions q "
-		"JOIN escalations e ON e.question_id = q.id WHERE q.message_id = ?1",
+		"JOIN escalations e ON e.id = coalesce(q.joined_id, "
+		"(SELECT x.id FROM escalations x WHERE x.question_id = q.id)) WHERE q.message_id = ?1",
 	[E_ATTRIB] = "SELECT id, created_at, severity, status, route FROM escalations "
 		"WHERE user_id = ?1 AND route = 'paid' AND created_at <= ?2 AND created_at >= ?3 "
 		"AND converted = 0 AND (?4 IS NULL OR offer = ?4) "
@@ -129,6 +143,39 @@ static const char *const sql[ST_N] = {
 		"THEN coalesce(resolved_at, ?6) END, "
 		"outcome = CASE WHEN ?2 IN ('resolved', 'closed') THEN outcome END, "
 		"updated_at = ?7 WHERE id = ?1",
+	/* the human escalation of conversation ?1 and user ?2 that was open at
+	 * ?3: the latest opened by then, else (a message logged after later
+	 * ones) the first opened after it */
+	[J_FIND] = "SELECT id FROM escalations WHERE conversation_id = ?1 AND route = 'human' "
+		"AND +user_id IS ?2 AND ((status <> 'resolved' AND status <> 'closed') OR "
+		"resolved_at > ?3) ORDER BY created_at > ?3, "
+		"CASE WHEN created_at <= ?3 THEN -created_at ELSE created_at END, id LIMIT 1",
+	[J_MARK] = "UPDATE questions SET joined_id = ?2 WHERE id = ?1",
+	[J_GET] = "SELECT created_at, severity, touches, touches_given, first_response_due, "
+		"resolution_due, alerts, reasons, value_at_risk, question_id FROM escalations "
+		"WHERE id = ?1",
+	/* the touches of escalation ?1, opened at ?3 by user ?2 with question
+	 * ?5: over the user's messages within ?4 seconds before it and its own
+	 * (the one that opened it and those that joined it), each
+	 * conversation (a message with none is one), and each further message
+	 * in a conversation that went to a person */
+	[J_COUNT] = "WITH m (id, c, route) AS ("
+		"SELECT id, coalesce('c:' || conversation_id, 'm:' || message_id), route "
+		"FROM questions WHERE user_id = ?2 AND created_at >= ?3 - ?4 AND created_at <= ?3 "
+		"UNION SELECT id, coalesce('c:' || conversation_id, 'm:' || message_id), route "
+		"FROM questions WHERE id = ?5 "
+		"UNION SELECT id, coalesce('c:' || conversation_id, 'm:' || message_id), route "
+		"FROM questions WHERE joined_id = ?1) "
+		"SELECT count(DISTINCT c) + count(*) FILTER (WHERE route = 'human') "
+		"- count(DISTINCT c) FILTER (WHERE route = 'human') FROM m",
+	[J_SET] = "UPDATE escalations SET created_at = ?2, touches_given = ?3, touches = ?4, "
+		"severity = ?5, first_response_due = coalesce(?6, first_response_due), "
+		"resolution_due = coalesce(?7, resolution_due), updated_at = ?8, "
+		"alerts = coalesce(?9, alerts), reasons = coalesce(?10, reasons), "
+		"value_at_risk = coalesce(?11, value_at_risk) WHERE id = ?1",
+	/* the user's human escalations whose window holds a message at ?2 */
+	[J_COVER] = "SELECT id FROM escalations WHERE user_id = ?1 AND route = 'human' "
+		"AND created_at >= ?2 AND created_at <= ?2 + ?3 AND id <> ?4",
 	[TX_BEGIN] = "BEGIN IMMEDIATE",
 	[TX_COMMIT] = "COMMIT",
 	[TX_ROLLBACK] = "ROLLBACK",
@@ -521,6 +568,200 @@ undo(struct esc_log *l, struct esc_err *err)
 	esc_err_unstored(err, l->batch_name, l->batch_line);
 }
 
+/* ---- one case per conversation, and its touches ---- */
+
+/* A human escalation as a line left it, for the echo. */
+struct case_now {
+	long touches;
+	int sev;
+	time_t fr_due, res_due;
+};
+
+/* *n: the touches of escalation id (0: one not stored yet) of user,
+ * opened at created by question qid, as J_COUNT counts them. */
+static int
+count_touches(struct esc_log *l, sqlite3_int64 id, sqlite3_int64 qid, const char *user,
+	time_t created, long *n, struct esc_err *err)
+{
+	sqlite3_stmt *st = l->st[J_COUNT];
+	int r;
+
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, user);
+	sqlite3_bind_int64(st, 3, created);
+	sqlite3_bind_int64(st, 4, l->o.touch.window);
+	sqlite3_bind_int64(st, 5, qid);
+	if ((r = step(l, st, err)) <= 0)
+		return r < 0 ? -1 : store_fail(l, err);
+	*n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* Many touches take a case to a senior (seed 001): when its touches rose
+ * to escalate_at or more, its severity is at least escalate_to. Only a
+ * rise does it, so a severity an agent lowered since stays until the
+ * customer is in touch again. */
+static int
+senior(const struct esc_log *l, int sev, long before, long after)
+{
+	const struct esc_touch_rules *t = &l->o.touch;
+
+	if (t->escalate_at > 0 && after >= t->escalate_at && after > before &&
+	    sev < t->escalate_to)
+		return t->escalate_to;
+	return sev;
+}
+
+/* A message that joins a case: what it brings. */
+struct joiner {
+	time_t at;
+	int sev;
+	long given;                  /* its touches, -1 for none */
+	const char *alerts, *reasons;    /* JSON arrays of strings */
+	int have_risk;
+	double risk;
+};
+
+/* The strings of the array old, then those of add it lacks, as compact
+ * JSON (caller frees with free()); NULL when add brings nothing new, or
+ * either is not an array. */
+static char *
+union_list(const char *old, const char *add)
+{
+	json_t *o = json_loads(old ? old : "[]", 0, NULL), *a = json_loads(add, 0, NULL), *v, *w;
+	size_t i, k, n0;
+	char *out = NULL;
+
+	if (!json_is_array(o) || !json_is_array(a))
+		goto done;
+	n0 = json_array_size(o);
+	json_array_foreach(a, i, v) {
+		json_array_foreach(o, k, w)
+			if (json_equal(v, w))
+				break;
+		if (k == json_array_size(o))
+			json_array_append(o, v);
+	}
+	if (json_array_size(o) > n0)
+		out = json_dumps(o, JSON_COMPACT);
+done:
+	json_decref(o);
+	json_decref(a);
+	return out;
+}
+
+/* Bring human escalation id of user up to date after one of the user's
+ * messages was stored: one that joined it (j), or, with j NULL, one within
+ * the window before it. A message earlier than the escalation moves its
+ * start back to the message, since the case began then; a higher severity,
+ * from the message or from many touches, raises it. Either counts the due
+ * times again from the start, as a status event's new severity does. A
+ * joining message also adds the alerts and reasons the case lacks, and
+ * raises its value at risk. */
+static int
+refresh(struct esc_log *l, sqlite3_int64 id, const char *user, const struct joiner *j,
+	struct case_now *now, struct esc_err *err)
+{
+	sqlite3_stmt *st = l->st[J_GET];
+	sqlite3_int64 opener;
+	time_t created, start;
+	long before, had, given, n;
+	char *alerts = NULL, *reasons = NULL;
+	const char *sevs;
+	int sev, r, risen = 0;
+
+	sqlite3_bind_int64(st, 1, id);
+	if ((r = step(l, st, err)) <= 0)
+		return r < 0 ? -1 : store_fail(l, err);
+	created = (time_t)sqlite3_column_int64(st, 0);
+	sevs = (const char *)sqlite3_column_text(st, 1);
+	sev = sevs ? esc_severity_parse(sevs, strlen(sevs)) : ESC_SEV_LOW;
+	if (sev < 0)
+		sev = ESC_SEV_LOW;
+	before = sqlite3_column_type(st, 2) == SQLITE_NULL ? 0 : (long)sqlite3_column_int64(st, 2);
+	had = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : (long)sqlite3_column_int64(st, 3);
+	now->fr_due = (time_t)sqlite3_column_int64(st, 4);
+	now->res_due = (time_t)sqlite3_column_int64(st, 5);
+	if (j) {
+		alerts = union_list((const char *)sqlite3_column_text(st, 6), j->alerts);
+		reasons = union_list((const char *)sqlite3_column_text(st, 7), j->reasons);
+		risen = j->have_risk && (sqlite3_column_type(st, 8) == SQLITE_NULL ||
+			j->risk > sqlite3_column_double(st, 8));
+	}
+	opener = sqlite3_column_int64(st, 9);
+	sqlite3_reset(st);
+
+	start = j && j->at < created ? j->at : created;
+	given = j && j->given > had ? j->given : had;
+	if (count_touches(l, id, opener, user, start, &n, err) < 0) {
+		r = -1;
+		goto out;
+	}
+	if (n < given)
+		n = given;
+	now->touches = n;
+	now->sev = senior(l, j && j->sev > sev ? j->sev : sev, before, n);
+	r = 0;
+	if (start == created && now->sev == sev && n == before && given == had &&
+	    !alerts && !reasons && !risen)
+		goto out;
+	st = l->st[J_SET];
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, start);
+	bind_opt_num(st, 3, given >= 0, (double)given);
+	sqlite3_bind_int64(st, 4, n);
+	bind_text(st, 5, esc_severity_name(now->sev));
+	if (start != created || now->sev != sev) {
+		now->fr_due = esc_sla_add(l->sla, start,
+			esc_sla_target(l->sla, now->sev, ESC_SLA_FIRST_RESPONSE));
+		now->res_due = esc_sla_add(l->sla, start,
+			esc_sla_target(l->sla, now->sev, ESC_SLA_RESOLUTION));
+		sqlite3_bind_int64(st, 6, now->fr_due);
+		sqlite3_bind_int64(st, 7, now->res_due);
+	} else {
+		sqlite3_bind_null(st, 6);
+		sqlite3_bind_null(st, 7);
+	}
+	sqlite3_bind_int64(st, 8, esc_time_now());
+	bind_text(st, 9, alerts);
+	bind_text(st, 10, reasons);
+	bind_opt_num(st, 11, risen, risen ? j->risk : 0);
+	r = step(l, st, err) < 0 ? -1 : 0;
+out:
+	free(alerts);
+	free(reasons);
+	return r;
+}
+
+/* A message of user at time at is a touch of the user's human
+ * escalations opened up to a window after it: logged out of order, it
+ * came in after them. Count theirs again; skip has been. */
+static int
+cover(struct esc_log *l, const char *user, time_t at, sqlite3_int64 skip, struct esc_err *err)
+{
+	sqlite3_stmt *st = l->st[J_COVER];
+	struct case_now now;
+	long long *ids;
+	size_t n, i;
+	int rc;
+
+	bind_text(st, 1, user);
+	sqlite3_bind_int64(st, 2, at);
+	sqlite3_bind_int64(st, 3, l->o.touch.window);
+	sqlite3_bind_int64(st, 4, skip);
+	/* logged in time order, there are none: see so without a list */
+	if ((rc = step(l, st, err)) <= 0)
+		return rc;
+	sqlite3_reset(st);
+	if (!(ids = esc_store_ids(st, &n, err)))
+		return -1;
+	for (i = 0, rc = 0; i < n && rc == 0; i++)
+		rc = refresh(l, ids[i], user, NULL, &now, err);
+	free(ids);
+	return rc;
+}
+
 /* ---- a scored question ---- */
 
 static enum esc_rc
@@ -532,7 +773,9 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 	sqlite3_int64 qid = 0, eid = 0;
 	double sent = 0, touches = 0, risk = 0, score[3] = { 0 };
 	int have_sent, have_touches, have_risk, sev = ESC_SEV_LOW, r, fresh = 0, i, ri = -1;
-	time_t created, fr_due = 0, res_due = 0;
+	int joined = 0;
+	struct case_now now = { 0 };
+	time_t created;
 	sqlite3_stmt *st;
 
 	if (l->v[S_DETECT].t != ESC_J_OBJECT) {
@@ -626,21 +869,58 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 		}
 		qid = sqlite3_column_int64(st, 0);
 		eid = sqlite3_column_int64(st, 1);
+		joined = sqlite3_column_int(st, 2);
 		sqlite3_reset(st);
 	}
-	if (fresh && ri > 0) {
+	/* a person's case: one per conversation while it is open */
+	if (fresh && ri == 2 && str(l, S_CONV)) {
+		st = l->st[J_FIND];
+		bind_text(st, 1, str(l, S_CONV));
+		bind_text(st, 2, str(l, S_USER));
+		sqlite3_bind_int64(st, 3, created);
+		if ((r = step(l, st, err)) < 0)
+			return ESC_REC_FATAL;
+		if (r) {
+			eid = sqlite3_column_int64(st, 0);
+			joined = 1;
+			sqlite3_reset(st);
+		}
+	}
+	if (l->reasons.len)
+		esc_buf_putc(&l->reasons, ']');
+	if (l->alerts.len)
+		esc_buf_putc(&l->alerts, ']');
+	esc_buf_putc(&l->reasons, '\0');
+	esc_buf_putc(&l->alerts, '\0');
+	if (fresh && joined) {
+		struct joiner j = {
+			.at = created, .sev = sev, .given = have_touches ? (long)touches : -1,
+			.alerts = l->alerts.len > 1 ? l->alerts.p : "[]",
+			.reasons = l->reasons.len > 1 ? l->reasons.p : "[]",
+			.have_risk = have_risk, .risk = risk,
+		};
+
+		st = l->st[J_MARK];
+		sqlite3_bind_int64(st, 1, qid);
+		sqlite3_bind_int64(st, 2, eid);
+		if (step(l, st, err) < 0 || refresh(l, eid, str(l, S_USER), &j, &now, err) < 0)
+			return ESC_REC_FATAL;
+	} else if (fresh && ri > 0) {
+		now.touches = have_touches ? (long)touches : -1;
 		if (ri == 2) {     /* a person's case runs on the SLA clock */
-			fr_due = esc_sla_add(l->sla, created,
+			long n;
+
+			if (count_touches(l, 0, qid, str(l, S_USER), created, &n, err) < 0)
+				return ESC_REC_FATAL;
+			if (n > now.touches)
+				now.touches = n;
+			sev = senior(l, sev, 0, now.touches);
+			now.sev = sev;
+			now.fr_due = esc_sla_add(l->sla, created,
 				esc_sla_target(l->sla, sev, ESC_SLA_FIRST_RESPONSE));
-			res_due = esc_sla_add(l->sla, created,
+			now.res_due = esc_sla_add(l->sla, created,
 				esc_sla_target(l->sla, sev, ESC_SLA_RESOLUTION));
 		}
-		if (l->reasons.len)
-			esc_buf_putc(&l->reasons, ']');
-		if (l->alerts.len)
-			esc_buf_putc(&l->alerts, ']');
-		esc_buf_putc(&l->reasons, '\0');
-		esc_buf_putc(&l->alerts, '\0');
 		st = l->st[E_INS];
 		sqlite3_bind_int64(st, 1, qid);
 		bind_text(st, 2, str(l, S_ID));
@@ -662,26 +942,37 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 		bind_text(st, 19, esc_severity_name(sev));
 		bind_text(st, 20, str(l, S_PLAYBOOK));
 		bind_opt_num(st, 21, have_risk, risk);
-		bind_opt_num(st, 22, have_touches, touches);
+		bind_opt_num(st, 22, now.touches >= 0, (double)now.touches);
 		sqlite3_bind_int64(st, 23, created);
-		bind_opt_time(st, 24, fr_due);
-		bind_opt_time(st, 25, res_due);
+		bind_opt_time(st, 24, now.fr_due);
+		bind_opt_time(st, 25, now.res_due);
 		sqlite3_bind_int64(st, 26, esc_time_now());
+		bind_opt_num(st, 27, have_touches, touches);
 		if (insert(l, st, &eid, err) <= 0)
 			return ESC_REC_FATAL;
 	}
+	/* and a touch of the user's cases logged before it */
+	if (fresh && str(l, S_USER) && cover(l, str(l, S_USER), created,
+	    ri == 2 ? eid : 0, err) < 0)
+		return ESC_REC_FATAL;
 	l->obj.len = 0;
 	esc_buf_puts(&l->obj, "{\"question\":");
 	put_id(&l->obj, qid);
 	esc_buf_puts(&l->obj, ",\"escalation\":");
 	put_id(&l->obj, eid);
 	esc_buf_puts(&l->obj, fresh ? ",\"new\":true" : ",\"new\":false");
-	if (fr_due) {
-		esc_buf_puts(&l->obj, ",\"due\":{\"first_response\":");
-		put_time(&l->obj, fr_due);
-		esc_buf_puts(&l->obj, ",\"resolution\":");
-		put_time(&l->obj, res_due);
-		esc_buf_putc(&l->obj, '}');
+	if (joined)
+		esc_buf_puts(&l->obj, ",\"joined\":true");
+	if (fresh && ri == 2) {
+		esc_buf_printf(&l->obj, ",\"touches\":%ld,\"severity\":\"%s\"", now.touches,
+			esc_severity_name(now.sev));
+		if (now.fr_due) {
+			esc_buf_puts(&l->obj, ",\"due\":{\"first_response\":");
+			put_time(&l->obj, now.fr_due);
+			esc_buf_puts(&l->obj, ",\"resolution\":");
+			put_time(&l->obj, now.res_due);
+			esc_buf_putc(&l->obj, '}');
+		}
 	}
 	esc_buf_putc(&l->obj, '}');
 	esc_splice(out, &l->scan, rec->line, l->obj.p, l->obj.len);

@@ -169,9 +169,11 @@ esc_log_list(sqlite3 *db, const struct esc_log_filter *flt, FILE *f, struct esc_
 long
 esc_log_history(sqlite3 *db, const char *id, FILE *f, struct esc_err *err)
 {
+	/* by number, or by the id of a message that opened or joined it */
 	static const char qe[] = "SELECT " ESC_COLUMNS " FROM escalations "
-		"WHERE id = ?1 OR (?2 IS NULL AND question_id = "
-		"(SELECT id FROM questions WHERE message_id = ?3))";
+		"WHERE id = ?1 OR (?2 IS NULL AND id = (SELECT coalesce(q.joined_id, e.id) "
+		"FROM questions q LEFT JOIN escalations e ON e.question_id = q.id "
+		"WHERE q.message_id = ?3))";
 	static const char qv[] = "SELECT event_id, type, at, agent, status, severity, outcome, "
 		"offer, value, note, user_id FROM events WHERE escalation_id = ?1 ORDER BY at, id";
 	static const char *const names[] = {

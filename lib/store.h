@@ -76,12 +76,23 @@ long esc_sla_warning(const struct esc_sla *sla);
 int esc_sla_business(const struct esc_sla *sla);
 
 
+/* ---- touches (touches.c): share/store/touches.json ---- */
+struct esc_touch_rules {
+	long window;         /* seconds before an escalation opened in which the
+	                        customer's conversations are its touches */
+	int escalate_at;     /* at this many touches or more (0: never) ... */
+	int escalate_to;     /* ... the severity is raised to at least this */
+};
+/* Read the rules. 0, or -1 with err (a missing or invalid file). */
+int esc_touch_rules_load(struct esc_touch_rules *r, struct esc_err *err);
+
 /* ---- the escalation log (log.c): what esc-log does with each line ---- */
 struct esc_log;
 struct esc_log_opts {
 	const char *field;   /* --field: the message text's field, or NULL */
 	long window;         /* how far back a conversion looks, seconds */
 	int batch;           /* lines per transaction at most */
+	struct esc_touch_rules touch;
 };
 /* Borrows db and sla for its lifetime. NULL with err on failure. */
 struct esc_log *esc_log_new(struct sqlite3 *db, const struct esc_sla *sla,
