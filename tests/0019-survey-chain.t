@@ -538,11 +538,7 @@ is "$drc $(cat "$T/dry.err")" "3 survey-send: error (at <stdin>:1): invalid JSON
 	"and the dry run goes on to the end: the bad line rejected, exit 3"
 
 # An older store is upgraded in the dry run's copy, not on disk.
-mkdir "$T/oldshare"
-cp -R "$ESC_SHARE"/. "$T/oldshare"
-rm "$T"/oldshare/sql/0[0-9][0-9]-*.sql
-cp "$ESC_SHARE"/sql/001-*.sql "$ESC_SHARE"/sql/002-*.sql "$T/oldshare/sql/"
-ESC_SHARE=$T/oldshare tool esc-log --db "$T/old.db" < /dev/null
+old_store "$T/old.db" 2
 sqlite3 "$T/old.db" .dump > "$T/old1"
 session d-4 dora 2026-03-02T12:00:00Z > "$T/s"
 run survey-send --db "$T/old.db" -n --now 2026-03-02T12:00:00Z "$T/s"

@@ -197,7 +197,7 @@ for v in 001 002 003 004 005; do
 	cp "$ESC_SHARE"/sql/$v-*.sql "$T/oldshare/sql/"
 done
 DB=$T/old.db
-ESC_SHARE=$T/oldshare tool esc-log --db "$DB" < /dev/null
+old_store "$DB" 5
 printf '{"type":"contact","customer":"olga","phone":"+15555550105","consent":{"calls":true,"sms":true},"at":"2026-01-01T00:00:00Z"}\n' |
 	ESC_SHARE=$T/oldshare tool crm-track --db "$DB" > /dev/null
 E=$(epoch 2026-03-05T10:00:00Z)

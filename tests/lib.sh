@@ -12,6 +12,8 @@
 #                                     exit status in $rc; never aborts
 #   tool TOOL ARGS...                 $BIN/TOOL as is, for pipelines
 #   note TEXT / diag_file FILE        TAP comments
+#   old_store FILE N                  a new store at schema N: share/esc/sql's
+#                                     files up to N, by the sqlite3 shell
 #
 # With ESC_VALGRIND=1 every tool runs under valgrind; a memory error or a
 # definite leak makes the tool exit 99, which no assertion expects.
@@ -152,4 +154,17 @@ done_testing() {
 	[ -n "$tap_plan" ] || echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ] || exit 1
 	exit 0
+}
+
+# A store as an older esc made it: the schema files up to number $2, each
+# in its own transaction, user_version $2, WAL, as lib/store.c does; made
+# by the sqlite3 shell, since today's tools prepare today's statements.
+old_store() {
+	for f in "$ESC_SHARE"/sql/[0-9][0-9][0-9]-*.sql; do
+		n=$(basename "$f" | sed 's/^0*\([0-9][0-9]*\)-.*/\1/')
+		[ "$n" -le "$2" ] || continue
+		{ echo 'BEGIN;'; cat "$f"; echo "PRAGMA user_version = $n;"; echo 'COMMIT;'; } |
+			sqlite3 "$1" > /dev/null || return 1
+	done
+	sqlite3 "$1" 'PRAGMA journal_mode = WAL' > /dev/null
 }
