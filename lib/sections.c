@@ -244,7 +244,7 @@ struct group {
 	long long bucket;
 	char *key;                 /* NULL for SQL NULL */
 	long long n, conv;
-	long long q, qesc, qpaid;  /* by_tier: the questions, escalated, paid */
+	long long q, qpaid, hand;  /* by_tier: the questions, the paid ones, the handovers */
 	double value;
 	long long *ttc;
 	size_t nttc, cap;
@@ -419,8 +419,8 @@ esc_sec_by(struct esc_runner *x, unsigned want)
 				long long n = sqlite3_column_int64(s, 3);
 
 				g->q += n;
-				g->qesc += route && strcmp(route, "none") ? n : 0;
 				g->qpaid += route && !strcmp(route, "paid") ? n : 0;
+				g->hand -= d ? n : 0;     /* n < 0: taken off */
 			}
 			if (esc_step_err(x, s, rc) < 0)
 				goto out;
@@ -484,7 +484,9 @@ esc_sec_by(struct esc_runner *x, unsigned want)
 			esc_set_int(&c[1], ESC_V_INT, g->q);
 			esc_set_int(&c[2], ESC_V_INT, g->n);
 			if (g->q) {
-				esc_set_real(&c[3], ESC_V_PCT, (double)g->qesc / (double)g->q);
+				/* as in the totals: the escalations the questions
+				 * opened, whose later messages may have joined one */
+				esc_set_real(&c[3], ESC_V_PCT, (double)(g->n - g->hand) / (double)g->q);
 				esc_set_real(&c[4], ESC_V_PCT, (double)g->qpaid / (double)g->q);
 			}
 			c += TIER_EXTRA;

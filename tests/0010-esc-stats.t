@@ -114,10 +114,13 @@ is "$(sec by_severity '[.severity, .escalations, .conversions]' | tr '\n' ' ')" 
 	'["critical",1,0] ["high",4,0] ["low",3,2] ' "by_severity: critical 1, high 4, low 3 with 2 conversions, most urgent first"
 is "$(sec by_tier '[.tier, .escalations, .conversions]' | tr '\n' ' ')" \
 	'["pro",7,1] ["free",1,1] ' "by_tier: pro 7 (1 converted), free 1 (converted)"
-# the rates by tier, counted again by the sqlite3 shell from the questions
+# the rates by tier, counted again by the sqlite3 shell: escalations and
+# paid questions over the tier's questions
 is "$(sec by_tier '[.tier, .questions, .escalation_rate, .paid_rate]' | tr '\n' ' ')" \
-	"$(sq "SELECT json_array(tier, count(*), round(avg(route <> 'none'), 4), round(avg(route = 'paid'), 4))
-		FROM questions GROUP BY tier ORDER BY (SELECT count(*) FROM escalations e WHERE e.tier = questions.tier) DESC" |
+	"$(sq "SELECT json_array(tier, count(*),
+			round(1.0 * (SELECT count(*) FROM escalations e WHERE e.tier IS q.tier) / count(*), 4),
+			round(avg(route = 'paid'), 4))
+		FROM questions q GROUP BY tier ORDER BY (SELECT count(*) FROM escalations e WHERE e.tier IS q.tier) DESC" |
 		sed 's/\.0\([],]\)/\1/g' | tr '\n' ' ')" \
 	"by_tier: each tier's questions, escalation rate and paid rate"
 is "$(sec by_template '[.template, .escalations]' | tr '\n' ' ')" \

@@ -14,7 +14,7 @@
 # read back with the sqlite3 shell.
 . "$(dirname "$0")/lib.sh"
 
-plan 53
+plan 54
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -70,6 +70,10 @@ is "$(jq -c 'select(.kind == "touches") | [.escalation_id, .touches, .severity, 
 is "$(jq -r .escalation_id "$T/out" | sort -u | tr '\n' ' ')" "1 " "... and every alert is about the one case"
 run esc-stats --db "$DB" --alerts --now 2026-03-02T10:46:00Z
 is "$rc/$(lines "$T/out")" "1/0" "... once: a second run has nothing new (exit 1)"
+
+run esc-stats --db "$DB" --now "$NOW" --section totals --section tier
+is "$(jq -c 'select(.section == "totals") | [.questions, .escalations, .escalation_rate]' "$T/out")/$(jq -c 'select(.section == "by_tier") | [.questions, .escalations, .escalation_rate]' "$T/out")" \
+	"[3,1,0.3333]/[3,1,0.3333]" "esc-stats: one case out of three questions, in the totals and by tier"
 
 # ---- fed again: nothing changes ------------------------------------------------------------
 sq .dump > "$T/dump1"
