@@ -538,18 +538,22 @@ fail:
 	return -1;
 }
 
-/* The latest send of another chain to this person into *t (0: none). */
+/* The latest send of another chain to this person into *t, and the latest
+ * claim of one another run has in hand into *claim (0: none). */
 static int
-last_sent(struct esc_survey *s, const struct chain *c, time_t *t, struct esc_err *err)
+last_sent(struct esc_survey *s, const struct chain *c, time_t *t, time_t *claim,
+	struct esc_err *err)
 {
 	sqlite3_stmt *st = s->st[SV_THROTTLE];
 	int rc;
 
-	*t = 0;
+	*t = *claim = 0;
 	sqlite3_bind_text(st, 1, c->cust, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, c->id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*t = (time_t)sqlite3_column_int64(st, 0);
+		*claim = (time_t)sqlite3_column_int64(st, 1);
+	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : esc_survey_store_fail(s->db, err);
@@ -834,12 +838,25 @@ chain_due(struct due *d, long long id, struct esc_buf *more, struct esc_err *err
 			}
 		}
 		if (s->cfg.throttle) {
-			if (last_sent(s, &c, &t, err) < 0)
+			time_t claim;
+
+			if (last_sent(s, &c, &t, &claim, err) < 0)
 				goto fail;
 			if (t && t + s->cfg.throttle > d->now) {
 				t += s->cfg.throttle;
 				reason = "throttle";
 				goto wait;
+			}
+			/* a send another run has in hand may yet fail: wait
+			 * until it is settled (sent, failed, or past
+			 * claim_grace and taken as sent), not a whole throttle */
+			if (claim) {
+				t = claim + s->cfg.claim_grace > d->now ? claim + s->cfg.claim_grace :
+					claim + s->cfg.throttle;
+				if (t > d->now) {
+					reason = "throttle";
+					goto wait;
+				}
 			}
 		}
 		if (s->o.dry_run) {

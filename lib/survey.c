@@ -37,9 +37,10 @@ static const char *const sql[SV_N] = {
 		"WHERE survey_id = ?1 AND step = ?2",
 	[SV_CONTACT] = "SELECT name, email, phone, timezone, consent_calls, consent_sms, "
 		"consent_email, blocked FROM contacts WHERE customer_id = ?1",
-	/* the steps of one chain are one survey: only other chains throttle,
-	 * a send another run has in hand included */
-	[SV_THROTTLE] = "SELECT max(coalesce(sent_at, claimed_at)) FROM survey_attempts "
+	/* the steps of one chain are one survey: only other chains throttle;
+	 * the latest send, and apart the latest another run has in hand */
+	[SV_THROTTLE] = "SELECT max(CASE WHEN state <> 'claimed' THEN coalesce(sent_at, claimed_at) END), "
+		"max(CASE WHEN state = 'claimed' THEN claimed_at END) FROM survey_attempts "
 		"WHERE customer_id = ?1 AND survey_id <> ?2 AND step <> 'in_widget' "
 		"AND state IN ('sent', 'unconfirmed', 'claimed')",
 	[SV_DUE] = "SELECT id, next_at FROM surveys WHERE state = 'open' AND next_at IS NOT NULL "

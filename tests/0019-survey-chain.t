@@ -15,7 +15,7 @@ command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 smtpd_available || plan skip_all "no python3 with aiosmtpd"
 
-plan 111
+plan 113
 
 SID=AC5urv3yTest
 TW_SECRET=tw-S3cr3tAuthTok
@@ -226,6 +226,26 @@ is "$(acts t-2)/$(q "select state, step from surveys where session_id = 't-2'")"
 due 2026-05-01T10:05:00Z
 is "$(acts t-2)" "sent ai_call" "30 days on: the call"
 is "$(requests "$CALLS")" 3 "three calls in all"
+
+# A send another run has in hand holds the person's other chains only until
+# it is settled (claim_grace, 15m): it may yet fail, and a failed send must
+# not hold them for 30 days.
+contact pam true false false +15555550105 | contacts
+session p-1 pam 2026-06-01T10:00:00Z > "$T/s"
+session p-2 pam 2026-06-01T10:01:00Z >> "$T/s"
+sr --now 2026-06-01T10:01:00Z "$T/s"
+# the other run's claim on p-1's call, as it stands while the provider answers
+q "insert into survey_attempts (survey_id, customer_id, step, state, due_at, claimed_at, channel, tries)
+	select id, 'pam', 'ai_call', 'claimed', next_at, strftime('%s', '2026-06-01T10:05:00Z'), 'twilio', 1
+	from surveys where session_id = 'p-1';
+	update surveys set next_at = strftime('%s', '2026-06-01T12:00:00Z') where session_id = 'p-1'"
+due 2026-06-01T10:06:00Z
+is "$(jq -r 'select(.session_id == "p-2") | [.action, .step, .reason, .until] | join(" ")' "$T/out")" \
+	"wait ai_call throttle 2026-06-01T10:20:00Z" "pam's second chain waits while another run's call is in hand: until it is settled"
+# that run's call failed (a 503): nothing reached pam
+q "update survey_attempts set state = 'failed', error = 'HTTP 503' where customer_id = 'pam'"
+due 2026-06-01T10:20:00Z
+is "$(acts p-2)" "sent ai_call" "the claim settled as failed: the second chain's call goes out, not 30 days on"
 
 # ---- every consent combination ----------------------------------------------------------
 DB=$T/consent.db
