@@ -172,7 +172,8 @@ static const char *const sql[ST_N] = {
 		"severity = ?5, first_response_due = coalesce(?6, first_response_due), "
 		"resolution_due = coalesce(?7, resolution_due), updated_at = ?8, "
 		"alerts = coalesce(?9, alerts), reasons = coalesce(?10, reasons), "
-		"value_at_risk = coalesce(?11, value_at_risk) WHERE id = ?1",
+		"value_at_risk = coalesce(?11, value_at_risk), playbook = coalesce(?12, playbook) "
+		"WHERE id = ?1",
 	/* the user's human escalations whose window holds a message at ?2 */
 	[J_COVER] = "SELECT id FROM escalations WHERE user_id = ?1 AND route = 'human' "
 		"AND created_at >= ?2 AND created_at <= ?2 + ?3 AND id <> ?4",
@@ -619,6 +620,7 @@ struct joiner {
 	int sev;
 	long given;                  /* its touches, -1 for none */
 	const char *alerts, *reasons;    /* JSON arrays of strings */
+	const char *playbook;        /* esc-offer's, or NULL */
 	int have_risk;
 	double risk;
 };
@@ -658,7 +660,8 @@ done:
  * from the message or from many touches, raises it. Either counts the due
  * times again from the start, as a status event's new severity does. A
  * joining message also adds the alerts and reasons the case lacks, and
- * raises its value at risk. */
+ * raises its value at risk; one more severe than the case brings its
+ * playbook (a billing dispute that turns into a cancel threat). */
 static int
 refresh(struct esc_log *l, sqlite3_int64 id, const char *user, const struct joiner *j,
 	struct case_now *now, struct esc_err *err)
@@ -669,6 +672,7 @@ refresh(struct esc_log *l, sqlite3_int64 id, const char *user, const struct join
 	long before, had, given, n;
 	char *alerts = NULL, *reasons = NULL;
 	const char *sevs;
+	const char *playbook = NULL;
 	int sev, r, risen = 0;
 
 	sqlite3_bind_int64(st, 1, id);
@@ -691,6 +695,8 @@ refresh(struct esc_log *l, sqlite3_int64 id, const char *user, const struct join
 	}
 	opener = sqlite3_column_int64(st, 9);
 	sqlite3_reset(st);
+	if (j && j->sev > sev && j->playbook)
+		playbook = j->playbook;
 
 	start = j && j->at < created ? j->at : created;
 	given = j && j->given > had ? j->given : had;
@@ -704,7 +710,7 @@ refresh(struct esc_log *l, sqlite3_int64 id, const char *user, const struct join
 	now->sev = senior(l, j && j->sev > sev ? j->sev : sev, before, n);
 	r = 0;
 	if (start == created && now->sev == sev && n == before && given == had &&
-	    !alerts && !reasons && !risen)
+	    !alerts && !reasons && !risen && !playbook)
 		goto out;
 	st = l->st[J_SET];
 	sqlite3_bind_int64(st, 1, id);
@@ -727,6 +733,7 @@ refresh(struct esc_log *l, sqlite3_int64 id, const char *user, const struct join
 	bind_text(st, 9, alerts);
 	bind_text(st, 10, reasons);
 	bind_opt_num(st, 11, risen, risen ? j->risk : 0);
+	bind_text(st, 12, playbook);
 	r = step(l, st, err) < 0 ? -1 : 0;
 out:
 	free(alerts);
@@ -897,6 +904,7 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 			.at = created, .sev = sev, .given = have_touches ? (long)touches : -1,
 			.alerts = l->alerts.len > 1 ? l->alerts.p : "[]",
 			.reasons = l->reasons.len > 1 ? l->reasons.p : "[]",
+			.playbook = str(l, S_PLAYBOOK),
 			.have_risk = have_risk, .risk = risk,
 		};
 

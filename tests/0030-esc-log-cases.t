@@ -14,7 +14,7 @@
 # read back with the sqlite3 shell.
 . "$(dirname "$0")/lib.sh"
 
-plan 54
+plan 55
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -169,6 +169,8 @@ is "$rc/$(jq -c '[.log.escalation, .log.joined, .log.touches, .log.severity]' "$
 is "$(sq "select severity || ' ' || first_response_due || ' ' || resolution_due || ' ' || alerts || ' ' || reasons || ' ' || value_at_risk from escalations where id = 3")" \
 	"critical $(ts 2026-03-02T10:15:00Z) $(ts 2026-03-02T12:00:00Z) [\"refund\",\"legal\",\"high_value\"] [\"refund\",\"legal\",\"high_value\"] 6000.0" \
 	"... due times counted again from the case's start (10:00: 15m, 2h); its alerts and reasons added; its value at risk kept"
+is "$(jq -r '.offer.playbook' "$T/c2.off" | tr '\n' ' ')/$(sq "select playbook from escalations where id = 3")" \
+	"billing_dispute executive /executive" "... and the more severe message's playbook"
 
 # ---- the customer's other conversations within the window ---------------------------------
 cat > "$T/u3.jsonl" <<'EOF'
