@@ -19,7 +19,7 @@ LDLIBS    = -lsimdjson -lstdc++ -lyajl -ljansson -lsqlite3 -lcurl -lm
 TOOLS     = esc-detect esc-offer esc-log esc-stats crm-track upsell-gen survey-send
 LIBOBJ    = lib/buf.o lib/diag.o lib/loop.o lib/scan.o lib/fastjson.o lib/splice.o lib/timefmt.o \
             lib/share.o lib/jtext.o lib/vocab.o lib/phrases.o lib/text.o lib/sentiment.o \
-            lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o \
+            lib/negate.o lib/detect.o lib/formats.o lib/offer.o lib/opts.o lib/fields.o \
             lib/store.o lib/sla.o lib/hours.o lib/touches.o lib/log.o lib/logq.o lib/stats.o lib/sections.o lib/alerts.o \
             lib/report.o lib/html.o \
             $(LIBOBJ_NET) $(LIBOBJ_CRM) $(LIBOBJ_RECS) $(LIBOBJ_OPPS) $(LIBOBJ_SURVEY)
@@ -34,7 +34,7 @@ LIBOBJ_SURVEY = lib/survcfg.o lib/survstore.o lib/survey.o lib/survdue.o lib/cha
 BINS      = $(TOOLS:%=bin/%)
 UNITS     = tests/unit/test-sentiment tests/unit/test-detect tests/unit/test-time tests/unit/test-offer \
             tests/unit/test-sla tests/unit/test-stats tests/unit/test-token \
-            tests/unit/test-problems
+            tests/unit/test-problems tests/unit/test-negate
 # programs the shell tests drive (built, not run by prove)
 TESTBINS  = tests/unit/net-call tests/unit/channel-send
 

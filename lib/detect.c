@@ -6,7 +6,9 @@
  * Human route (seed 001): any alert marked "human" in detect.json — a
  * request for a person, cancel / competitor / legal language, strongly
  * negative sentiment, 3+ touches, revenue at risk over the threshold.
- * A human need outranks a sales offer. */
+ * A human need outranks a sales offer. An alert's phrase does not count
+ * where a cue the alert names in "negated_by" undoes it ("I don't want
+ * to cancel": negate.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,11 +31,14 @@ struct alert {
 	double weight;
 	int human;
 	int soft;              /* sends to a person only when no paid offer fits */
+	unsigned negmask;      /* cue classes that undo its phrases, bit 1 << class */
 };
 
 struct esc_detector {
 	struct esc_vocab *v;
 	struct esc_phrases *ph;
+	struct esc_negate *ng;
+	int *cat_alert;        /* the alert of each phrase category, -1 for none */
 	int ind_cat[NIND], howto_cat;
 	struct alert al[MAX_ALERTS];
 	int nal;
@@ -45,6 +50,8 @@ struct esc_detector {
 	/* scratch, reused for every message */
 	struct esc_text tx;
 	struct esc_matches m;
+	size_t negated_end[MAX_ALERTS]; /* token after an alert's last negated phrase */
+	int negated_any;       /* negated_end holds something to clear */
 };
 
 /* Reasons for a paid escalation, in output order. */
@@ -82,6 +89,8 @@ esc_detector_free(struct esc_detector *d)
 		free(d->ctx[i]);
 	free(d->ctx);
 	esc_phrases_free(d->ph);
+	esc_negate_free(d->ng);
+	free(d->cat_alert);
 	esc_vocab_free(d->v);
 	esc_text_free(&d->tx);
 	esc_matches_free(&d->m);
@@ -126,6 +135,40 @@ boolean(json_t *o, const char *what, const char *key, int dflt, int *out, struct
 	return 0;
 }
 
+/* An alert's "negated_by": the cue classes of negations.tsv that undo
+ * its phrases. */
+static int
+negated_by(struct esc_detector *d, struct alert *al, json_t *list, struct esc_err *err)
+{
+	size_t i;
+	json_t *c;
+	int k;
+
+	if (list && !json_is_array(list)) {
+		esc_err_set(err, "detect.json: alert \"%s\": \"negated_by\" must be a list of "
+			"cue classes, such as [\"negation\"]", al->name);
+		return -1;
+	}
+	json_array_foreach(list, i, c) {
+		if (!json_is_string(c)) {
+			esc_err_set(err, "detect.json: alert \"%s\": \"negated_by\" must be a list of "
+				"cue classes, such as [\"negation\"]", al->name);
+			return -1;
+		}
+		k = esc_negate_class(d->ng, json_string_value(c));
+		if (k < 0 || esc_negate_special(d->ng, k)) {
+			esc_err_set(err, k < 0 ?
+				"detect.json: alert \"%s\": \"negated_by\": no cue class \"%s\" in "
+				"detect/negations.tsv" :
+				"detect.json: alert \"%s\": \"negated_by\": \"%s\" ends cues, it is not a "
+				"class of them", al->name, json_string_value(c));
+			return -1;
+		}
+		al->negmask |= 1u << k;
+	}
+	return 0;
+}
+
 static int
 load_alerts(struct esc_detector *d, json_t *alerts, struct esc_err *err)
 {
@@ -166,6 +209,8 @@ load_alerts(struct esc_detector *d, json_t *alerts, struct esc_err *err)
 		if (boolean(a, what, "human", 0, &al->human, err) < 0 ||
 		    boolean(a, what, "soft", 0, &al->soft, err) < 0)
 			return -1;
+		if (negated_by(d, al, json_object_get(a, "negated_by"), err) < 0)
+			return -1;
 		al->cat = -1;
 		if (strcmp(name, "repeat_contact") == 0)
 			al->kind = AK_TOUCHES;
@@ -183,12 +228,15 @@ static int
 load_config(struct esc_detector *d, struct esc_err *err)
 {
 	json_t *j, *ctx, *c;
-	double min;
+	double min, window, opinion;
 	size_t i;
 	int rc = -1;
 
 	if (!(j = esc_share_json("detect/detect.json", err)))
 		return -1;
+	/* the cues before the alerts, which name their classes */
+	if (esc_negate_load(d->ng, "detect/negations.tsv", err) < 0)
+		goto out;
 	if (num(j, "paid", "min_indicators", 2, &min, err) < 0 ||
 	    boolean(json_object_get(j, "paid"), "paid.", "never_for_general_howto", 1,
 		&d->howto_guard, err) < 0 ||
@@ -197,8 +245,16 @@ load_config(struct esc_detector *d, struct esc_err *err)
 	    num(j, "human", "revenue_at_risk", 5000, &d->at_risk, err) < 0 ||
 	    num(j, "severity", "medium", 1, &d->level[0], err) < 0 ||
 	    num(j, "severity", "high", 3, &d->level[1], err) < 0 ||
-	    num(j, "severity", "critical", 5, &d->level[2], err) < 0)
+	    num(j, "severity", "critical", 5, &d->level[2], err) < 0 ||
+	    num(j, "negation", "window", 3, &window, err) < 0 ||
+	    num(j, "negation", "opinion", 1, &opinion, err) < 0)
 		goto out;
+	if (window < 0 || window > 16 || window != (int)window) {
+		esc_err_set(err, "detect.json: \"negation.window\" must be a whole number of words "
+			"from 0 to 16");
+		goto out;
+	}
+	esc_negate_set(d->ng, (int)window, opinion);
 	d->min_ind = (int)min;
 	ctx = json_object_get(json_object_get(j, "paid"), "mentorship_contexts");
 	if (ctx && !json_is_array(ctx)) {
@@ -250,8 +306,17 @@ bind_categories(struct esc_detector *d, struct esc_err *err)
 				"detect/alerts.tsv", d->al[i].name);
 			return -1;
 		}
+	if (!(d->cat_alert = malloc((size_t)(esc_phrases_ncat(d->ph) + 1) * sizeof *d->cat_alert))) {
+		esc_err_set(err, "out of memory");
+		return -1;
+	}
 	for (c = 0; c < esc_phrases_ncat(d->ph); c++) {
 		int known = c == d->howto_cat;
+
+		d->cat_alert[c] = -1;
+		for (i = 0; i < d->nal; i++)
+			if (c == d->al[i].cat)
+				d->cat_alert[c] = i;
 
 		for (i = 0; i < NIND; i++)
 			known |= c == d->ind_cat[i];
@@ -261,6 +326,18 @@ bind_categories(struct esc_detector *d, struct esc_err *err)
 			esc_err_set(err, "phrase category \"%s\" is neither an indicator "
 				"nor an alert listed in detect/detect.json",
 				esc_phrases_catname(d->ph, c));
+			return -1;
+		}
+	}
+	/* a class no alert names would be a list that does nothing */
+	for (c = 0; c < esc_negate_nclass(d->ng); c++) {
+		int used = esc_negate_special(d->ng, c);
+
+		for (i = 0; i < d->nal; i++)
+			used |= (d->al[i].negmask >> c) & 1;
+		if (!used) {
+			esc_err_set(err, "cue class \"%s\" of detect/negations.tsv is in no alert's "
+				"\"negated_by\" in detect/detect.json", esc_negate_classname(d->ng, c));
 			return -1;
 		}
 	}
@@ -276,7 +353,8 @@ esc_detector_load(struct esc_err *err)
 		esc_err_set(err, "out of memory");
 		return NULL;
 	}
-	if (!(d->v = esc_vocab_new()) || !(d->ph = esc_phrases_new(d->v))) {
+	if (!(d->v = esc_vocab_new()) || !(d->ph = esc_phrases_new(d->v)) ||
+	    !(d->ng = esc_negate_new(d->v))) {
 		esc_err_set(err, "out of memory");
 		goto fail;
 	}
@@ -285,6 +363,7 @@ esc_detector_load(struct esc_err *err)
 	    esc_phrases_load(d->ph, "detect/indicators.tsv", err) < 0 ||
 	    esc_phrases_load(d->ph, "detect/alerts.tsv", err) < 0 ||
 	    esc_phrases_compile(d->ph, err) < 0 ||
+	    esc_negate_compile(d->ng, err) < 0 ||
 	    bind_categories(d, err) < 0)
 		goto fail;
 	return d;
@@ -305,6 +384,26 @@ mentorship_context(const struct esc_detector *d, const struct esc_msg *m)
 	return 0;
 }
 
+/* esc_phrases_match_keep's question: is this phrase there, or undone by a
+ * cue before it? A phrase inside one undone goes with it: "not going to a
+ * competitor" undoes "a competitor", and so "competitor*" too. */
+static int
+keep(void *ctx, int id, size_t start, size_t len)
+{
+	struct esc_detector *d = ctx;
+	int a = d->cat_alert[esc_phrases_catof(d->ph, id)];
+
+	if (a < 0 || !d->al[a].negmask)
+		return 1;
+	if (start >= d->negated_end[a] &&
+	    !esc_negated(d->ng, &d->tx, start, d->al[a].negmask))
+		return 1;
+	if (start + len > d->negated_end[a])
+		d->negated_end[a] = start + len;
+	d->negated_any = 1;
+	return 0;
+}
+
 int
 esc_detect(struct esc_detector *d, const struct esc_msg *m, struct esc_verdict *v)
 {
@@ -313,8 +412,12 @@ esc_detect(struct esc_detector *d, const struct esc_msg *m, struct esc_verdict *
 	double weight = 0;
 
 	memset(v, 0, sizeof *v);
+	if (d->negated_any) {
+		memset(d->negated_end, 0, sizeof d->negated_end);
+		d->negated_any = 0;
+	}
 	if (esc_text_split(&d->tx, d->v, m->text, m->len) < 0 ||
-	    esc_phrases_match(d->ph, &d->tx, &d->m) < 0)
+	    esc_phrases_match_keep(d->ph, &d->tx, &d->m, keep, d) < 0)
 		return -1;
 	esc_sentiment_score(&d->tx, &v->sent);
 

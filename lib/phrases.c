@@ -316,6 +316,30 @@ esc_phrases_compile(struct esc_phrases *ph, struct esc_err *err)
 	return 0;
 }
 
+int
+esc_phrases_bind(struct esc_phrases *ph, unsigned lastflag, struct esc_err *err)
+{
+	int i, k;
+
+	for (i = 0; i < ph->np; i++) {
+		struct pat *p = &ph->p[i];
+		struct esc_word *last;
+
+		for (k = 0; k < p->nw; k++)
+			if (!p->w[k].any && !p->w[k].prefix)
+				p->w[k].w = esc_vocab_get(ph->v, p->w[k].s, p->w[k].n);
+		/* found by their last word, which must therefore be one */
+		if (p->w[p->nw - 1].any || p->w[p->nw - 1].prefix) {
+			esc_err_set(err, "phrase \"%s\": its last word must be a whole word, "
+				"not one ending in '*'", p->text);
+			return -1;
+		}
+		last = (struct esc_word *)p->w[p->nw - 1].w;
+		last->flags |= lastflag;
+	}
+	return 0;
+}
+
 static int
 word_match(const struct pword *w, const struct esc_tok *t)
 {
@@ -342,6 +366,25 @@ pat_match(const struct pat *p, const struct esc_text *tx, size_t i)
 	return 1;
 }
 
+int
+esc_phrases_ending_at(const struct esc_phrases *ph, const struct esc_text *tx, size_t j,
+	size_t *start)
+{
+	int i, best = -1;
+
+	for (i = 0; i < ph->np; i++) {
+		const struct pat *p = &ph->p[i];
+
+		if ((size_t)p->nw > j + 1 || (best >= 0 && p->nw <= ph->p[best].nw))
+			continue;
+		if (pat_match(p, tx, j + 1 - (size_t)p->nw))
+			best = i;
+	}
+	if (best >= 0)
+		*start = j + 1 - (size_t)ph->p[best].nw;
+	return best;
+}
+
 static int
 found(struct esc_matches *m, int id)
 {
@@ -363,9 +406,28 @@ found(struct esc_matches *m, int id)
 	return 0;
 }
 
+/* Phrase id tried at token i: recorded if it is there, unless keep says
+ * no. -1 when memory runs out. */
+static inline int
+try_at(const struct esc_phrases *ph, const struct esc_text *tx, size_t i, int id,
+	struct esc_matches *m, esc_phrases_keep keep, void *ctx)
+{
+	if (!pat_match(&ph->p[id], tx, i) ||
+	    (keep && !keep(ctx, id, i, (size_t)ph->p[id].nw)))
+		return 0;
+	return found(m, id);
+}
+
 int
 esc_phrases_match(const struct esc_phrases *ph, const struct esc_text *tx,
 	struct esc_matches *m)
+{
+	return esc_phrases_match_keep(ph, tx, m, NULL, NULL);
+}
+
+int
+esc_phrases_match_keep(const struct esc_phrases *ph, const struct esc_text *tx,
+	struct esc_matches *m, esc_phrases_keep keep, void *ctx)
 {
 	size_t i;
 	int id;
@@ -378,20 +440,20 @@ esc_phrases_match(const struct esc_phrases *ph, const struct esc_text *tx,
 			continue;
 		if (t->bwf & (ESC_W_PATHEAD | ESC_W_PAIR)) {
 			for (id = t->bw->pat; id >= 0; id = ph->p[id].next)
-				if (pat_match(&ph->p[id], tx, i) && found(m, id) < 0)
+				if (try_at(ph, tx, i, id, m, keep, ctx) < 0)
 					return -1;
 			if ((t->bwf & ESC_W_PAIR) && i + 1 < tx->n && tx->t[i + 1].bw) {
 				const struct pair *pr = &ph->pairs[pair_slot(ph, t->bw, tx->t[i + 1].bw)];
 
 				for (id = pr->a ? pr->head : -1; id >= 0; id = ph->p[id].next)
-					if (pat_match(&ph->p[id], tx, i) && found(m, id) < 0)
+					if (try_at(ph, tx, i, id, m, keep, ctx) < 0)
 						return -1;
 			}
 		}
 		if (t->bn < PREFIX_MIN)
 			continue;
 		for (id = ph->prefix_head[bucket(t->bare)]; id >= 0; id = ph->p[id].next)
-			if (pat_match(&ph->p[id], tx, i) && found(m, id) < 0)
+			if (try_at(ph, tx, i, id, m, keep, ctx) < 0)
 				return -1;
 	}
 	return 0;

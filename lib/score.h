@@ -20,6 +20,7 @@ enum {
 	ESC_W_PAIR = 1 << 15,   /* first word of a phrase indexed by its first two words */
 	ESC_W_PAIRHEAD = 1 << 16, /* first word of a two-word sentiment entry ("kind of") */
 	ESC_W_PATHEAD = 1 << 17, /* first word of a phrase indexed by that word alone */
+	ESC_W_CUE = 1 << 18,    /* last word of a negation cue (negate.c) */
 };
 struct esc_word {
 	float valence;          /* lexicon valence, -4..4 */
@@ -73,6 +74,9 @@ struct esc_text {
 /* Split text into tokens and look each up in v. Returns 0 or -1 (memory). */
 int esc_text_split(struct esc_text *tx, const struct esc_vocab *v,
 	const char *s, size_t n);
+/* 1 if a clause ends between token j and token j + 1: a , ; : . ! or ?
+ * at the edge of either ("this, I'm"); 0 otherwise, and after the last. */
+int esc_text_break(const struct esc_text *tx, size_t j);
 void esc_text_free(struct esc_text *tx);
 
 /* ---- phrases (phrases.c): "category<TAB>phrase" lines; a phrase is
@@ -102,7 +106,45 @@ struct esc_matches {
 };
 int esc_phrases_match(const struct esc_phrases *ph, const struct esc_text *tx,
 	struct esc_matches *m);
+/* The same, asking keep about each occurrence found (phrase id at tokens
+ * start .. start + len - 1) before it is recorded; 0 leaves it out. */
+typedef int (*esc_phrases_keep)(void *ctx, int id, size_t start, size_t len);
+int esc_phrases_match_keep(const struct esc_phrases *ph, const struct esc_text *tx,
+	struct esc_matches *m, esc_phrases_keep keep, void *ctx);
 void esc_matches_free(struct esc_matches *m);
+/* For a short list looked for only at given places, instead of
+ * esc_phrases_compile: bind the words and set lastflag on each phrase's
+ * last word, which must be a whole word (an error otherwise). */
+int esc_phrases_bind(struct esc_phrases *ph, unsigned lastflag, struct esc_err *err);
+/* The longest phrase whose last word is token j (the first in file order
+ * among equals): its id, its first token in *start; -1 if none. */
+int esc_phrases_ending_at(const struct esc_phrases *ph, const struct esc_text *tx, size_t j,
+	size_t *start);
+
+/* ---- negation (negate.c): cues a few words before an alert's phrase
+ * that undo it ("I don't want to cancel"), from a "class<TAB>phrase" file;
+ * the class "stop" ends a cue's reach, "pseudo" is a negation that is not
+ * one ("won't let me") ---- */
+struct esc_negate;
+/* Words are added to v; caller frees with esc_negate_free. */
+struct esc_negate *esc_negate_new(struct esc_vocab *v);
+void esc_negate_free(struct esc_negate *ng);
+int esc_negate_load(struct esc_negate *ng, const char *rel, struct esc_err *err);
+/* After the last word is added to the vocabulary, before esc_negated. */
+int esc_negate_compile(struct esc_negate *ng, struct esc_err *err);
+/* How far back a cue reaches (words), and the sentiment valence at which a
+ * word between takes the negation for itself ("not happy, ..."). */
+void esc_negate_set(struct esc_negate *ng, int window, double opinion);
+/* A class's number (0..31), by name; -1 if the file has none. "stop" and
+ * "pseudo" have numbers too, but are no class an alert can name. */
+int esc_negate_class(const struct esc_negate *ng, const char *name);
+int esc_negate_nclass(const struct esc_negate *ng);
+const char *esc_negate_classname(const struct esc_negate *ng, int c);
+int esc_negate_special(const struct esc_negate *ng, int c);
+/* 1 if a cue of a class in mask (bit 1 << class) ends within the window
+ * before token i, in the same clause; 0 otherwise. */
+int esc_negated(const struct esc_negate *ng, const struct esc_text *tx, size_t i,
+	unsigned mask);
 
 /* ---- sentiment (sentiment.c): VADER's rules over the vocabulary ---- */
 struct esc_sentiment {

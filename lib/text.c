@@ -268,6 +268,23 @@ esc_text_split(struct esc_text *tx, const struct esc_vocab *v, const char *text,
 	return 0;
 }
 
+int
+esc_text_break(const struct esc_text *tx, size_t j)
+{
+	const char *p, *end;
+
+	if (j + 1 >= tx->n)
+		return 0;
+	/* the tokens' lowercase copies lie end to end in tx->low, so what
+	 * stands between two cores is the edge punctuation of both tokens */
+	p = tx->t[j].bare + tx->t[j].bn;
+	end = tx->t[j + 1].bare;
+	for (; p < end; p++)
+		if (*p == ',' || *p == ';' || *p == ':' || *p == '.' || *p == '!' || *p == '?')
+			return 1;
+	return 0;
+}
+
 void
 esc_text_free(struct esc_text *tx)
 {

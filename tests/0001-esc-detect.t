@@ -11,7 +11,7 @@
 
 G=$top/tests/golden
 ngolden=$(ls "$G"/detect-*.in.jsonl | wc -l)
-plan $((ngolden * 2 + 102))
+plan $((ngolden * 2 + 113))
 
 # ---- golden files ----------------------------------------------------
 for in in "$G"/detect-*.in.jsonl; do
@@ -89,6 +89,24 @@ is "$(q critical '[.route, .severity, .alerts]')" '["human","critical",["cancel"
 is "$(q human-over-paid '[.route, .reasons, .scores.strategic]')" '["human",["cancel"],2]' \
 	"a human need outranks a paid offer"
 is "$(q nulls .route)" '"none"' "null touches / revenue_at_risk / kb_miss are ignored"
+
+# ---- negation: a cue a few words before an alert's phrase undoes it -----
+run esc-detect "$G/detect-negation.in.jsonl"
+cp "$T/out" "$T/neg.out"
+n() {
+	jq -c --arg id "$1" "select(.id == \$id) | .detect | [.route, .alerts]" "$T/neg.out"
+}
+is "$(n n-dont-cancel)" '["none",[]]' "\"I don't want to cancel, I love it\": no alert, route none"
+is "$(n n-not-competitor)" '["none",[]]' "\"I am not going to a competitor\": no alert"
+is "$(n n-never-cancel)" '["none",[]]' "\"I would never cancel my subscription\": no alert"
+is "$(n n-not-switching)" '["none",[]]' "\"I'm not switching to another provider\": no alert"
+is "$(n p-comma)" '["human",["cancel"]]' "\"I can't take this, I'm cancelling\": cancel (the comma ends the clause)"
+is "$(n p-if-not-fixed)" '["human",["competitor"]]' "\"if this isn't fixed I'll go to a competitor\": competitor"
+is "$(n p-wont-refund)" '["human",["refund"]]' "\"... why you won't refund me\": refund"
+is "$(n p-not-happy-refund)" '["human",["refund"]]' "\"not happy, I want a refund\": refund"
+is "$(n p-wont-let-me)" '["human",["cancel"]]' "\"it won't let me cancel my subscription\": cancel"
+is "$(n p-not-happy-and)" '["human",["cancel"]]' "\"I'm not happy and I want to cancel ...\": cancel"
+is "$(n p-twice)" '["human",["cancel"]]' "a phrase undone once, then meant: cancel"
 
 # ---- severity ---------------------------------------------------------
 is "$(q seed-1 .severity)" '"low"' "a paid escalation is low severity"

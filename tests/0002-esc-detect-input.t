@@ -4,7 +4,7 @@
 # around it are still scored, and the run exits 3.
 . "$(dirname "$0")/lib.sh"
 
-plan 165
+plan 178
 
 GOOD1='{"id":"before","text":"How do I pluck a hairline?"}'
 GOOD2='{"id":"after","text":"I want to cancel my subscription"}'
@@ -298,7 +298,30 @@ detect_case "a context list that is a string" '"paid.mentorship_contexts" must b
 	'.paid.mentorship_contexts = "mentorship"'
 detect_case "an alert with no phrases" 'alert "vip" has no phrases in detect/alerts.tsv' \
 	'.alerts.vip = {"weight": 1, "human": true}'
+detect_case "negated_by as a word" 'alert "cancel": "negated_by" must be a list of cue classes, such as ["negation"]' \
+	'.alerts.cancel.negated_by = "negation"'
+detect_case "negated_by naming no class" 'alert "cancel": "negated_by": no cue class "negaton" in detect/negations.tsv' \
+	'.alerts.cancel.negated_by = ["negaton"]'
+detect_case "negated_by naming stop" 'alert "cancel": "negated_by": "stop" ends cues, it is not a class of them' \
+	'.alerts.cancel.negated_by = ["stop"]'
+detect_case "a window of 2.5 words" '"negation.window" must be a whole number of words from 0 to 16' \
+	'.negation.window = 2.5'
+detect_case "a window in quotes" '"negation.window" must be a number' '.negation.window = "3"'
+jq 'del(.alerts.cancel.negated_by, .alerts.competitor.negated_by)' "$ESC_SHARE/detect/detect.json" \
+	> "$T/share/detect/detect.json"
+run esc-detect --share "$T/share" "$T/allgood.jsonl"
+is "$rc/$(cat "$T/err")" '4/esc-detect: error: cue class "negation" of detect/negations.tsv is in no alert'"'"'s "negated_by" in detect/detect.json' \
+	"a cue class no alert names: exit 4, saying so"
 cp "$ESC_SHARE/detect/detect.json" "$T/share/detect/detect.json"
+printf 'negation\tnot *\n' >> "$T/share/detect/negations.tsv"
+run esc-detect --share "$T/share" "$T/allgood.jsonl"
+is "$rc/$(cat "$T/err")" '4/esc-detect: error: phrase "not *": its last word must be a whole word, not one ending in '"'"'*'"'"'' \
+	"a cue ending in '*': exit 4, saying why"
+rm "$T/share/detect/negations.tsv"
+run esc-detect --share "$T/share" "$T/allgood.jsonl"
+like "$rc/$(cat "$T/err")" '^4/esc-detect: error: cannot open data file .*/detect/negations\.tsv: No such file or directory$' \
+	"no negations.tsv: exit 4, naming it"
+cp "$ESC_SHARE/detect/negations.tsv" "$T/share/detect/negations.tsv"
 run esc-detect --share "$ESC_SHARE" "$T/allgood.jsonl"
 is "$rc" 0 "--share with the right directory: exit 0"
 

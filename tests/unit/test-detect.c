@@ -113,7 +113,7 @@ main(void)
 
 	if (!getenv("ESC_SHARE"))
 		esc_share_set("share/esc");   /* run from the top of the tree */
-	plan(68);
+	plan(84);
 
 	d = esc_detector_load(&err);
 	if (!ok(d != NULL, "esc_detector_load from %s", esc_share_dir())) {
@@ -245,6 +245,46 @@ main(void)
 	v = verdict(msg("The lace was a bit disappointing"));
 	ok(v.route == ESC_ROUTE_NONE && v.sent.compound < 0 && v.sent.compound > -0.6,
 		"mildly negative (%.4f): none", v.sent.compound);
+
+	/* a cue a few words before an alert's phrase undoes it (negated_by) */
+	v = verdict(msg("I don't want to cancel, I love it"));
+	ok(v.route == ESC_ROUTE_NONE && !has_alert(v, "cancel") && v.severity == 0,
+		"\"I don't want to cancel, I love it\": no cancel alert, route none, low");
+	v = verdict(msg("I am not going to a competitor"));
+	ok(v.route == ESC_ROUTE_NONE && !has_alert(v, "competitor"),
+		"\"I am not going to a competitor\": no competitor alert (nor competitor*, inside it)");
+	ok(!has_alert(verdict(msg("I would never cancel my subscription")), "cancel"),
+		"\"I would never cancel my subscription\": no cancel alert");
+	ok(!has_alert(verdict(msg("I'm not switching to another provider")), "competitor"),
+		"\"I'm not switching to another provider\": no competitor alert");
+	ok(!has_alert(verdict(msg("I do not want to close my account")), "cancel"),
+		"\"I do not want to close my account\": no cancel alert");
+	ok(!has_alert(verdict(msg("I have no intention of cancelling my membership")), "cancel"),
+		"\"no intention of cancelling my membership\": no cancel alert");
+	v = verdict(msg("I can't take this, I'm cancelling"));
+	ok(v.route == ESC_ROUTE_HUMAN && has_alert(v, "cancel"),
+		"\"I can't take this, I'm cancelling\": the comma ends the negation's clause");
+	v = verdict(msg("if this isn't fixed I'll go to a competitor"));
+	ok(v.route == ESC_ROUTE_HUMAN && has_alert(v, "competitor"),
+		"\"if this isn't fixed I'll go to a competitor\": competitor");
+	v = verdict(msg("I don't understand why you won't refund me"));
+	ok(v.route == ESC_ROUTE_HUMAN && has_alert(v, "refund"),
+		"\"... why you won't refund me\": refund (a refused refund is not a negated one)");
+	v = verdict(msg("not happy, I want a refund"));
+	ok(v.route == ESC_ROUTE_HUMAN && has_alert(v, "refund"), "\"not happy, I want a refund\": refund");
+	ok(has_alert(verdict(msg("I still haven't received my refund")), "refund"),
+		"\"I still haven't received my refund\": refund");
+	ok(has_alert(verdict(msg("it won't let me cancel my subscription")), "cancel"),
+		"\"it won't let me cancel my subscription\": cancel (a pseudo-negation)");
+	ok(has_alert(verdict(msg("not happy want to cancel my account")), "cancel"),
+		"\"not happy want to cancel my account\": cancel (the \"not\" is the happiness's)");
+	ok(has_alert(verdict(msg("I'm not happy and I want to cancel my subscription")), "cancel"),
+		"\"not happy and I want to cancel\": cancel (\"and\" starts another clause)");
+	ok(has_alert(verdict(msg("I don't want to cancel my plan. I want to cancel my plan")), "cancel"),
+		"the same phrase undone once and meant once: cancel");
+	ok(has_alert(verdict(msg("I never got my refund and I don't want to cancel my plan, "
+		"but I will cancel my plan")), "cancel"),
+		"a later phrase in a new clause still counts");
 
 	/* severity: the weights of the alerts raised */
 	is_int(verdict(msg(howto)).severity, 0, "nothing raised: low");
