@@ -11,7 +11,7 @@
 
 G=$top/tests/golden
 ngolden=$(ls "$G"/detect-*.in.jsonl | wc -l)
-plan $((ngolden * 2 + 113))
+plan $((ngolden * 2 + 116))
 
 # ---- golden files ----------------------------------------------------
 for in in "$G"/detect-*.in.jsonl; do
@@ -107,6 +107,9 @@ is "$(n p-not-happy-refund)" '["human",["refund"]]' "\"not happy, I want a refun
 is "$(n p-wont-let-me)" '["human",["cancel"]]' "\"it won't let me cancel my subscription\": cancel"
 is "$(n p-not-happy-and)" '["human",["cancel"]]' "\"I'm not happy and I want to cancel ...\": cancel"
 is "$(n p-twice)" '["human",["cancel"]]' "a phrase undone once, then meant: cancel"
+is "$(n p-cancel-it)" '["human",["cancel"]]' "\"I don't want this anymore, cancel it\": cancel"
+is "$(n p-cant-cancel)" '["human",["cancel"]]' "\"why can't I cancel?\": cancel"
+is "$(n n-dont-cancel-it)" '["none",[]]' "\"Please don't cancel it, I still need it\": no alert"
 
 # ---- severity ---------------------------------------------------------
 is "$(q seed-1 .severity)" '"low"' "a paid escalation is low severity"

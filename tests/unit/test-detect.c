@@ -113,7 +113,7 @@ main(void)
 
 	if (!getenv("ESC_SHARE"))
 		esc_share_set("share/esc");   /* run from the top of the tree */
-	plan(84);
+	plan(88);
 
 	d = esc_detector_load(&err);
 	if (!ok(d != NULL, "esc_detector_load from %s", esc_share_dir())) {
@@ -285,6 +285,17 @@ main(void)
 	ok(has_alert(verdict(msg("I never got my refund and I don't want to cancel my plan, "
 		"but I will cancel my plan")), "cancel"),
 		"a later phrase in a new clause still counts");
+
+	/* asking to cancel, and not being able to, is a cancel alert */
+	v = verdict(msg("I don't want this anymore, cancel it"));
+	ok(v.route == ESC_ROUTE_HUMAN && has_alert(v, "cancel"),
+		"\"I don't want this anymore, cancel it\": cancel");
+	v = verdict(msg("why can't I cancel?"));
+	ok(v.route == ESC_ROUTE_HUMAN && has_alert(v, "cancel"), "\"why can't I cancel?\": cancel");
+	ok(has_alert(verdict(msg("The app won't let me cancel")), "cancel"),
+		"\"The app won't let me cancel\": cancel");
+	ok(!has_alert(verdict(msg("Please don't cancel it, I still need it")), "cancel"),
+		"\"Please don't cancel it, I still need it\": no cancel alert");
 
 	/* severity: the weights of the alerts raised */
 	is_int(verdict(msg(howto)).severity, 0, "nothing raised: low");
