@@ -11,7 +11,7 @@
 
 G=$top/tests/golden
 ngolden=$(ls "$G"/detect-*.in.jsonl | wc -l)
-plan $((ngolden * 2 + 116))
+plan $((ngolden * 2 + 121))
 
 # ---- golden files ----------------------------------------------------
 for in in "$G"/detect-*.in.jsonl; do
@@ -110,6 +110,11 @@ is "$(n p-twice)" '["human",["cancel"]]' "a phrase undone once, then meant: canc
 is "$(n p-cancel-it)" '["human",["cancel"]]' "\"I don't want this anymore, cancel it\": cancel"
 is "$(n p-cant-cancel)" '["human",["cancel"]]' "\"why can't I cancel?\": cancel"
 is "$(n n-dont-cancel-it)" '["none",[]]' "\"Please don't cancel it, I still need it\": no alert"
+is "$(n n-thanks-refund)" '["none",[]]' "\"Thank you for the quick refund\": no alert"
+is "$(n n-never-mind-refund)" '["none",[]]' "\"... never mind the refund. Thank you!\": no alert"
+is "$(n p-thanks-but-twice)" '["human",["dispute"]]' "\"Thanks for the refund, but I was charged twice\": dispute"
+is "$(n p-thanks-then-refund)" '["human",["refund"]]' "\"Thank you for your help, I want a refund\": refund"
+is "$(n p-refund-please-thanks)" '["human",["refund"]]' "\"Can I get a refund please? Thank you\": refund"
 
 # ---- severity ---------------------------------------------------------
 is "$(q seed-1 .severity)" '"low"' "a paid escalation is low severity"

@@ -113,7 +113,7 @@ main(void)
 
 	if (!getenv("ESC_SHARE"))
 		esc_share_set("share/esc");   /* run from the top of the tree */
-	plan(88);
+	plan(97);
 
 	d = esc_detector_load(&err);
 	if (!ok(d != NULL, "esc_detector_load from %s", esc_share_dir())) {
@@ -296,6 +296,27 @@ main(void)
 		"\"The app won't let me cancel\": cancel");
 	ok(!has_alert(verdict(msg("Please don't cancel it, I still need it")), "cancel"),
 		"\"Please don't cancel it, I still need it\": no cancel alert");
+
+	/* thanks for a refund, or a refund taken back, asks for none */
+	v = verdict(msg("Thank you for the quick refund \xf0\x9f\x99\x8f"));
+	ok(v.route == ESC_ROUTE_NONE && !has_alert(v, "refund"),
+		"\"Thank you for the quick refund\" (folded hands): no refund alert, route none");
+	ok(!has_alert(verdict(msg("Thanks for processing my refund so quickly!")), "refund"),
+		"\"Thanks for processing my refund so quickly!\": no refund alert");
+	ok(!has_alert(verdict(msg("Videos are working now, never mind the refund. Thank you!")), "refund"),
+		"\"never mind the refund\": no refund alert");
+	v = verdict(msg("Thanks for the refund, but I was charged twice"));
+	ok(v.route == ESC_ROUTE_HUMAN && has_alert(v, "dispute") && !has_alert(v, "refund"),
+		"\"Thanks for the refund, but I was charged twice\": dispute, not refund");
+	ok(has_alert(verdict(msg("Thank you for your help, I want a refund")), "refund"),
+		"\"Thank you for your help, I want a refund\": refund");
+	ok(has_alert(verdict(msg("Can I get a refund please? Thank you")), "refund"),
+		"\"Can I get a refund please? Thank you\": refund");
+	ok(has_alert(verdict(msg("I'd appreciate a refund")), "refund"), "\"I'd appreciate a refund\": refund");
+	ok(has_alert(verdict(msg("Thanks for nothing refund me now")), "refund"),
+		"\"Thanks for nothing refund me now\": refund");
+	ok(has_alert(verdict(msg("never mind cancel my subscription")), "cancel"),
+		"\"never mind cancel my subscription\": cancel (\"never mind\" is no negation)");
 
 	/* severity: the weights of the alerts raised */
 	is_int(verdict(msg(howto)).severity, 0, "nothing raised: low");

@@ -57,7 +57,7 @@ main(void)
 
 	if (!getenv("ESC_SHARE"))
 		esc_share_set("share/esc");   /* run from the top of the tree */
-	plan(38);
+	plan(43);
 
 	v = esc_vocab_new();
 	ng = v ? esc_negate_new(v) : NULL;
@@ -115,6 +115,15 @@ main(void)
 	ok(!negated("I'm not only cancelling my plan", "cancelling", "negation"), "\"not only\" too");
 	ok(!negated("why can't I cancel my plan", "cancel", "negation"),
 		"\"can't\" is not being able, not a negation of the wish");
+
+	/* thanks: what is thanked for is done */
+	ok(negated("Thank you for the quick refund", "refund", "thanks"), "\"Thank you for the quick refund\"");
+	ok(!negated("Thank you for your help with my refund", "refund", "thanks"),
+		"... but not five words back");
+	ok(!negated("Thanks for nothing refund me", "refund", "thanks"), "\"thanks for nothing\" is no thanks");
+	ok(negated("never mind the refund", "refund", "withdrawn"), "\"never mind the refund\"");
+	ok(!negated("never mind cancel my plan", "cancel", "negation"),
+		"the \"never\" of \"never mind\" is no negation: the longer cue counts");
 
 	/* a class the phrase does not name */
 	ok(!negated("I don't want to cancel", "want", "stop"), "a cue of another class undoes nothing");
