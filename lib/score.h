@@ -21,6 +21,7 @@ enum {
 	ESC_W_PAIRHEAD = 1 << 16, /* first word of a two-word sentiment entry ("kind of") */
 	ESC_W_PATHEAD = 1 << 17, /* first word of a phrase indexed by that word alone */
 	ESC_W_CUE = 1 << 18,    /* last word of a negation cue (negate.c) */
+	ESC_W_SIGNLESS = 1 << 19, /* its valence takes the sign of the other words' */
 };
 struct esc_word {
 	float valence;          /* lexicon valence, -4..4 */
@@ -150,7 +151,8 @@ int esc_negated(const struct esc_negate *ng, const struct esc_text *tx, size_t i
 struct esc_sentiment {
 	double compound, pos, neu, neg;
 };
-/* Load lexicon, boosters, negations and emoji into v. */
+/* Load lexicon, boosters, negations, emoji and the emoji whose sign
+ * comes from the words around them into v. */
 int esc_sentiment_load(struct esc_vocab *v, struct esc_err *err);
 void esc_sentiment_score(const struct esc_text *tx, struct esc_sentiment *out);
 /* "positive" at >= +0.05, "negative" at <= -0.05, else "neutral". */

@@ -1,6 +1,8 @@
 /* sentiment.c — VADER's rules (Hutto & Gilbert, 2014): lexicon valences,
  * negation, boosters, ALL CAPS, "but", "least", "kind of", punctuation
- * emphasis, normalised to a compound score in [-1, 1]. */
+ * emphasis, normalised to a compound score in [-1, 1]. One rule of ours:
+ * an emoji of sentiment/ambiguous.txt ("😭", shed in joy as in grief)
+ * takes the sign of the other sentiment words of its clause. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +73,7 @@ load_tsv(struct esc_vocab *v, const char *rel, int need_num,
 static void set_valence(struct esc_word *w, double x) { w->valence = (float)x; w->flags |= ESC_W_LEXICON; }
 static void set_boost(struct esc_word *w, double x) { w->boost = (float)x; w->flags |= ESC_W_BOOSTER; }
 static void set_negate(struct esc_word *w, double x) { (void)x; w->flags |= ESC_W_NEGATE; }
+static void set_signless(struct esc_word *w, double x) { (void)x; w->flags |= ESC_W_SIGNLESS; }
 
 int
 esc_sentiment_load(struct esc_vocab *v, struct esc_err *err)
@@ -96,7 +99,8 @@ esc_sentiment_load(struct esc_vocab *v, struct esc_err *err)
 	if (load_tsv(v, "sentiment/lexicon.tsv", 1, set_valence, err) < 0 ||
 	    load_tsv(v, "sentiment/emoji.tsv", 1, set_valence, err) < 0 ||
 	    load_tsv(v, "sentiment/boosters.tsv", 1, set_boost, err) < 0 ||
-	    load_tsv(v, "sentiment/negations.txt", 0, set_negate, err) < 0)
+	    load_tsv(v, "sentiment/negations.txt", 0, set_negate, err) < 0 ||
+	    load_tsv(v, "sentiment/ambiguous.txt", 0, set_signless, err) < 0)
 		return -1;
 	return 0;
 }
@@ -225,6 +229,44 @@ valence_at(const struct esc_text *tx, size_t i, int capdiff)
 	return valence;
 }
 
+/* The valence token i adds to the sum: 0 for a booster and for "kind"
+ * of "kind of", and "but" shifting the weight to what follows it. */
+static double
+token_valence(const struct esc_text *tx, size_t i, int capdiff, size_t but)
+{
+	const struct esc_tok *t = &tx->t[i];
+	double v;
+
+	if (t->wf & ESC_W_BOOSTER)
+		v = 0;
+	else if (is(t, ESC_W_KIND) && i + 1 < tx->n && is(&tx->t[i + 1], ESC_W_OF))
+		v = 0;
+	else
+		v = valence_at(tx, i, capdiff);
+	if (but != (size_t)-1)
+		v *= i < but ? 0.5 : i > but ? 1.5 : 1;
+	return v;
+}
+
+/* The sign of the sum of the other sentiment words in token i's clause
+ * (between the breaks of esc_text_break either side, and on its side of
+ * the "but"): 1, -1, or 0 when there are none, or they cancel out. */
+static int
+clause_sign(const struct esc_text *tx, size_t i, int capdiff, size_t but)
+{
+	size_t a = i, b = i, j;
+	double sum = 0;
+
+	while (a > 0 && !esc_text_break(tx, a - 1) && a - 1 != but)
+		a--;
+	while (b + 1 < tx->n && !esc_text_break(tx, b) && b + 1 != but)
+		b++;
+	for (j = a; j <= b; j++)
+		if ((tx->t[j].wf & (ESC_W_LEXICON | ESC_W_SIGNLESS)) == ESC_W_LEXICON)
+			sum += token_valence(tx, j, capdiff, but);
+	return sum > 0 ? 1 : sum < 0 ? -1 : 0;
+}
+
 void
 esc_sentiment_score(const struct esc_text *tx, struct esc_sentiment *out)
 {
@@ -250,15 +292,15 @@ esc_sentiment_score(const struct esc_text *tx, struct esc_sentiment *out)
 			neu += 1;       /* no valence of its own: most tokens */
 			continue;
 		}
-		if (t->wf & ESC_W_BOOSTER)
-			v = 0;
-		else if (is(t, ESC_W_KIND) && i + 1 < tx->n && is(&tx->t[i + 1], ESC_W_OF))
-			v = 0;
-		else
-			v = valence_at(tx, i, capdiff);
-		/* ESC_W_BUT shifts the weight to what follows it */
-		if (but != (size_t)-1)
-			v *= i < but ? 0.5 : i > but ? 1.5 : 1;
+		v = token_valence(tx, i, capdiff, but);
+		if ((t->wf & ESC_W_SIGNLESS) && v != 0) {
+			/* as strong as listed, with the sign of the words around it;
+			 * with none, as listed */
+			int sign = clause_sign(tx, i, capdiff, but);
+
+			if (sign)
+				v = sign * fabs(v);
+		}
 		sum += v;
 		if (v > 0)
 			pos += v + 1;

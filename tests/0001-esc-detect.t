@@ -11,7 +11,7 @@
 
 G=$top/tests/golden
 ngolden=$(ls "$G"/detect-*.in.jsonl | wc -l)
-plan $((ngolden * 2 + 121))
+plan $((ngolden * 2 + 122))
 
 # ---- golden files ----------------------------------------------------
 for in in "$G"/detect-*.in.jsonl; do
@@ -128,6 +128,8 @@ is "$(q s-pos '.sentiment')" '{"compound":0.8316,"label":"positive"}' "VADER's f
 is "$(q s-neutral '.sentiment')" '{"compound":0,"label":"neutral"}' "a plain statement: 0, neutral"
 is "$(q s-emoji-pos '.sentiment.label')" '"positive"' "an emoji alone can be positive"
 is "$(q s-emoji-neg '.sentiment.label')" '"negative"' "and negative"
+is "$(q s-happy-tears '[.route, .sentiment.label]')" '["none","positive"]' \
+	"\"I DID IT!!! (loudly crying x2) thank you\": happy tears, positive, no one called"
 is "$(q s-empty '[.escalate, .sentiment.compound]')" '[false,0]' "an empty text is scored, neutral"
 
 # ---- the shape of the detect object ------------------------------------

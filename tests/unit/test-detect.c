@@ -113,7 +113,7 @@ main(void)
 
 	if (!getenv("ESC_SHARE"))
 		esc_share_set("share/esc");   /* run from the top of the tree */
-	plan(97);
+	plan(98);
 
 	d = esc_detector_load(&err);
 	if (!ok(d != NULL, "esc_detector_load from %s", esc_share_dir())) {
@@ -317,6 +317,12 @@ main(void)
 		"\"Thanks for nothing refund me now\": refund");
 	ok(has_alert(verdict(msg("never mind cancel my subscription")), "cancel"),
 		"\"never mind cancel my subscription\": cancel (\"never mind\" is no negation)");
+
+	/* happy tears are not a frustrated customer */
+	v = verdict(msg("I DID IT!!! \xf0\x9f\x98\xad\xf0\x9f\x98\xad thank you"));
+	ok(v.route == ESC_ROUTE_NONE && !has_alert(v, "negative_sentiment") && v.sent.compound > 0,
+		"\"I DID IT!!! (loudly crying x2) thank you\": positive (%.4f), route none",
+		v.sent.compound);
 
 	/* severity: the weights of the alerts raised */
 	is_int(verdict(msg(howto)).severity, 0, "nothing raised: low");

@@ -61,7 +61,7 @@ main(void)
 
 	if (!getenv("ESC_SHARE"))
 		esc_share_set("share/esc");   /* run from the top of the tree */
-	plan(NVADER + 26);
+	plan(NVADER + 34);
 
 	v = esc_vocab_new();
 	ok(v != NULL, "esc_vocab_new");
@@ -123,6 +123,27 @@ main(void)
 	a = score("The service isn't good");
 	ok(s.compound < 0 && fabs(s.compound - a.compound) < 1e-9,
 		"a curly apostrophe negates as a straight one does (%.4f)", s.compound);
+
+	/* tears (sentiment/ambiguous.txt) take the sign of their clause */
+	s = score("I DID IT!!! \xf0\x9f\x98\xad\xf0\x9f\x98\xad thank you");
+	ok(s.compound >= 0.05, "\"I DID IT!!! (loudly crying x2) thank you\" is positive (%.4f)", s.compound);
+	s = score("\xf0\x9f\x98\xad");
+	ok(s.compound <= -0.05, "loudly crying alone is negative, as listed (%.4f)", s.compound);
+	a = score("thank you");
+	b = score("thank you \xf0\x9f\x98\xad");
+	ok(b.compound > a.compound, "with thanks it adds: %.4f > %.4f", b.compound, a.compound);
+	a = score("This is awful");
+	b = score("This is awful \xf0\x9f\x98\xad");
+	ok(b.compound < a.compound, "with \"awful\" it takes away: %.4f < %.4f", b.compound, a.compound);
+	s = score("Which lace is better? I keep messing it up \xf0\x9f\x98\xad");
+	ok(s.compound <= -0.05, "a positive word in another sentence leaves it negative (%.4f)", s.compound);
+	s = score("Thanks but I keep messing it up \xf0\x9f\x98\xad");
+	ok(s.compound <= -0.05, "... and one on the other side of \"but\" (%.4f)", s.compound);
+	s = score("happy \xf0\x9f\x98\xa2\xf0\x9f\x98\xa2");
+	ok(s.compound >= 0.05, "\"happy\" and two crying faces (U+1F622) is positive (%.4f)", s.compound);
+	a = score("thank you");
+	b = score("thank you \xf0\x9f\x98\xa1");
+	ok(b.compound < a.compound, "a pouting face keeps its own sign: %.4f < %.4f", b.compound, a.compound);
 
 	/* the compound stays in [-1, 1] however much is said */
 	many[0] = '\0';
