@@ -329,18 +329,8 @@ bind_categories(struct esc_detector *d, struct esc_err *err)
 			return -1;
 		}
 	}
-	/* a class no alert names would be a list that does nothing */
-	for (c = 0; c < esc_negate_nclass(d->ng); c++) {
-		int used = esc_negate_special(d->ng, c);
-
-		for (i = 0; i < d->nal; i++)
-			used |= (d->al[i].negmask >> c) & 1;
-		if (!used) {
-			esc_err_set(err, "cue class \"%s\" of detect/negations.tsv is in no alert's "
-				"\"negated_by\" in detect/detect.json", esc_negate_classname(d->ng, c));
-			return -1;
-		}
-	}
+	/* a class no alert names is a list that does nothing: that is how
+	 * an owner turns negation off, by taking "negated_by" away */
 	return 0;
 }
 

@@ -82,8 +82,6 @@ esc_negate_set(struct esc_negate *ng, int window, double opinion)
 }
 
 int esc_negate_class(const struct esc_negate *ng, const char *name) { return esc_phrases_cat(ng->ph, name); }
-int esc_negate_nclass(const struct esc_negate *ng) { return esc_phrases_ncat(ng->ph); }
-const char *esc_negate_classname(const struct esc_negate *ng, int c) { return esc_phrases_catname(ng->ph, c); }
 int esc_negate_special(const struct esc_negate *ng, int c) { return c == ng->stop || c == ng->pseudo; }
 
 int

@@ -139,8 +139,6 @@ void esc_negate_set(struct esc_negate *ng, int window, double opinion);
 /* A class's number (0..31), by name; -1 if the file has none. "stop" and
  * "pseudo" have numbers too, but are no class an alert can name. */
 int esc_negate_class(const struct esc_negate *ng, const char *name);
-int esc_negate_nclass(const struct esc_negate *ng);
-const char *esc_negate_classname(const struct esc_negate *ng, int c);
 int esc_negate_special(const struct esc_negate *ng, int c);
 /* 1 if a cue of a class in mask (bit 1 << class) ends within the window
  * before token i, in the same clause; 0 otherwise. */

@@ -309,9 +309,10 @@ detect_case "a window of 2.5 words" '"negation.window" must be a whole number of
 detect_case "a window in quotes" '"negation.window" must be a number' '.negation.window = "3"'
 jq 'del(.alerts.cancel.negated_by, .alerts.competitor.negated_by)' "$ESC_SHARE/detect/detect.json" \
 	> "$T/share/detect/detect.json"
-run esc-detect --share "$T/share" "$T/allgood.jsonl"
-is "$rc/$(cat "$T/err")" '4/esc-detect: error: cue class "negation" of detect/negations.tsv is in no alert'"'"'s "negated_by" in detect/detect.json' \
-	"a cue class no alert names: exit 4, saying so"
+printf '%s\n' '{"id":"n1","text":"I do not want to cancel, I love it"}' > "$T/neg.jsonl"
+run esc-detect --share "$T/share" "$T/neg.jsonl"
+is "$rc/$(wc -c < "$T/err" | tr -d ' ')/$(jq -c '.detect.alerts' "$T/out")" '0/0/["cancel"]' \
+	"no alert names a cue class: taken, negation off (a detect.json of an older esc)"
 cp "$ESC_SHARE/detect/detect.json" "$T/share/detect/detect.json"
 printf 'negation\tnot *\n' >> "$T/share/detect/negations.tsv"
 run esc-detect --share "$T/share" "$T/allgood.jsonl"
