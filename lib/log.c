@@ -146,7 +146,10 @@ static const char *const sql[ST_N] = {
 	/* the human escalation of conversation ?1 and user ?2 that was open at
 	 * ?3: the latest opened by then, else (a message logged after later
 	 * ones) the first opened after it */
+	/* not survey-send's handovers: a case of their own, whose
+	 * conversation is the session's */
 	[J_FIND] = "SELECT id FROM escalations WHERE conversation_id = ?1 AND route = 'human' "
+		"AND NOT (message_id >= 'survey:' AND message_id < 'survey;') "
 		"AND +user_id IS ?2 AND ((status <> 'resolved' AND status <> 'closed') OR "
 		"resolved_at > ?3) ORDER BY created_at > ?3, "
 		"CASE WHEN created_at <= ?3 THEN -created_at ELSE created_at END, id LIMIT 1",

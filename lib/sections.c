@@ -182,7 +182,7 @@ esc_sec_totals(struct esc_runner *x, int sec)
 			/* of the questions scored: the escalations they opened
 			 * (not the survey handovers), and the paid ones, which
 			 * the target is for */
-			esc_set_real(&c[4], ESC_V_PCT, (double)(ne - nh) / (double)nq);
+			esc_set_real(&c[4], ESC_V_PCT, (double)(ne > nh ? ne - nh : 0) / (double)nq);
 			rate = (double)np / (double)nq;
 			esc_set_real(&c[5], ESC_V_PCT, rate);
 			if (esc_set_text(&c[7], (const unsigned char *)(rate < TARGET_LO ? "below" :
@@ -486,7 +486,8 @@ esc_sec_by(struct esc_runner *x, unsigned want)
 			if (g->q) {
 				/* as in the totals: the escalations the questions
 				 * opened, whose later messages may have joined one */
-				esc_set_real(&c[3], ESC_V_PCT, (double)(g->n - g->hand) / (double)g->q);
+				esc_set_real(&c[3], ESC_V_PCT, (double)(g->n > g->hand ?
+					g->n - g->hand : 0) / (double)g->q);
 				esc_set_real(&c[4], ESC_V_PCT, (double)g->qpaid / (double)g->q);
 			}
 			c += TIER_EXTRA;

@@ -14,7 +14,7 @@
 command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 
-plan 69
+plan 70
 
 httpd_start
 export ESC_AGENT_WEBHOOK=$HTTPD_URL/hook ESC_MEETING_URL='https://meet.example/j/{token}?x=1'
@@ -79,7 +79,13 @@ printf '%s\n' '{"id":"m1","detect":{"route":"none"}}' '{"id":"m2","detect":{"rou
 run esc-stats --db "$DB" --now "$WED" --section totals
 is "$rc/$(jq -c '[.questions, .escalations, .paid, .human, .escalation_rate, .paid_rate]' "$T/out")" \
 	"0/[2,2,1,1,0.5,0.5]" "esc-stats: 2 questions scored, the handover's escalation counted but out of the rates"
-is "$(q "SELECT e.first_response_due - e.created_at FROM escalations e")" 3600 \
+# a chat message of the same session, logged later, is a case of its own:
+# it does not join the handover's
+printf '%s\n' '{"id":"m3","conversation_id":"s1","user_id":"ana","created_at":"2026-03-04T09:00:00Z","detect":{"route":"human","severity":"critical","alerts":["cancel"]}}' |
+	tool esc-log --db "$DB" --now "$WED" > "$T/m3.out"
+is "$(jq -c '[.log.escalation, .log.joined]' "$T/m3.out")/$(q "SELECT count(*) FROM escalations WHERE message_id = 'm3'")/$(q "SELECT reason || ' ' || severity || ' ' || alerts FROM escalations WHERE message_id = 'survey:s1'")" \
+	'[3,null]/1/ai_failure high []' "a chat message of the handover's session opens its own case; the handover's is untouched"
+is "$(q "SELECT e.first_response_due - e.created_at FROM escalations e WHERE e.message_id = 'survey:s1'")" 3600 \
 	"with the SLA's first-response target for its severity"
 is "$(q "SELECT state, type, notified_at IS NOT NULL, notify_tries FROM handovers")" \
 	"awaiting_agent|ai_failure|1|0" "the handover is kept, its agents notified"
