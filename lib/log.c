@@ -108,9 +108,9 @@ static const char *const sql[ST_N] = {
 		"question, route, offer, reason, reasons, alerts, context_type, tier, "
 		"score_personal, score_strategic, score_advanced, sentiment, template, offer_text, "
 		"severity, playbook, value_at_risk, touches, created_at, first_response_due, "
-		"resolution_due, updated_at, conversion_tracked, touches_given) VALUES (?1, ?2, ?3, ?4, "
-		"?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-		"?23, ?24, ?25, ?26, ?6 = 'paid', ?27)",
+		"resolution_due, updated_at, conversion_tracked, touches_given, severity_given) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+		"?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?6 = 'paid', ?27, ?28)",
 	[E_BYID] = "SELECT id, created_at, severity, status, route FROM escalations WHERE id = ?1",
 	/* the escalation a message opened, or joined */
 	[E_BYMSG] = "SELECT e.id, e.created_at, e.severity, e.status, e.route FROM questions q "
@@ -136,7 +136,7 @@ static const char *const sql[ST_N] = {
 	[U_RESOLVE] = "UPDATE escalations SET status = 'resolved', resolved_at = ?2, "
 		"outcome = coalesce(?3, outcome), agent = coalesce(?4, agent), "
 		"first_response_at = coalesce(first_response_at, ?2), updated_at = ?5 WHERE id = ?1",
-	[U_STATUS] = "UPDATE escalations SET status = ?2, severity = ?3, "
+	[U_STATUS] = "UPDATE escalations SET status = ?2, severity = ?3, severity_given = ?3, "
 		"first_response_due = coalesce(?4, first_response_due), "
 		"resolution_due = coalesce(?5, resolution_due), "
 		"resolved_at = CASE WHEN ?2 IN ('resolved', 'closed') "
@@ -155,8 +155,8 @@ static const char *const sql[ST_N] = {
 		"CASE WHEN created_at <= ?3 THEN -created_at ELSE created_at END, id LIMIT 1",
 	[J_MARK] = "UPDATE questions SET joined_id = ?2 WHERE id = ?1",
 	[J_GET] = "SELECT created_at, severity, touches, touches_given, first_response_due, "
-		"resolution_due, alerts, reasons, value_at_risk, question_id FROM escalations "
-		"WHERE id = ?1",
+		"resolution_due, alerts, reasons, value_at_risk, question_id, severity_given "
+		"FROM escalations WHERE id = ?1",
 	/* the touches of escalation ?1, opened at ?3 by user ?2 with question
 	 * ?5: over the user's messages within ?4 seconds before it and its own
 	 * (the one that opened it and those that joined it), each
@@ -175,8 +175,8 @@ static const char *const sql[ST_N] = {
 		"severity = ?5, first_response_due = coalesce(?6, first_response_due), "
 		"resolution_due = coalesce(?7, resolution_due), updated_at = ?8, "
 		"alerts = coalesce(?9, alerts), reasons = coalesce(?10, reasons), "
-		"value_at_risk = coalesce(?11, value_at_risk), playbook = coalesce(?12, playbook) "
-		"WHERE id = ?1",
+		"value_at_risk = coalesce(?11, value_at_risk), playbook = coalesce(?12, playbook), "
+		"severity_given = ?13 WHERE id = ?1",
 	/* the user's human escalations whose window holds a message at ?2 */
 	[J_COVER] = "SELECT id FROM escalations WHERE user_id = ?1 AND route = 'human' "
 		"AND created_at >= ?2 AND created_at <= ?2 + ?3 AND id <> ?4",
@@ -602,17 +602,17 @@ count_touches(struct esc_log *l, sqlite3_int64 id, sqlite3_int64 qid, const char
 	return 0;
 }
 
-/* Many touches take a case to a senior (seed 001): when its touches rose
- * to escalate_at or more, its severity is at least escalate_to. Only a
- * rise does it, so a severity an agent lowered since stays until the
- * customer is in touch again. */
+/* Many touches take a case to a senior (seed 001): with n touches, at
+ * escalate_at or more, the severity it was given (sev) is raised to at
+ * least escalate_to. A function of the two alone, so the order lines come
+ * in does not change it; a severity an agent lowered stays until the case
+ * is counted again, when the customer is in touch again. */
 static int
-senior(const struct esc_log *l, int sev, long before, long after)
+senior(const struct esc_log *l, int sev, long n)
 {
 	const struct esc_touch_rules *t = &l->o.touch;
 
-	if (t->escalate_at > 0 && after >= t->escalate_at && after > before &&
-	    sev < t->escalate_to)
+	if (t->escalate_at > 0 && n >= t->escalate_at && sev < t->escalate_to)
 		return t->escalate_to;
 	return sev;
 }
@@ -676,7 +676,7 @@ refresh(struct esc_log *l, sqlite3_int64 id, const char *user, const struct join
 	char *alerts = NULL, *reasons = NULL;
 	const char *sevs;
 	const char *playbook = NULL;
-	int sev, r, risen = 0;
+	int sev, given_sev, r, risen = 0;
 
 	sqlite3_bind_int64(st, 1, id);
 	if ((r = step(l, st, err)) <= 0)
@@ -697,9 +697,15 @@ refresh(struct esc_log *l, sqlite3_int64 id, const char *user, const struct join
 			j->risk > sqlite3_column_double(st, 8));
 	}
 	opener = sqlite3_column_int64(st, 9);
+	sevs = (const char *)sqlite3_column_text(st, 10);
+	given_sev = sevs ? esc_severity_parse(sevs, strlen(sevs)) : sev;
+	if (given_sev < 0)
+		given_sev = sev;
 	sqlite3_reset(st);
 	if (j && j->sev > sev && j->playbook)
 		playbook = j->playbook;
+	if (j && j->sev > given_sev)
+		given_sev = j->sev;
 
 	start = j && j->at < created ? j->at : created;
 	given = j && j->given > had ? j->given : had;
@@ -710,10 +716,10 @@ refresh(struct esc_log *l, sqlite3_int64 id, const char *user, const struct join
 	if (n < given)
 		n = given;
 	now->touches = n;
-	now->sev = senior(l, j && j->sev > sev ? j->sev : sev, before, n);
+	now->sev = senior(l, given_sev, n);
 	r = 0;
 	if (start == created && now->sev == sev && n == before && given == had &&
-	    !alerts && !reasons && !risen && !playbook)
+	    !alerts && !reasons && !risen && !playbook && sevs)
 		goto out;
 	st = l->st[J_SET];
 	sqlite3_bind_int64(st, 1, id);
@@ -737,6 +743,7 @@ refresh(struct esc_log *l, sqlite3_int64 id, const char *user, const struct join
 	bind_text(st, 10, reasons);
 	bind_opt_num(st, 11, risen, risen ? j->risk : 0);
 	bind_text(st, 12, playbook);
+	bind_text(st, 13, esc_severity_name(given_sev));
 	r = step(l, st, err) < 0 ? -1 : 0;
 out:
 	free(alerts);
@@ -925,12 +932,11 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 				return ESC_REC_FATAL;
 			if (n > now.touches)
 				now.touches = n;
-			sev = senior(l, sev, 0, now.touches);
-			now.sev = sev;
+			now.sev = senior(l, sev, now.touches);
 			now.fr_due = esc_sla_add(l->sla, created,
-				esc_sla_target(l->sla, sev, ESC_SLA_FIRST_RESPONSE));
+				esc_sla_target(l->sla, now.sev, ESC_SLA_FIRST_RESPONSE));
 			now.res_due = esc_sla_add(l->sla, created,
-				esc_sla_target(l->sla, sev, ESC_SLA_RESOLUTION));
+				esc_sla_target(l->sla, now.sev, ESC_SLA_RESOLUTION));
 		}
 		st = l->st[E_INS];
 		sqlite3_bind_int64(st, 1, qid);
@@ -950,7 +956,7 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 		bind_opt_num(st, 16, have_sent, sent);
 		bind_text(st, 17, str(l, S_TEMPLATE));
 		bind_text(st, 18, str(l, S_OFFER_TEXT));
-		bind_text(st, 19, esc_severity_name(sev));
+		bind_text(st, 19, esc_severity_name(ri == 2 ? now.sev : sev));
 		bind_text(st, 20, str(l, S_PLAYBOOK));
 		bind_opt_num(st, 21, have_risk, risk);
 		bind_opt_num(st, 22, now.touches >= 0, (double)now.touches);
@@ -959,6 +965,7 @@ log_question(struct esc_log *l, const struct esc_rec *rec, struct esc_buf *out,
 		bind_opt_time(st, 25, now.res_due);
 		sqlite3_bind_int64(st, 26, esc_time_now());
 		bind_opt_num(st, 27, have_touches, touches);
+		bind_text(st, 28, esc_severity_name(sev));   /* before many touches raised it */
 		if (insert(l, st, &eid, err) <= 0)
 			return ESC_REC_FATAL;
 	}

@@ -162,7 +162,7 @@ sqlite3 "$T/old.db" 'select * from questions order by id; select * from escalati
 envrun "ESC_SHARE=$T/share" esc-log --db "$T/old.db" --now "$NOW" "$T/in.jsonl"
 is "$rc/$(wc -c < "$T/err" | tr -d ' ')" "0/0" "a version $NEWEST store, with a share that has $F2: exit 0"
 is "$(sqlite3 "$T/old.db" 'pragma user_version')" "$V2" "... upgraded in place to version $V2"
-sqlite3 "$T/old.db" 'select * from questions order by id; select id, question_id, message_id, conversation_id, user_id, question, route, offer, reason, reasons, alerts, context_type, tier, score_personal, score_strategic, score_advanced, sentiment, template, offer_text, severity, status, agent, playbook, value_at_risk, touches, conversion_tracked, converted, converted_at, conversion_value, created_at, first_response_at, resolved_at, outcome, first_response_due, resolution_due, updated_at, touches_given from escalations order by id' > "$T/old.rows2"
+sqlite3 "$T/old.db" 'select * from questions order by id; select id, question_id, message_id, conversation_id, user_id, question, route, offer, reason, reasons, alerts, context_type, tier, score_personal, score_strategic, score_advanced, sentiment, template, offer_text, severity, status, agent, playbook, value_at_risk, touches, conversion_tracked, converted, converted_at, conversion_value, created_at, first_response_at, resolved_at, outcome, first_response_due, resolution_due, updated_at, touches_given, severity_given from escalations order by id' > "$T/old.rows2"
 diff_ok "$T/old.rows2" "$T/old.rows" "... its rows kept"
 is "$(sqlite3 "$T/old.db" "select group_concat(x) from escalations")/$(jq -r .log.new "$T/out" | tr '\n' ' ')" "new,new/false false " \
 	"... the new column there; the lines already in it are not new"

@@ -14,7 +14,7 @@
 # read back with the sqlite3 shell.
 . "$(dirname "$0")/lib.sh"
 
-plan 55
+plan 56
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -74,6 +74,21 @@ is "$rc/$(lines "$T/out")" "1/0" "... once: a second run has nothing new (exit 1
 run esc-stats --db "$DB" --now "$NOW" --section totals --section tier
 is "$(jq -c 'select(.section == "totals") | [.questions, .escalations, .escalation_rate]' "$T/out")/$(jq -c 'select(.section == "by_tier") | [.questions, .escalations, .escalation_rate]' "$T/out")" \
 	"[3,1,0.3333]/[3,1,0.3333]" "esc-stats: one case out of three questions, in the totals and by tier"
+
+# ---- the severity does not follow the order of arrival ---------------------------------------
+# m2 first makes its case, counts m5 and m6 (3 touches: high), then m1,
+# logged late, moves the start back to 10:00 and the window with it: the
+# touches fall to 2, and so does the raise; as when logged in time order.
+m() { printf '{"id":"%s","conversation_id":"%s","user_id":"uo","created_at":"2026-03-02T%s:00Z","detect":{"route":"%s","severity":"medium"}}\n' "$@"; }
+{ m o1 co1 10:00 human; m o5 co2 10:05 none; m o6 co3 10:06 none; m o2 co1 10:10 human; } > "$T/orderA.jsonl"
+{ m o2 co1 10:10 human; m o5 co2 10:05 none; m o6 co3 10:06 none; m o1 co1 10:00 human; } > "$T/orderB.jsonl"
+ORDER="select severity || ' ' || touches || ' ' || created_at || ' ' || first_response_due || ' ' || resolution_due from escalations"
+for o in A B; do
+	run esc-log --db "$T/order$o.db" --now "$NOW" "$T/order$o.jsonl"
+	sqlite3 "$T/order$o.db" "$ORDER" > "$T/order$o.case"
+done
+is "$(cat "$T/orderB.case")" "$(cat "$T/orderA.case")" \
+	"the same case in either order: its severity, touches, start and due times ($(cat "$T/orderA.case" | cut -d' ' -f1,2))"
 
 # ---- fed again: nothing changes ------------------------------------------------------------
 sq .dump > "$T/dump1"
@@ -237,6 +252,7 @@ like "$(cat "$T/err")" "^esc-log: error: .*store/touches\\.json" "... naming the
 # message with the touches its line said
 OLD=$T/old.db
 V=$(ls "$ESC_SHARE/sql" | sed -n 's/^\([0-9][0-9][0-9]\)-touches\.sql$/\1/p' | sed 's/^0*//')
+NEWEST=$(ls "$ESC_SHARE/sql" | sed -n 's/^0*\([0-9][0-9]*\)-.*\.sql$/\1/p' | sort -n | tail -n 1)
 for f in "$ESC_SHARE"/sql/[0-9][0-9][0-9]-*.sql; do
 	n=$(basename "$f" | sed 's/-.*//; s/^0*//')
 	[ "$n" -lt "$V" ] && sqlite3 "$OLD" < "$f"
@@ -253,7 +269,7 @@ is "$(sqlite3 "$OLD" 'pragma user_version')/$(sqlite3 "$OLD" "select count(*) fr
 sed -n 2p "$T/off.jsonl" > "$T/m2.jsonl"
 run esc-log --db "$OLD" --now "$NOW" "$T/m2.jsonl"
 is "$rc/$(wc -c < "$T/err" | tr -d ' ')" "0/0" "esc-log on it: exit 0, nothing on stderr"
-is "$(sqlite3 "$OLD" 'pragma user_version')" "$V" "... upgraded in place to version $V"
+is "$(sqlite3 "$OLD" 'pragma user_version')" "$NEWEST" "... upgraded in place to the newest version ($NEWEST)"
 is "$(jq -c '[.log.escalation, .log.joined, .log.touches]' "$T/out")" '[1,true,2]' \
 	"... the next message joins the case it holds; its touches stay as its line said (2: as many as counted)"
 is "$(sqlite3 "$OLD" 'select touches_given || " " || touches from escalations')" "2 2" \
