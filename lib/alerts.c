@@ -95,7 +95,8 @@ static int
 alerts_file(struct alerts *a)
 {
 	struct esc_runner *x = a->x;
-	const char *sch = x->st->schema[a->file];
+	char schbuf[16];
+	const char *sch = esc_stats_schema(x->st, a->file, schbuf);
 	static const char *const what[2] = { "first_response", "resolution" };
 	static const char *const words[2] = { "first response to", "resolution of" };
 	char *sql, subj[128], msg[512], dur[32], tb[64];
@@ -284,7 +285,8 @@ esc_stats_alerts(struct esc_stats *st, const struct esc_stats_opts *o,
 	struct esc_report r = { 0 };
 	struct alerts a = { 0 };
 	json_t *j;
-	int i, rc = ESC_EXIT_STORE;
+	char sch[16];
+	int g, i, lo, hi, rc = ESC_EXIT_STORE;
 
 	*count = 0;
 	x.st = st;
@@ -306,48 +308,62 @@ esc_stats_alerts(struct esc_stats *st, const struct esc_stats_opts *o,
 	json_decref(j);
 	/* say so now, even when no alert is due: a cron job that can never
 	 * record what it sends would send it again every minute */
-	for (i = 0; i < st->n; i++)
-		if (sqlite3_db_readonly(st->db, st->schema[i]) == 1) {
-			esc_err_set(err, "%s: read-only: --alerts records the alerts it sends "
-				"in the store, so it needs to write it", st->paths[i]);
+	for (g = 0; g < esc_stats_groups(st); g++) {
+		if (esc_stats_attach(st, g, err) < 0)
 			return ESC_EXIT_STORE;
-		}
-	/* one write transaction over every file: what is printed is recorded,
-	 * and what is recorded was printed */
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		int code = sqlite3_extended_errcode(st->db);
-
-		if ((code & 0xff) == SQLITE_READONLY)
-			esc_err_set(err, "%s: read-only: --alerts records the alerts it sends "
-				"in the store, so it needs to write it", st->paths[0]);
-		else
-			esc_store_err(st->db, err);
-		return ESC_EXIT_STORE;
-	}
-	for (i = 0; i < st->n; i++) {
-		a.file = i;
-		if (alerts_file(&a) < 0) {
-			if ((sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY)
+		esc_stats_group_files(st, g, &lo, &hi);
+		for (i = lo; i < hi; i++)
+			if (sqlite3_db_readonly(st->db, esc_stats_schema(st, i, sch)) == 1) {
 				esc_err_set(err, "%s: read-only: --alerts records the alerts it "
 					"sends in the store, so it needs to write it", st->paths[i]);
+				return ESC_EXIT_STORE;
+			}
+	}
+	/* one write transaction over the files attached together (all of
+	 * them, unless there are more than SQLite attaches at once): what is
+	 * printed is recorded, and what is recorded was printed */
+	for (g = 0; g < esc_stats_groups(st); g++) {
+		if (esc_stats_attach(st, g, err) < 0)
+			goto out;
+		esc_stats_group_files(st, g, &lo, &hi);
+		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+			int code = sqlite3_extended_errcode(st->db);
+
+			if ((code & 0xff) == SQLITE_READONLY)
+				esc_err_set(err, "%s: read-only: --alerts records the alerts it sends "
+					"in the store, so it needs to write it", st->paths[lo]);
+			else
+				esc_store_err(st->db, err);
 			goto out;
 		}
+		for (i = lo; i < hi; i++) {
+			a.file = i;
+			if (alerts_file(&a) < 0) {
+				if ((sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY)
+					esc_err_set(err, "%s: read-only: --alerts records the alerts it "
+						"sends in the store, so it needs to write it", st->paths[i]);
+				goto rollback;
+			}
+		}
+		if (esc_buf_oom) {
+			esc_err_set(err, "out of memory");
+			goto rollback;
+		}
+		if (a.count && emit(ctx, a.lines.p, a.lines.len) < 0) {
+			rc = ESC_EXIT_IO;
+			goto rollback;
+		}
+		if (esc_exec(st->db, "COMMIT", err) < 0)
+			goto rollback;
+		*count += a.count;
+		a.count = 0;
+		a.lines.len = 0;
 	}
-	if (esc_buf_oom) {
-		esc_err_set(err, "out of memory");
-		goto out;
-	}
-	if (a.count && emit(ctx, a.lines.p, a.lines.len) < 0) {
-		rc = ESC_EXIT_IO;
-		goto out;
-	}
-	if (esc_exec(st->db, "COMMIT", err) < 0)
-		goto out;
-	*count = a.count;
 	rc = 0;
+	goto out;
+rollback:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 out:
-	if (rc)
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	esc_buf_free(&a.lines);
 	esc_buf_free(&x.sql);
 	return rc;

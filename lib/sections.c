@@ -41,11 +41,6 @@ static const struct esc_col totals_cols[] = {
 	{ "unattributed_conversions", "unattrib.", ESC_V_INT },
 };
 
-/* survey-send's handovers: a question and an escalation each, with a
- * message id of "survey:" and the session's id, which esc-log refuses for
- * a chat message. They are escalations, but no question was scored. */
-#define SURVEY_IDS "message_id >= 'survey:' AND message_id < 'survey;'"
-
 int
 esc_sec_totals(struct esc_runner *x, int sec)
 {

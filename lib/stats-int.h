@@ -14,13 +14,38 @@
 
 /* ---- the opened files (stats.c) ---- */
 
+/* File 0 is the connection's main database. The others are attached in
+ * groups of at most per, SQLite's limit: group 0 is files 1 to per (with
+ * file 0, every file when they fit), group 1 the next per, and so on,
+ * each in db1, db2, ... while its group is attached. */
 struct esc_stats {
 	sqlite3 *db;
 	int n;
 	const char *const *paths;   /* borrows */
-	char schema[32][16];        /* "main", "db1", ... */
+	int per;                    /* files attached at once at most */
+	int group;                  /* the group attached now; -1: none */
+	int attached;               /* db1 to db<attached> are attached */
+	int copy;                   /* more files than fit: rows copied to temp tables */
+	unsigned copied;            /* the tables copied so far (stats.c's T_...) */
+	unsigned long indexed;      /* the indexes made on them so far */
 	enum esc_by by;             /* what esc_bucket() computes */
 };
+
+/* How many groups the files make (1 for one file). */
+int esc_stats_groups(const struct esc_stats *st);
+/* The files of group g: lo to hi - 1 (group 0 starts with file 0). */
+void esc_stats_group_files(const struct esc_stats *st, int g, int *lo, int *hi);
+/* The schema file i is read through while its group is attached: "main"
+ * or "db1"... (in buf, or a constant). */
+const char *esc_stats_schema(const struct esc_stats *st, int i, char buf[16]);
+/* Attach group g, detaching the one attached before (g < 0: none); no
+ * transaction may be open. 0, or -1 with err naming the file. */
+int esc_stats_attach(struct esc_stats *st, int g, struct esc_err *err);
+
+/* survey-send's handovers: a question and an escalation each, with a
+ * message id of "survey:" and the session's id, which esc-log refuses for
+ * a chat message. They are escalations, but no question was scored. */
+#define SURVEY_IDS "message_id >= 'survey:' AND message_id < 'survey;'"
 
 /* Run sql (no rows wanted); -1 with err on failure. */
 int esc_exec(sqlite3 *db, const char *sql, struct esc_err *err);

@@ -1,8 +1,9 @@
 /* stats.c — esc-stats's engine: the numbers (the Wilson interval,
  * quantiles, buckets), the SQL functions esc_bucket(), esc_quant() and
- * esc_sla(), the opened store files, the tables, and the runner that
- * expands, prepares and steps the queries of the sections (sections.c) in
- * one read transaction. The alerts are in alerts.c.
+ * esc_sla(), the opened store files (attached together, or, beyond
+ * SQLite's limit, copied into temporary tables), the tables, and the
+ * runner that expands, prepares and steps the queries of the sections
+ * (sections.c) in one read transaction. The alerts are in alerts.c.
  *
  * Every section is a few SQL aggregates over covering indexes (share/sql
  * "Reports"); medians and the 90th percentile come from esc_quant(), an
@@ -382,6 +383,82 @@ fn_sla_final(sqlite3_context *ctx)
 
 /* ---- the opened files ---- */
 
+/* The tables the sections read, as {E}, {Q}, ... name them, and the
+ * sections that read each. With several files, temp.esc_<name> holds the
+ * rows of them all, with the file's number in "db": a view over the
+ * attached files, or a copy of their rows when there are more files than
+ * SQLite attaches at once. */
+enum { T_E, T_Q, T_V, T_I, T_R, T_O, T_S, T_SA, T_SN, T_P, T_N };
+#define SEC(s) (1u << ESC_SEC_##s)
+static const struct {
+	const char *name;
+	unsigned sections;
+} tables[T_N] = {
+	{ "escalations", SEC(TOTALS) | SEC(TREND) | SEC(OFFER) | SEC(REASON) | SEC(TIER) |
+		SEC(TEMPLATE) | SEC(SEVERITY) | SEC(RECENT) | SEC(SLA) | SEC(LEADERBOARD) },
+	{ "questions", SEC(TOTALS) | SEC(TREND) | SEC(TIER) },
+	{ "events", SEC(TOTALS) | SEC(TREND) },
+	{ "interactions", SEC(FUNNEL) | SEC(UPSELL) },
+	{ "recommendations", SEC(FUNNEL) | SEC(UPSELL) },
+	{ "opportunities", SEC(OPPS) },
+	{ "surveys", SEC(SURVEYS) | SEC(SURVEY_METHODS) | SEC(SURVEY_FUNNEL) },
+	{ "survey_attempts", SEC(SURVEYS) | SEC(SURVEY_METHODS) | SEC(SURVEY_FUNNEL) },
+	{ "survey_answers", SEC(SURVEY_METHODS) },
+	{ "problems", SEC(PROBLEMS) },
+};
+#undef SEC
+
+/* The indexes of the copies: the ones of share/sql that the sections'
+ * queries read, so that each keeps its plan over the copy, made for the
+ * sections that read them; the id last where a query orders by it (in a
+ * store it is the rowid, which an index holds anyway), and the file's
+ * number after the keys that join the rows of one file ({D:a} = {D:s}).
+ * The questions of survey-send's handovers, which a store finds in the
+ * index of its message ids, have an index of their own: built from a
+ * million questions in a tenth of the time. */
+#define SEC(s) (1u << ESC_SEC_##s)
+#define BY (SEC(OFFER) | SEC(REASON) | SEC(TIER) | SEC(TEMPLATE) | SEC(SEVERITY))
+#define SURVEY (SEC(SURVEYS) | SEC(SURVEY_METHODS) | SEC(SURVEY_FUNNEL))
+static const struct {
+	int table;
+	unsigned sections;
+	const char *name, *def;
+} copy_indexes[] = {
+	{ T_E, SEC(RECENT) | SEC(TOTALS) | SEC(TREND), "escalations_time", "(created_at, id)" },
+	{ T_E, SEC(TOTALS) | SEC(TREND), "escalations_totals",
+		"(created_at, route, converted, conversion_value)" },
+	{ T_E, BY, "escalations_cube", "(offer, reason, tier, template, severity, created_at, "
+		"converted, conversion_value)" },
+	{ T_E, BY, "escalations_converted", "(created_at, converted_at, offer, reason, tier, "
+		"template, severity) WHERE converted" },
+	{ T_E, SEC(SLA), "escalations_sla", "(severity, created_at, status, first_response_at, "
+		"first_response_due, resolved_at, resolution_due, updated_at)" },
+	{ T_E, SEC(LEADERBOARD), "escalations_agent", "(agent, resolved_at, created_at, "
+		"resolution_due, outcome, playbook, alerts) WHERE resolved_at IS NOT NULL" },
+	{ T_Q, SEC(TOTALS) | SEC(TREND), "questions_time", "(created_at, route)" },
+	{ T_Q, SEC(TIER), "questions_tier", "(tier, route, created_at)" },
+	{ T_Q, SEC(TOTALS) | SEC(TREND) | SEC(TIER), "questions_handover",
+		"(created_at, message_id) WHERE " SURVEY_IDS },
+	{ T_V, SEC(TOTALS) | SEC(TREND), "events_escalation", "(escalation_id, at)" },
+	{ T_I, SEC(FUNNEL) | SEC(UPSELL), "interactions_funnel",
+		"(at, type, customer_id, session_id, amount_cents)" },
+	{ T_R, SEC(UPSELL), "recommendations_report", "(created_at, type, shown_at, clicked_at, "
+		"purchased_at, dismissed_at, revenue_cents)" },
+	{ T_R, SEC(FUNNEL), "recommendations_purchased", "(purchased_at, customer_id) "
+		"WHERE purchased_at IS NOT NULL" },
+	{ T_O, SEC(OPPS), "opportunities_report", "(created_at, state, automation, estimated_value)" },
+	{ T_S, SURVEY, "surveys_report", "(ended_at, state, method, problem_solved, rating, nps, "
+		"id, db)" },
+	{ T_SA, SURVEY, "survey_attempts_survey", "(survey_id, db, step)" },
+	{ T_SN, SEC(SURVEY_METHODS), "survey_answers_attempt", "(attempt_id, db)" },
+	{ T_P, SEC(PROBLEMS), "problems_open", "(status, affected_users, attempts)" },
+};
+#undef SURVEY
+#undef BY
+#undef SEC
+#define NCOPYIDX (sizeof copy_indexes / sizeof *copy_indexes)
+_Static_assert(NCOPYIDX <= 32, "struct esc_stats's indexed has a bit per copy index");
+
 static int
 set_bucket_fn(struct esc_stats *st, enum esc_by by)
 {
@@ -400,80 +477,278 @@ esc_exec(sqlite3 *db, const char *sql, struct esc_err *err)
 	return 0;
 }
 
+/* File 0 is main, in every group; group g attaches files 1 + g * per to
+ * (g + 1) * per, in db1, db2, ... */
+int
+esc_stats_groups(const struct esc_stats *st)
+{
+	return st->n > 1 ? (st->n - 2) / st->per + 1 : 1;
+}
+
+void
+esc_stats_group_files(const struct esc_stats *st, int g, int *lo, int *hi)
+{
+	*lo = g ? 1 + g * st->per : 0;
+	*hi = 1 + (g + 1) * st->per < st->n ? 1 + (g + 1) * st->per : st->n;
+}
+
+const char *
+esc_stats_schema(const struct esc_stats *st, int i, char buf[16])
+{
+	if (!i)
+		return "main";
+	snprintf(buf, 16, "db%d", (i - 1) % st->per + 1);
+	return buf;
+}
+
+int
+esc_stats_attach(struct esc_stats *st, int g, struct esc_err *err)
+{
+	char sch[16], sql[64];
+	sqlite3_stmt *s;
+	int i, lo, hi;
+
+	if (st->group == g && g >= 0)
+		return 0;
+	st->group = -1;
+	for (; st->attached > 0; st->attached--) {
+		snprintf(sql, sizeof sql, "DETACH db%d", st->attached);
+		if (esc_exec(st->db, sql, err) < 0)
+			return -1;
+	}
+	if (g < 0)
+		return 0;
+	esc_stats_group_files(st, g, &lo, &hi);
+	for (i = lo ? lo : 1; i < hi; i++) {
+		snprintf(sql, sizeof sql, "ATTACH ?1 AS %s", esc_stats_schema(st, i, sch));
+		if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+			esc_store_err(st->db, err);
+			return -1;
+		}
+		sqlite3_bind_text(s, 1, st->paths[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			esc_err_set(err, "%s: cannot attach: %s", st->paths[i], sqlite3_errmsg(st->db));
+			sqlite3_finalize(s);
+			return -1;
+		}
+		sqlite3_finalize(s);
+		st->attached++;
+	}
+	st->group = g;
+	return 0;
+}
+
+/* A copy failed, of table t of file i (t < 0: in indexing the copy): say
+ * whether the file could not be read or the temporary file not written. */
+static void
+copy_err(struct esc_stats *st, int i, int t, struct esc_err *err)
+{
+	int code = sqlite3_extended_errcode(st->db);
+
+	if (esc_buf_oom || (code & 0xff) == SQLITE_NOMEM)
+		esc_err_set(err, "out of memory");
+	else if (t < 0 || (code & 0xff) == SQLITE_FULL || code == SQLITE_IOERR_WRITE ||
+	    code == SQLITE_IOERR_TRUNCATE || code == SQLITE_IOERR_FSYNC)
+		esc_err_set(err, "the temporary copy of the %d store files: %s (it is made in "
+			"$SQLITE_TMPDIR, else $TMPDIR, else /var/tmp)", st->n, sqlite3_errmsg(st->db));
+	else
+		esc_err_set(err, "%s: cannot copy its %s for the report: %s", st->paths[i],
+			tables[t].name, sqlite3_errmsg(st->db));
+}
+
+/* Copy the rows of every file of the tables that sections read and that
+ * are not copied yet into temp.esc_<name>, with the file's number in "db",
+ * then make the indexes those sections read. The files are attached as
+ * many at a time as SQLite allows, and each group is read in one
+ * transaction: every file is copied as it was at one moment. With
+ * explain, the statements are written there. */
+static int
+copy_tables(struct esc_stats *st, unsigned sections, struct esc_buf *explain,
+	struct esc_err *err)
+{
+	struct esc_buf sql = { 0 };
+	unsigned want = 0;
+	unsigned long make = 0;
+	char sch[16];
+	sqlite3_stmt *s;
+	size_t k;
+	int g, t, i, lo, hi, rc = -1;
+
+	for (t = 0; t < T_N; t++)
+		if ((sections & tables[t].sections) && !(st->copied & 1u << t))
+			want |= 1u << t;
+	for (k = 0; k < NCOPYIDX; k++)
+		if ((sections & copy_indexes[k].sections) && !(st->indexed & 1ul << k))
+			make |= 1ul << k;
+	if (!want && !make)
+		return 0;
+	if (explain)
+		esc_buf_printf(explain, "-- %d store files, more than SQLite attaches at once: "
+			"their rows copied into temporary tables\n", st->n);
+	/* the first file's columns, and their affinities, after "db" */
+	for (t = 0; t < T_N; t++) {
+		if (!(want & 1u << t))
+			continue;
+		sql.len = 0;
+		esc_buf_printf(&sql, "CREATE TEMP TABLE esc_%s AS SELECT 0 AS db, * FROM main.%s "
+			"WHERE 0", tables[t].name, tables[t].name);
+		esc_buf_putc(&sql, '\0');
+		if (esc_buf_oom || sqlite3_exec(st->db, sql.p, NULL, NULL, NULL) != SQLITE_OK) {
+			copy_err(st, 0, t, err);
+			goto out;
+		}
+		if (explain)
+			esc_buf_printf(explain, "%s\nINSERT INTO temp.esc_%s SELECT ?1, * FROM db1.%s  "
+				"-- from each file\n", sql.p, tables[t].name, tables[t].name);
+	}
+	for (g = 0; want && g < esc_stats_groups(st); g++) {
+		if (esc_stats_attach(st, g, err) < 0 || esc_exec(st->db, "BEGIN", err) < 0)
+			goto out;
+		esc_stats_group_files(st, g, &lo, &hi);
+		for (i = lo; i < hi; i++)
+			for (t = 0; t < T_N; t++) {
+				if (!(want & 1u << t))
+					continue;
+				sql.len = 0;
+				esc_buf_printf(&sql, "INSERT INTO temp.esc_%s SELECT ?1, * FROM %s.%s",
+					tables[t].name, esc_stats_schema(st, i, sch), tables[t].name);
+				esc_buf_putc(&sql, '\0');
+				if (esc_buf_oom || sqlite3_prepare_v2(st->db, sql.p, -1, &s, NULL) != SQLITE_OK) {
+					copy_err(st, i, t, err);
+					sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+					goto out;
+				}
+				sqlite3_bind_int(s, 1, i);
+				if (sqlite3_step(s) != SQLITE_DONE) {
+					copy_err(st, i, t, err);
+					sqlite3_finalize(s);
+					sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+					goto out;
+				}
+				sqlite3_finalize(s);
+			}
+		if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			copy_err(st, lo, -1, err);
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			goto out;
+		}
+	}
+	if (esc_stats_attach(st, -1, err) < 0)
+		goto out;
+	st->copied |= want;
+	/* indexed once full: a sort each, not a b-tree insert per row */
+	for (k = 0; k < NCOPYIDX; k++) {
+		if (!(make & 1ul << k))
+			continue;
+		sql.len = 0;
+		esc_buf_printf(&sql, "CREATE INDEX temp.esc_%s ON esc_%s %s", copy_indexes[k].name,
+			tables[copy_indexes[k].table].name, copy_indexes[k].def);
+		esc_buf_putc(&sql, '\0');
+		if (esc_buf_oom || sqlite3_exec(st->db, sql.p, NULL, NULL, NULL) != SQLITE_OK) {
+			copy_err(st, 0, -1, err);
+			goto out;
+		}
+		st->indexed |= 1ul << k;
+		if (explain)
+			esc_buf_printf(explain, "%s\n", sql.p);
+	}
+	if (explain)
+		esc_buf_putc(explain, '\n');
+	rc = 0;
+out:
+	if (rc) {
+		/* nothing half made stays: a later run copies again */
+		for (t = 0; t < T_N; t++)
+			if (want & 1u << t) {
+				sql.len = 0;
+				esc_buf_printf(&sql, "DROP TABLE IF EXISTS temp.esc_%s", tables[t].name);
+				esc_buf_putc(&sql, '\0');
+				if (!esc_buf_oom)
+					sqlite3_exec(st->db, sql.p, NULL, NULL, NULL);
+				st->copied &= ~(1u << t);
+				for (k = 0; k < NCOPYIDX; k++)
+					if (copy_indexes[k].table == t)
+						st->indexed &= ~(1ul << k);
+			}
+	}
+	esc_buf_free(&sql);
+	return rc;
+}
+
 struct esc_stats *
 esc_stats_open(const char *const *paths, int n, struct esc_err *err)
 {
-	static const char *const tables[] = { "escalations", "questions", "events",
-		"interactions", "recommendations", "opportunities", "surveys", "survey_attempts",
-		"survey_answers", "problems" };
 	struct esc_stats *st;
 	struct esc_buf sql = { 0 };
-	struct stat sb[32];
-	sqlite3_stmt *s;
+	struct stat *sb;
 	sqlite3 *one;
-	int i, j, t, max;
+	int i, j, t;
 
+	if (!(sb = calloc((size_t)n, sizeof *sb))) {
+		esc_err_set(err, "out of memory");
+		return NULL;
+	}
 	for (i = 0; i < n; i++) {
-		if (stat(paths[i], &sb[i < 32 ? i : 31]) < 0) {
+		if (stat(paths[i], &sb[i]) < 0) {
 			esc_err_set(err, "%s: %s (a report reads a store, it never creates one)",
 				paths[i], strerror(errno));
+			free(sb);
 			return NULL;
 		}
-		for (j = 0; j < i && j < 32 && i < 32; j++)
+		for (j = 0; j < i; j++)
 			if (sb[j].st_dev == sb[i].st_dev && sb[j].st_ino == sb[i].st_ino) {
 				esc_err_set(err, "%s: the same file as %s: it would be counted twice",
 					paths[i], paths[j]);
+				free(sb);
 				return NULL;
 			}
 	}
+	free(sb);
 	if (!(st = calloc(1, sizeof *st))) {
 		esc_err_set(err, "out of memory");
 		return NULL;
 	}
 	st->n = n;
 	st->paths = paths;
+	st->group = -1;
 	if (!(st->db = esc_store_open(paths[0], ESC_STORE_READ, err)))
 		goto fail;
-	max = sqlite3_limit(st->db, SQLITE_LIMIT_ATTACHED, -1);
-	if (n - 1 > max || n > 32) {
-		esc_err_set(err, "%d store files: SQLite reads at most %d together "
-			"(one, and %d attached to it); merge some first", n,
-			max + 1 < 32 ? max + 1 : 32, max);
+	st->per = sqlite3_limit(st->db, SQLITE_LIMIT_ATTACHED, -1);
+	if (n > 1 && st->per < 1) {
+		esc_err_set(err, "%d store files: this SQLite attaches none to another; "
+			"merge them first", n);
 		goto fail;
 	}
-	snprintf(st->schema[0], sizeof st->schema[0], "main");
+	/* open each alone first: it must exist, be a store, and be up to date */
 	for (i = 1; i < n; i++) {
-		/* open each alone first: it must exist, be a store, and be up to date */
 		if (!(one = esc_store_open(paths[i], ESC_STORE_READ, err)))
 			goto fail;
 		esc_store_close(one);
-		snprintf(st->schema[i], sizeof st->schema[i], "db%d", i);
-		sql.len = 0;
-		esc_buf_printf(&sql, "ATTACH ?1 AS %s", st->schema[i]);
-		esc_buf_putc(&sql, '\0');
-		if (esc_buf_oom || sqlite3_prepare_v2(st->db, sql.p, -1, &s, NULL) != SQLITE_OK) {
-			esc_store_err(st->db, err);
-			goto fail;
-		}
-		sqlite3_bind_text(s, 1, paths[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			esc_err_set(err, "%s: cannot attach: %s", paths[i], sqlite3_errmsg(st->db));
-			sqlite3_finalize(s);
-			goto fail;
-		}
-		sqlite3_finalize(s);
 	}
-	/* several files: one TEMP view per table over all of them, with the
-	 * file's number in "db" */
-	for (t = 0; n > 1 && t < (int)(sizeof tables / sizeof *tables); t++) {
-		sql.len = 0;
-		esc_buf_printf(&sql, "CREATE TEMP VIEW esc_%s AS ", tables[t]);
-		for (i = 0; i < n; i++)
-			esc_buf_printf(&sql, "%sSELECT %d AS db, * FROM %s.%s", i ? " UNION ALL " : "",
-				i, st->schema[i], tables[t]);
-		esc_buf_putc(&sql, '\0');
-		if (esc_buf_oom || esc_exec(st->db, sql.p, err) < 0)
+	/* More files than SQLite attaches at once: their rows are copied into
+	 * temporary tables when a report reads them (copy_tables), in a
+	 * temporary file, not in memory. */
+	st->copy = n - 1 > st->per;
+	if (st->copy && esc_exec(st->db, "PRAGMA temp_store = FILE", err) < 0)
+		goto fail;
+	/* Several files that fit: one TEMP view per table over all of them,
+	 * with the file's number in "db" */
+	if (n > 1 && !st->copy) {
+		if (esc_stats_attach(st, 0, err) < 0)
 			goto fail;
+		for (t = 0; t < T_N; t++) {
+			char sch[16];
+
+			sql.len = 0;
+			esc_buf_printf(&sql, "CREATE TEMP VIEW esc_%s AS ", tables[t].name);
+			for (i = 0; i < n; i++)
+				esc_buf_printf(&sql, "%sSELECT %d AS db, * FROM %s.%s",
+					i ? " UNION ALL " : "", i, esc_stats_schema(st, i, sch),
+					tables[t].name);
+			esc_buf_putc(&sql, '\0');
+			if (esc_buf_oom || esc_exec(st->db, sql.p, err) < 0)
+				goto fail;
+		}
 	}
 	if (set_bucket_fn(st, ESC_BY_NONE) != SQLITE_OK ||
 	    sqlite3_create_function(st->db, "esc_quant", 1, SQLITE_UTF8, NULL, NULL,
@@ -868,6 +1143,10 @@ esc_stats_run(struct esc_stats *st, const struct esc_stats_opts *o,
 	x.now = r->now;
 	if ((o->sections & 1u << ESC_SEC_SLA) && esc_stats_sla_warn(&x.warn, err) < 0)
 		return ESC_EXIT_DATA;
+	if (st->copy && copy_tables(st, o->sections, o->explain ? &r->explain : NULL, err) < 0) {
+		esc_buf_free(&r->explain);
+		return ESC_EXIT_STORE;
+	}
 	/* one read transaction: every section sees the same store */
 	if (esc_exec(st->db, "BEGIN", err) < 0)
 		return ESC_EXIT_STORE;

@@ -95,9 +95,12 @@ struct esc_stats_opts {
 
 /* The store files a report reads, opened together. */
 struct esc_stats;
-/* Open paths[0..n-1] (each must exist; none is created): the first is the
- * main file, the others are attached and read through TEMP views. Returns
- * NULL with err naming the file that failed. */
+/* Open paths[0..n-1] (each must exist and be a store; none is created):
+ * the first is the main file; the others are attached and read through
+ * TEMP views, or, when there are more than SQLite attaches at once, their
+ * rows are copied into TEMP tables (in a temporary file) by the first
+ * esc_stats_run that reads them. Returns NULL with err naming the file
+ * that failed. */
 struct esc_stats *esc_stats_open(const char *const *paths, int n, struct esc_err *err);
 void esc_stats_close(struct esc_stats *st);
 
@@ -115,13 +118,15 @@ int esc_stats_run(struct esc_stats *st, const struct esc_stats_opts *o,
 	struct esc_report *r, struct esc_err *err);
 void esc_report_free(struct esc_report *r);
 
-/* --alerts: the alerts due now that were never sent. For each file, in one
- * transaction, every new alert is recorded in alerts_sent and its JSON line
- * appended to a buffer handed to emit; the transaction commits only when
- * emit returns 0 (the lines are out), so a failed write sends nothing and
- * records nothing. *count is the number of alerts emitted. Returns 0, or an
- * exit code with err (ESC_EXIT_STORE, ESC_EXIT_DATA; ESC_EXIT_IO when emit
- * failed, which has said why). */
+/* --alerts: the alerts due now that were never sent. For the files, in one
+ * transaction (one per group of files attached together, when there are
+ * more than SQLite attaches at once), every new alert is recorded in its
+ * file's alerts_sent and its JSON line appended to a buffer handed to
+ * emit; the transaction commits only when emit returns 0 (the lines are
+ * out), so an alert a failed write did not send is not recorded. *count
+ * is the number of alerts emitted. Returns 0, or an exit code with err
+ * (ESC_EXIT_STORE, ESC_EXIT_DATA; ESC_EXIT_IO when emit failed, which has
+ * said why). */
 typedef int (*esc_alert_emit)(void *ctx, const char *lines, size_t len);
 int esc_stats_alerts(struct esc_stats *st, const struct esc_stats_opts *o,
 	esc_alert_emit emit, void *ctx, long *count, struct esc_err *err);
