@@ -37,26 +37,8 @@ twilio_ok() {
 }
 twilio_ok
 
-: > "$T/all"
-# sr ARGS...: survey-send on $DB, keeping all it printed for the secrets check
-sr() {
-	run survey-send --db "$DB" "$@"
-	cat "$T/out" "$T/err" >> "$T/all"
-}
-due() {
-	sr --due --now "$1"
-}
-q() {
-	sqlite3 "$DB" "$1"
-}
-# requests PATH: how many the provider saw for it
-requests() {
-	jq -r --arg p "$1" 'select(.path == $p) | .n' "$HTTPD_DIR/requests.jsonl" 2> /dev/null | wc -l |
-		tr -d ' '
-}
-mails() {
-	if [ -s "$SMTPD_DIR/messages.jsonl" ]; then lines "$SMTPD_DIR/messages.jsonl"; else echo 0; fi
-}
+. "$top/tests/survey.sh"
+
 # contact ID CALLS SMS EMAIL [PHONE [EMAIL [TZ [BLOCKED]]]]
 contact() {
 	printf '{"type":"contact","customer":"%s","name":"Pat %s"%s%s%s,"consent":{"calls":%s,"sms":%s,"email":%s},"blocked":%s,"at":"2026-01-01T00:00:00Z"}\n' \

@@ -41,24 +41,8 @@ twilio_401() {
 	httpd_plan "{\"path\":\"$CALLS\",\"status\":401,\"json\":{\"code\":20003,\"message\":\"Authenticate\",\"more_info\":\"https://www.twilio.com/docs/errors/20003\",\"status\":401}}"
 }
 
-: > "$T/all"
-sr() {
-	run survey-send --db "$DB" "$@"
-	cat "$T/out" "$T/err" >> "$T/all"
-}
-due() {
-	sr --due --now "$1"
-}
-q() {
-	sqlite3 "$DB" "$1"
-}
-requests() {
-	jq -r --arg p "$1" 'select(.path == $p) | .n' "$HTTPD_DIR/requests.jsonl" 2> /dev/null | wc -l |
-		tr -d ' '
-}
-mails() {
-	if [ -s "$SMTPD_DIR/messages.jsonl" ]; then lines "$SMTPD_DIR/messages.jsonl"; else echo 0; fi
-}
+. "$top/tests/survey.sh"
+
 # contact ID CALLS SMS EMAIL [PHONE [EMAIL]]
 contact() {
 	printf '{"type":"contact","customer":"%s","name":"Pat %s"%s%s,"consent":{"calls":%s,"sms":%s,"email":%s},"at":"2026-01-01T00:00:00Z"}\n' \
