@@ -219,6 +219,8 @@ main(int argc, char **argv)
 	} else if (!o.sections) {
 		o.sections = ESC_SEC_DEFAULT;
 		o.if_rows = CRM_SECTIONS | ESC_SEC_SURVEY_ALL;
+	} else {
+		o.tier_rates = 1;   /* by_tier asked for by name (or as "by") */
 	}
 	if (fmt == OUT_HTML && (o.sections & 1u << ESC_SEC_TOTALS))
 		o.sections |= 1u << ESC_SEC_TREND;

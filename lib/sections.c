@@ -396,7 +396,7 @@ esc_sec_by(struct esc_runner *x, unsigned want)
 	 * from the index questions_tier in its order; then the handovers of
 	 * survey-send (escalations for which no question was scored, with no
 	 * tier, from a range of the message ids' index) taken off */
-	if (want & 1u << ESC_SEC_TIER) {
+	if ((want & 1u << ESC_SEC_TIER) && x->o->tier_rates) {
 		static const char *const tq[2] = {
 			"SELECT {B}, tier, route, count(*) FROM {Q} WHERE {WS} GROUP BY {G}2, 3",
 			"SELECT {B}, NULL, 'human', -count(*) FROM {Q} WHERE " SURVEY_IDS
@@ -474,9 +474,11 @@ esc_sec_by(struct esc_runner *x, unsigned want)
 		if (esc_set_text(&c[0], (const unsigned char *)g->key) < 0)
 			goto nomem;
 		if (g->dim == 2) {
-			/* questions, escalations, the two rates; then the rest
-			 * where the others have it, TIER_EXTRA columns on */
-			esc_set_int(&c[1], ESC_V_INT, g->q);
+			/* questions, escalations, the two rates (null unless
+			 * asked for); then the rest where the others have it,
+			 * TIER_EXTRA columns on */
+			if (x->o->tier_rates)
+				esc_set_int(&c[1], ESC_V_INT, g->q);
 			esc_set_int(&c[2], ESC_V_INT, g->n);
 			if (g->q) {
 				/* as in the totals: the escalations the questions

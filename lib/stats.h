@@ -91,6 +91,8 @@ struct esc_stats_opts {
 	int explain;           /* collect EXPLAIN QUERY PLAN of every query */
 	const char *customer;  /* borrows: funnel, upsell, opportunities of this customer_id only */
 	unsigned if_rows;      /* of sections: leave out those the store has no rows for */
+	int tier_rates;        /* by_tier's questions and rates, which read every
+	                        * question: only when by_tier is asked for by name */
 };
 
 /* The store files a report reads, opened together. */

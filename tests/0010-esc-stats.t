@@ -6,7 +6,7 @@
 # once and only once; several --db; the store errors; bad options.
 . "$(dirname "$0")/lib.sh"
 
-plan 132
+plan 133
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -114,15 +114,21 @@ is "$(sec by_severity '[.severity, .escalations, .conversions]' | tr '\n' ' ')" 
 	'["critical",1,0] ["high",4,0] ["low",3,2] ' "by_severity: critical 1, high 4, low 3 with 2 conversions, most urgent first"
 is "$(sec by_tier '[.tier, .escalations, .conversions]' | tr '\n' ' ')" \
 	'["pro",7,1] ["free",1,1] ' "by_tier: pro 7 (1 converted), free 1 (converted)"
-# the rates by tier, counted again by the sqlite3 shell: escalations and
-# paid questions over the tier's questions
+# the rates by tier read every question: the default report leaves them
+# null; asked for by name, they are counted again by the sqlite3 shell:
+# escalations and paid questions over the tier's questions
+is "$(sec by_tier '[.questions, .escalation_rate, .paid_rate]' | sort -u)" "[null,null,null]" \
+	"by_tier in the default report: its questions and rates null"
+cp "$T/out" "$T/default.out"
+run esc-stats --db "$DB" --now "$NOW" --section tier
 is "$(sec by_tier '[.tier, .questions, .escalation_rate, .paid_rate]' | tr '\n' ' ')" \
 	"$(sq "SELECT json_array(tier, count(*),
 			round(1.0 * (SELECT count(*) FROM escalations e WHERE e.tier IS q.tier) / count(*), 4),
 			round(avg(route = 'paid'), 4))
 		FROM questions q GROUP BY tier ORDER BY (SELECT count(*) FROM escalations e WHERE e.tier IS q.tier) DESC" |
 		sed 's/\.0\([],]\)/\1/g' | tr '\n' ' ')" \
-	"by_tier: each tier's questions, escalation rate and paid rate"
+	"--section tier: each tier's questions, escalation rate and paid rate"
+cp "$T/default.out" "$T/out"
 is "$(sec by_template '[.template, .escalations]' | tr '\n' ' ')" \
 	'[null,5] ["mentorship.audit",2] ["course.technique",1] ' "by_template: the templates used"
 is "$(sec by_reason '.escalations' | awk '{ s += $1 } END { print s }')" 8 "by_reason: the rows add up to the 8 escalations"
