@@ -434,15 +434,7 @@ like "$(cat "$T/err")" "lock\\.db.*locked" "... saying it is locked"
 # (65534) by setpriv (util-linux), on copies nobody can read. $T/rw is a
 # directory nobody may write in, $T/ro one nobody may not: there a store with
 # no -wal beside it is opened immutable (lib/store.c).
-ASUSER=
-ro_ok=1
-if [ "$(id -u)" = 0 ]; then
-	if command -v setpriv > /dev/null 2>&1; then
-		ASUSER="setpriv --reuid=65534 --regid=65534 --clear-groups"
-	else
-		ro_ok=0
-	fi
-fi
+as_nobody
 # run, as the user the read-only tests run as
 run_ro() {
 	ro_vg=$VALGRIND

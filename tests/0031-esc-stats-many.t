@@ -368,15 +368,7 @@ like "$(cat "$T/err")" "^esc-stats: error: the temporary copy of the 12 store fi
 # ---- read-only files among many, --alerts ------------------------------------------------------
 # Root may write any file: as root the tools run as nobody (65534) by
 # setpriv, as in 0010.
-ASUSER=
-ro_ok=1
-if [ "$(id -u)" = 0 ]; then
-	if command -v setpriv > /dev/null 2>&1; then
-		ASUSER="setpriv --reuid=65534 --regid=65534 --clear-groups"
-	else
-		ro_ok=0
-	fi
-fi
+as_nobody
 mkdir "$T/ro"
 cp "$T"/m/*.db "$T/ro/"
 chmod 666 "$T"/ro/*.db

@@ -14,6 +14,9 @@
 #   note TEXT / diag_file FILE        TAP comments
 #   old_store FILE N                  a new store at schema N: share/esc/sql's
 #                                     files up to N, by the sqlite3 shell
+#   as_nobody                         sets ASUSER, the prefix that runs a tool as
+#                                     a user file modes bind (setpriv as root),
+#                                     and ro_ok=0 when there is none
 #
 # With ESC_VALGRIND=1 every tool runs under valgrind; a memory error or a
 # definite leak makes the tool exit 99, which no assertion expects.
@@ -167,4 +170,18 @@ old_store() {
 			sqlite3 "$1" > /dev/null || return 1
 	done
 	sqlite3 "$1" 'PRAGMA journal_mode = WAL' > /dev/null
+}
+
+# Root may write any file: to test file modes, as root the tools run as
+# nobody (65534) by setpriv; with neither, ro_ok=0 and the case is skipped.
+as_nobody() {
+	ASUSER=
+	ro_ok=1
+	if [ "$(id -u)" = 0 ]; then
+		if command -v setpriv > /dev/null 2>&1; then
+			ASUSER="setpriv --reuid=65534 --regid=65534 --clear-groups"
+		else
+			ro_ok=0
+		fi
+	fi
 }
