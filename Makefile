@@ -86,7 +86,7 @@ check: deps all $(UNITS) $(TESTBINS)
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in its own tree.
 check-asan:
 	rm -rf build-asan && mkdir -p build-asan
-	cp -R Makefile cmd lib share tests scripts build-asan/
+	cp -R Makefile cmd lib man share tests scripts build-asan/
 	$(MAKE) -C build-asan clean
 	$(MAKE) -C build-asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" check
