@@ -676,7 +676,7 @@ refresh(struct esc_log *l, sqlite3_int64 id, const char *user, const struct join
 	char *alerts = NULL, *reasons = NULL;
 	const char *sevs;
 	const char *playbook = NULL;
-	int sev, given_sev, r, risen = 0;
+	int sev, given_sev, had_sev, r, risen = 0;
 
 	sqlite3_bind_int64(st, 1, id);
 	if ((r = step(l, st, err)) <= 0)
@@ -698,9 +698,8 @@ refresh(struct esc_log *l, sqlite3_int64 id, const char *user, const struct join
 	}
 	opener = sqlite3_column_int64(st, 9);
 	sevs = (const char *)sqlite3_column_text(st, 10);
-	given_sev = sevs ? esc_severity_parse(sevs, strlen(sevs)) : sev;
-	if (given_sev < 0)
-		given_sev = sev;
+	had_sev = sevs ? esc_severity_parse(sevs, strlen(sevs)) : -1;
+	given_sev = had_sev < 0 ? sev : had_sev;
 	sqlite3_reset(st);
 	if (j && j->sev > sev && j->playbook)
 		playbook = j->playbook;
@@ -719,7 +718,7 @@ refresh(struct esc_log *l, sqlite3_int64 id, const char *user, const struct join
 	now->sev = senior(l, given_sev, n);
 	r = 0;
 	if (start == created && now->sev == sev && n == before && given == had &&
-	    !alerts && !reasons && !risen && !playbook && sevs)
+	    !alerts && !reasons && !risen && !playbook && given_sev == had_sev)
 		goto out;
 	st = l->st[J_SET];
 	sqlite3_bind_int64(st, 1, id);
