@@ -208,24 +208,30 @@ out:
  * rate by tier") */
 #define TIER_EXTRA 3
 static const struct esc_col by_cols[5][9 + TIER_EXTRA] = {
-#define BY_COLS(key, head, ...) { \
+/* the columns of a by_* table; before and after: by_tier's own, around
+ * its escalations */
+#define BY_COLS(key, head, before, after) { \
 	{ "bucket", "bucket", ESC_V_DATE }, \
 	{ key, head, ESC_V_TEXT }, \
-	__VA_ARGS__ \
+	before \
+	{ "escalations", "escalations", ESC_V_INT }, \
+	after \
 	{ "conversions", "conv.", ESC_V_INT }, \
 	{ "conversion_rate", "conv. rate (95% CI)", ESC_V_RATE }, \
 	{ "ttc_median", "median ttc", ESC_V_DUR }, \
 	{ "ttc_mean", "mean ttc", ESC_V_DUR }, \
 	{ "conversion_value", "value", ESC_V_REAL }, \
 	{ NULL, NULL, ESC_V_NULL } }
-#define ESCS { "escalations", "escalations", ESC_V_INT },
-	BY_COLS("offer", "offer", ESCS),
-	BY_COLS("reason", "reason", ESCS),
-	BY_COLS("tier", "tier", { "questions", "questions", ESC_V_INT }, ESCS
-		{ "escalation_rate", "esc. rate", ESC_V_PCT }, { "paid_rate", "paid rate", ESC_V_PCT },),
-	BY_COLS("template", "template", ESCS),
-	BY_COLS("severity", "severity", ESCS),
-#undef ESCS
+#define TIER_BEFORE { "questions", "questions", ESC_V_INT },
+#define TIER_AFTER { "escalation_rate", "esc. rate", ESC_V_PCT }, \
+	{ "paid_rate", "paid rate", ESC_V_PCT },
+	BY_COLS("offer", "offer", , ),
+	BY_COLS("reason", "reason", , ),
+	BY_COLS("tier", "tier", TIER_BEFORE, TIER_AFTER),
+	BY_COLS("template", "template", , ),
+	BY_COLS("severity", "severity", , ),
+#undef TIER_BEFORE
+#undef TIER_AFTER
 #undef BY_COLS
 };
 static const char *const by_titles[5] = {
