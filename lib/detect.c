@@ -135,38 +135,48 @@ boolean(json_t *o, const char *what, const char *key, int dflt, int *out, struct
 	return 0;
 }
 
-/* An alert's "negated_by": the cue classes of negations.tsv that undo
- * its phrases. */
+/* A list of cue classes of negations.tsv (an alert's "negated_by", the
+ * "negation.after" of detect.json) as a mask, bit 1 << class. */
 static int
-negated_by(struct esc_detector *d, struct alert *al, json_t *list, struct esc_err *err)
+cue_classes(struct esc_detector *d, const char *what, json_t *list, unsigned *mask,
+	struct esc_err *err)
 {
 	size_t i;
 	json_t *c;
 	int k;
 
 	if (list && !json_is_array(list)) {
-		esc_err_set(err, "detect.json: alert \"%s\": \"negated_by\" must be a list of "
-			"cue classes, such as [\"negation\"]", al->name);
+		esc_err_set(err, "detect.json: %s must be a list of cue classes, such as "
+			"[\"negation\"]", what);
 		return -1;
 	}
 	json_array_foreach(list, i, c) {
 		if (!json_is_string(c)) {
-			esc_err_set(err, "detect.json: alert \"%s\": \"negated_by\" must be a list of "
-				"cue classes, such as [\"negation\"]", al->name);
+			esc_err_set(err, "detect.json: %s must be a list of cue classes, such as "
+				"[\"negation\"]", what);
 			return -1;
 		}
 		k = esc_negate_class(d->ng, json_string_value(c));
 		if (k < 0 || esc_negate_special(d->ng, k)) {
 			esc_err_set(err, k < 0 ?
-				"detect.json: alert \"%s\": \"negated_by\": no cue class \"%s\" in "
-				"detect/negations.tsv" :
-				"detect.json: alert \"%s\": \"negated_by\": \"%s\" ends cues, it is not a "
-				"class of them", al->name, json_string_value(c));
+				"detect.json: %s: no cue class \"%s\" in detect/negations.tsv" :
+				"detect.json: %s: \"%s\" ends cues, it is not a class of them",
+				what, json_string_value(c));
 			return -1;
 		}
-		al->negmask |= 1u << k;
+		*mask |= 1u << k;
 	}
 	return 0;
+}
+
+/* An alert's "negated_by": the cue classes that undo its phrases. */
+static int
+negated_by(struct esc_detector *d, struct alert *al, json_t *list, struct esc_err *err)
+{
+	char what[128];
+
+	snprintf(what, sizeof what, "alert \"%s\": \"negated_by\"", al->name);
+	return cue_classes(d, what, list, &al->negmask, err);
 }
 
 static int
@@ -229,6 +239,7 @@ load_config(struct esc_detector *d, struct esc_err *err)
 {
 	json_t *j, *ctx, *c;
 	double min, window, opinion;
+	unsigned after = 0;
 	size_t i;
 	int rc = -1;
 
@@ -254,7 +265,10 @@ load_config(struct esc_detector *d, struct esc_err *err)
 			"from 0 to 16");
 		goto out;
 	}
-	esc_negate_set(d->ng, (int)window, opinion);
+	if (cue_classes(d, "\"negation.after\"",
+		json_object_get(json_object_get(j, "negation"), "after"), &after, err) < 0)
+		goto out;
+	esc_negate_set(d->ng, (int)window, opinion, after);
 	d->min_ind = (int)min;
 	ctx = json_object_get(json_object_get(j, "paid"), "mentorship_contexts");
 	if (ctx && !json_is_array(ctx)) {
@@ -386,7 +400,7 @@ keep(void *ctx, int id, size_t start, size_t len)
 	if (a < 0 || !d->al[a].negmask)
 		return 1;
 	if (start >= d->negated_end[a] &&
-	    !esc_negated(d->ng, &d->tx, start, d->al[a].negmask))
+	    !esc_negated(d->ng, &d->tx, start, start + len, d->al[a].negmask))
 		return 1;
 	if (start + len > d->negated_end[a])
 		d->negated_end[a] = start + len;

@@ -19,12 +19,14 @@
 #include "score.h"
 
 #define MAX_CLASSES 32
+#define CUE_WORDS 8       /* a cue after a phrase is looked for this far past the window */
 
 struct esc_negate {
 	struct esc_phrases *ph;   /* the cues: a category per class */
 	int stop, pseudo;         /* their classes, -1 when the file has none */
 	int window;
 	double opinion;
+	unsigned after;           /* classes whose cues follow the phrase */
 };
 
 struct esc_negate *
@@ -75,20 +77,61 @@ esc_negate_compile(struct esc_negate *ng, struct esc_err *err)
 }
 
 void
-esc_negate_set(struct esc_negate *ng, int window, double opinion)
+esc_negate_set(struct esc_negate *ng, int window, double opinion, unsigned after)
 {
 	ng->window = window;
 	ng->opinion = opinion;
+	ng->after = after;
 }
 
 int esc_negate_class(const struct esc_negate *ng, const char *name) { return esc_phrases_cat(ng->ph, name); }
 int esc_negate_special(const struct esc_negate *ng, int c) { return c == ng->stop || c == ng->pseudo; }
 
-int
-esc_negated(const struct esc_negate *ng, const struct esc_text *tx, size_t i, unsigned mask)
+/* A cue of a class in mask starting at most the window after the phrase
+ * ending before token e, in its clause, where that clause does not ask:
+ * "my refund came through, thanks", not "has my refund arrived?" */
+static int
+after(const struct esc_negate *ng, const struct esc_text *tx, size_t e, unsigned mask)
 {
 	size_t j, k;
 
+	for (j = e; j < tx->n; j++) {
+		const struct esc_tok *t = &tx->t[j];
+		int id, c;
+
+		if (j > 0 && esc_text_break(tx, j - 1))
+			return 0;
+		if ((t->bwf & ESC_W_CUE) && (id = esc_phrases_ending_at(ng->ph, tx, j, &k)) >= 0 &&
+		    k >= e) {
+			if (k - e >= (size_t)ng->window)
+				return 0;
+			c = esc_phrases_catof(ng->ph, id);
+			if (c == ng->stop || c == ng->pseudo)
+				return 0;
+			if (mask & (1u << c))
+				return esc_text_clause_end(tx, j) != '?';
+			continue;
+		}
+		/* past the window, only a cue already begun can still end */
+		if (j - e >= (size_t)ng->window + CUE_WORDS)
+			return 0;
+		if ((t->wf & ESC_W_LEXICON) && fabs(t->w->valence) >= ng->opinion)
+			return 0;
+	}
+	return 0;
+}
+
+int
+esc_negated(const struct esc_negate *ng, const struct esc_text *tx, size_t i, size_t e,
+	unsigned mask)
+{
+	size_t j, k;
+
+	if ((mask & ng->after) && after(ng, tx, e, mask & ng->after))
+		return 1;
+	mask &= ~ng->after;
+	if (!mask)
+		return 0;
 	for (j = i; j > 0 && i - j < (size_t)ng->window; ) {
 		const struct esc_tok *t = &tx->t[--j];
 		int id, c;

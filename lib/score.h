@@ -78,6 +78,9 @@ int esc_text_split(struct esc_text *tx, const struct esc_vocab *v,
 /* 1 if a clause ends between token j and token j + 1: a , ; : . ! or ?
  * at the edge of either ("this, I'm"); 0 otherwise, and after the last. */
 int esc_text_break(const struct esc_text *tx, size_t j);
+/* The punctuation that ends the clause of token j (one of , ; : . ! ?),
+ * 0 if the text ends first. */
+int esc_text_clause_end(const struct esc_text *tx, size_t j);
 void esc_text_free(struct esc_text *tx);
 
 /* ---- phrases (phrases.c): "category<TAB>phrase" lines; a phrase is
@@ -133,16 +136,20 @@ void esc_negate_free(struct esc_negate *ng);
 int esc_negate_load(struct esc_negate *ng, const char *rel, struct esc_err *err);
 /* After the last word is added to the vocabulary, before esc_negated. */
 int esc_negate_compile(struct esc_negate *ng, struct esc_err *err);
-/* How far back a cue reaches (words), and the sentiment valence at which a
- * word between takes the negation for itself ("not happy, ..."). */
-void esc_negate_set(struct esc_negate *ng, int window, double opinion);
+/* How far from the phrase a cue reaches (words), the sentiment valence at
+ * which a word between takes the negation for itself ("not happy, ..."),
+ * and the classes (bit 1 << class) whose cues stand after the phrase
+ * rather than before it ("my refund came through"). */
+void esc_negate_set(struct esc_negate *ng, int window, double opinion, unsigned after);
 /* A class's number (0..31), by name; -1 if the file has none. "stop" and
  * "pseudo" have numbers too, but are no class an alert can name. */
 int esc_negate_class(const struct esc_negate *ng, const char *name);
 int esc_negate_special(const struct esc_negate *ng, int c);
-/* 1 if a cue of a class in mask (bit 1 << class) ends within the window
- * before token i, in the same clause; 0 otherwise. */
-int esc_negated(const struct esc_negate *ng, const struct esc_text *tx, size_t i,
+/* 1 if a cue of a class in mask (bit 1 << class) undoes the phrase of
+ * tokens i..e-1: one that ends within the window before token i, or, of
+ * the classes after the phrase, starts within the window from token e,
+ * in the same clause, one that asks nothing; 0 otherwise. */
+int esc_negated(const struct esc_negate *ng, const struct esc_text *tx, size_t i, size_t e,
 	unsigned mask);
 
 /* ---- sentiment (sentiment.c): VADER's rules over the vocabulary ---- */

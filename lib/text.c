@@ -285,6 +285,21 @@ esc_text_break(const struct esc_text *tx, size_t j)
 	return 0;
 }
 
+int
+esc_text_clause_end(const struct esc_text *tx, size_t j)
+{
+	const char *p, *end;
+
+	for (; j < tx->n; j++) {
+		p = tx->t[j].bare + tx->t[j].bn;
+		end = j + 1 < tx->n ? tx->t[j + 1].bare : tx->low.p + tx->low.len;
+		for (; p < end; p++)
+			if (*p == ',' || *p == ';' || *p == ':' || *p == '.' || *p == '!' || *p == '?')
+				return *p;
+	}
+	return 0;
+}
+
 void
 esc_text_free(struct esc_text *tx)
 {

@@ -11,7 +11,7 @@
 
 G=$top/tests/golden
 ngolden=$(ls "$G"/detect-*.in.jsonl | wc -l)
-plan $((ngolden * 2 + 122))
+plan $((ngolden * 2 + 129))
 
 # ---- golden files ----------------------------------------------------
 for in in "$G"/detect-*.in.jsonl; do
@@ -115,6 +115,13 @@ is "$(n n-never-mind-refund)" '["none",[]]' "\"... never mind the refund. Thank 
 is "$(n p-thanks-but-twice)" '["human",["dispute"]]' "\"Thanks for the refund, but I was charged twice\": dispute"
 is "$(n p-thanks-then-refund)" '["human",["refund"]]' "\"Thank you for your help, I want a refund\": refund"
 is "$(n p-refund-please-thanks)" '["human",["refund"]]' "\"Can I get a refund please? Thank you\": refund"
+is "$(n n-refund-came)" '["none",[]]' "\"Refund came through, thank you\": no alert (a cue after the phrase)"
+is "$(n n-got-refund)" '["none",[]]' "\"Got my refund today\": no alert"
+is "$(n p-refund-arrived-q)" '["human",["refund"]]' "\"Has my refund arrived?\": refund (it asks)"
+is "$(n p-not-got-refund)" '["human",["refund"]]' "\"I still haven't got my refund\": refund"
+is "$(n p-refund-wrong-card)" '["human",["dispute"]]' "\"The refund went through to the wrong card\": dispute"
+is "$(n p-why-charged)" '["human",["dispute"]]' "\"I didn't cancel my subscription, why was I charged?\": dispute"
+is "$(n p-charged-after-cancel)" '["human",["dispute"]]' "\"You charged my card after I cancelled\": dispute"
 
 # ---- severity ---------------------------------------------------------
 is "$(q seed-1 .severity)" '"low"' "a paid escalation is low severity"

@@ -39,7 +39,24 @@ negated(const char *s, const char *w, const char *cls)
 	int c = esc_negate_class(ng, cls);
 
 	split(s);
-	return c >= 0 && esc_negated(ng, &tx, at(w), 1u << c);
+	return c >= 0 && esc_negated(ng, &tx, at(w), at(w) + 1, 1u << c);
+}
+
+/* Is the phrase of words w..e of s undone by a cue of class cls after it,
+ * with cls a class that stands after its phrase? */
+static int
+negated_after(const char *s, const char *w, const char *e, const char *cls)
+{
+	int c = esc_negate_class(ng, cls);
+	int r;
+
+	if (c < 0)
+		return 0;
+	esc_negate_set(ng, 3, 1.0, 1u << c);
+	split(s);
+	r = esc_negated(ng, &tx, at(w), at(e) + 1, 1u << c);
+	esc_negate_set(ng, 3, 1.0, 0);
+	return r;
 }
 
 /* Is there a clause break after word w of s? */
@@ -57,7 +74,7 @@ main(void)
 
 	if (!getenv("ESC_SHARE"))
 		esc_share_set("share/esc");   /* run from the top of the tree */
-	plan(43);
+	plan(55);
 
 	v = esc_vocab_new();
 	ng = v ? esc_negate_new(v) : NULL;
@@ -125,6 +142,34 @@ main(void)
 	ok(!negated("never mind cancel my plan", "cancel", "negation"),
 		"the \"never\" of \"never mind\" is no negation: the longer cue counts");
 
+	/* received and arrived: what the customer has got */
+	ok(negated("I got my refund today", "refund", "received"), "\"got my refund\"");
+	ok(!negated("I still haven't got my refund", "refund", "received"),
+		"\"haven't got my\" is the longer cue, and a pseudo one");
+	ok(negated_after("Refund came through, thank you", "refund", "refund", "arrived"),
+		"\"refund came through\": a cue after the phrase");
+	ok(negated_after("my refund today finally came through", "refund", "refund", "arrived"),
+		"... starting within the window, ending past it");
+	ok(!negated_after("has my refund arrived?", "refund", "refund", "arrived"),
+		"... not in a clause that asks");
+	ok(negated_after("my refund arrived. why was I charged?", "refund", "refund", "arrived"),
+		"... a question in the next clause is another clause");
+	ok(!negated_after("my refund has not arrived", "refund", "refund", "arrived"),
+		"\"not arrived\" is the longer cue, and a pseudo one");
+	ok(!negated_after("the refund, it came through", "refund", "refund", "arrived"),
+		"a comma ends the clause after the phrase too");
+	ok(!negated_after("refund and it came through", "refund", "refund", "arrived"),
+		"and \"and\"");
+	ok(!negated_after("my refund for the order last week came through", "refund", "refund",
+		"arrived"), "a cue starting past the window undoes nothing");
+	esc_negate_set(ng, 3, 1.0, 1u << esc_negate_class(ng, "arrived"));
+	split("it came through the refund");
+	ok(!esc_negated(ng, &tx, at("refund"), at("refund") + 1, 1u << esc_negate_class(ng, "arrived")),
+		"a class after the phrase is not looked for before it");
+	esc_negate_set(ng, 3, 1.0, 0);
+	ok(negated_after("the money back from them came through", "money", "back", "arrived"),
+		"the window counts from the phrase's last word");
+
 	/* a class the phrase does not name */
 	ok(!negated("I don't want to cancel", "want", "stop"), "a cue of another class undoes nothing");
 
@@ -133,13 +178,13 @@ main(void)
 	ok(tx.t[at("not")].bwf & ESC_W_CUE, "a cue's last word is marked in the vocabulary");
 	ok(!(tx.t[at("do")].bwf & ESC_W_CUE), "... and only its last word");
 
-	esc_negate_set(ng, 4, 1.0);
+	esc_negate_set(ng, 4, 1.0, 0);
 	ok(negated("I am not going over to a competitor", "a", "negation"),
 		"negation.window 4 reaches four words back");
-	esc_negate_set(ng, 3, 5.0);
+	esc_negate_set(ng, 3, 5.0, 0);
 	ok(negated("not happy want to cancel", "want", "negation"),
 		"with an opinion threshold above every valence, no word takes the negation");
-	esc_negate_set(ng, 0, 1.0);
+	esc_negate_set(ng, 0, 1.0, 0);
 	ok(!negated("I don't want to cancel", "want", "negation"), "negation.window 0: never negated");
 
 	esc_text_free(&tx);
