@@ -280,6 +280,27 @@ has_nul(const struct esc_jpath *p, enum esc_jtype t, const char *v, size_t n,
 	return 1;
 }
 
+/* A member named twice counts once, as its last: a second "detect" or
+ * "offer" forgets what the first one held, or its reasons and alerts
+ * would be added to the second's. */
+static void
+restart(struct esc_log *l, const char *k, int n)
+{
+	static const enum slot of_detect[] = { S_ROUTE, S_DSEV, S_SP, S_SS, S_SA, S_SENT };
+	static const enum slot of_offer[] = { S_OFFER_OFFER, S_TEMPLATE, S_OFFER_TEXT, S_PLAYBOOK };
+	size_t i;
+
+	if (esc_key_is(k, n, "detect")) {
+		for (i = 0; i < sizeof of_detect / sizeof of_detect[0]; i++)
+			l->v[of_detect[i]].set = 0;
+		l->reasons.len = l->alerts.len = 0;
+		l->nreasons = 0;
+	} else if (esc_key_is(k, n, "offer")) {
+		for (i = 0; i < sizeof of_offer / sizeof of_offer[0]; i++)
+			l->v[of_offer[i]].set = 0;
+	}
+}
+
 static int
 on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v, size_t n,
 	struct esc_err *err)
@@ -327,6 +348,8 @@ on_value(void *arg, const struct esc_jpath *p, enum esc_jtype t, const char *v, 
 	if (p->depth > 3 || (p->depth > 1 && !esc_key_is(p->k[0].key, p->k[0].len, "detect") &&
 	    !esc_key_is(p->k[0].key, p->k[0].len, "offer")))
 		return 0;     /* deeper down: the offer's steps and scripts */
+	if (p->depth == 1)
+		restart(l, p->k[0].key, p->k[0].len);
 	for (i = 0; i < sizeof paths / sizeof paths[0]; i++) {
 		if (paths[i].depth != p->depth)
 			continue;

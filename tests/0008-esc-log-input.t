@@ -5,7 +5,7 @@
 # exits 3. --strict stops at the first.
 . "$(dirname "$0")/lib.sh"
 
-plan 293
+plan 295
 
 NOW=2026-04-01T00:00:00Z
 # A paid question (escalation 1 in a fresh store) and a note on it.
@@ -279,6 +279,16 @@ is "$(jq -r .id "$T/out" | tr '\n' ' ')" "g1 " "--strict: the line before it ech
 is "$(sqlite3 "$T/strict.db" "select (select group_concat(message_id) from questions) || '/' || (select count(*) from events)")" \
 	"g1/0" "--strict: the line before it stored, nothing after"
 is "$(cat "$T/strict.rej")" '{"id":"s1","text":"hi"}' "--strict --rejects: the line that stopped the run is kept"
+
+# ---- a member named twice: the last counts, as in jq and esc-offer --------------------------
+printf '%s\n' '{"id":"dup1","user_id":"u-dup","text":"hi","detect":{"route":"human","reasons":["cancel"],"alerts":["cancel"],"severity":"high","sentiment":{"compound":-0.5}},"detect":{"route":"human","reasons":["refund"],"alerts":["refund"],"severity":"medium","sentiment":{"compound":0.5}},"offer":{"playbook":"cancel_threat"},"offer":{"playbook":"billing_dispute"}}' \
+	'{"id":"dup2","user_id":"u-dup2","text":"hi","detect":{"route":"human","reasons":["cancel"],"alerts":["cancel"],"severity":"high"},"detect":{"route":"none","reasons":[]}}' > "$T/dup.jsonl"
+run esc-log --db "$T/dup.db" --now "$NOW" "$T/dup.jsonl"
+is "$rc/$(sqlite3 "$T/dup.db" "select reason || ' ' || reasons || ' ' || alerts || ' ' || severity || ' ' || sentiment || ' ' || playbook from escalations")" \
+	'0/refund ["refund"] ["refund"] medium 0.5 billing_dispute' \
+	"two \"detect\" members: the last one's reasons, alerts, severity and sentiment, and the last offer's playbook"
+is "$(sqlite3 "$T/dup.db" "select route from questions where message_id = 'dup2'")/$(sqlite3 "$T/dup.db" "select count(*) from escalations where message_id = 'dup2'")" \
+	"none/0" "... a last \"detect\" routing none opens nothing"
 
 # ---- several inputs, and stdin ----------------------------------------------------------------
 printf '%s\n%s\n' "$GOOD1" '[1]' > "$T/a.jsonl"
