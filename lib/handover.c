@@ -364,7 +364,7 @@ notify(struct esc_survey *s, long long id, const char *token, struct esc_buf *li
 		return 0;
 	if (s->down[SC_WEBHOOK][0]) {
 		/* it refused the run's settings: every call would be refused alike */
-		esc_err_set(err, "handover %lld: the agents' webhook was not called: it refused the "
+		esc_err_set(err, "handover %lld: the agents' webhook was not called: it failed on the "
 			"credentials or settings earlier in this run (%s); survey-send --due calls it "
 			"again", id, s->down[SC_WEBHOOK]);
 		err->code = ESC_EXIT_NET;
@@ -445,7 +445,7 @@ notify(struct esc_survey *s, long long id, const char *token, struct esc_buf *li
 	} else if (permanent == ESC_NET_SETUP) {
 		esc_survey_net_failed(s);
 		snprintf(s->down[SC_WEBHOOK], sizeof s->down[0], "%s", nerr.msg);
-		esc_err_set(err, "handover %lld: the agents' webhook refused the credentials or "
+		esc_err_set(err, "handover %lld: the agents' webhook failed on the credentials or "
 			"settings: %s; no try is counted, it is not called again in this run, and "
 			"survey-send --due calls it again: check ESC_AGENT_WEBHOOK", id, nerr.msg);
 		err->code = ESC_EXIT_NET;

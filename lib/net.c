@@ -196,7 +196,8 @@ transport(CURL *c, CURLcode rc, const struct esc_net *n, struct outcome *o)
 	/* once connected, the request may have gone out whole and the server
 	 * acted on it, whatever came back or did not */
 	o->unsure = connected > 0 && rc != CURLE_COULDNT_CONNECT &&
-		rc != CURLE_COULDNT_RESOLVE_HOST && rc != CURLE_SSL_CONNECT_ERROR &&
+		rc != CURLE_COULDNT_RESOLVE_HOST && rc != CURLE_COULDNT_RESOLVE_PROXY &&
+		rc != CURLE_SSL_CONNECT_ERROR &&
 		rc != CURLE_PEER_FAILED_VERIFICATION && rc != CURLE_SSL_CERTPROBLEM &&
 		rc != CURLE_SSL_CACERT_BADFILE;
 	switch (rc) {
@@ -217,7 +218,13 @@ transport(CURL *c, CURLcode rc, const struct esc_net *n, struct outcome *o)
 			oserr ? strerror((int)oserr) : "no route");
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
-		snprintf(o->what, sizeof o->what, "cannot resolve the host name");
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		/* a typo in the host name, or no name service: tried again in
+		 * the call, then the settings' to fix, like a refused login,
+		 * not a failure to count against the recipient */
+		snprintf(o->what, sizeof o->what, "cannot resolve the %s name",
+			rc == CURLE_COULDNT_RESOLVE_PROXY ? "proxy's" : "host");
+		o->permanent = ESC_NET_SETUP;
 		break;
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:

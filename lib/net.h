@@ -47,7 +47,8 @@ enum esc_net_fail {
 	ESC_NET_SETUP = 3,       /* the server refused the caller, not the request: its
 	                          * credentials (HTTP 401, 403, 407; SMTP 530, 534, 535,
 	                          * 538, a login refused), its address (a redirect, HTTP
-	                          * 404, 405, 410), its TLS settings (STARTTLS required
+	                          * 404, 405, 410, a host name that does not resolve,
+	                          * after the call's tries), its TLS settings (STARTTLS required
 	                          * and not offered, a certificate not trusted, a CA file
 	                          * that cannot be read). Every call to that server fails
 	                          * the same way until the operator fixes the settings;

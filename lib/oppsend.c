@@ -110,7 +110,7 @@ esc_opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, cha
 	why[0] = '\0';
 	if (o->mail_down[0] && !o->o.dry_run) {
 		/* nothing claimed, nothing spent: --due sends it once fixed */
-		snprintf(why, whylen, "not sent: the mail server refused the credentials or "
+		snprintf(why, whylen, "not sent: the mail server failed on the credentials or "
 			"settings earlier in this run (%s)", o->mail_down);
 		return 0;
 	}
@@ -209,7 +209,7 @@ esc_opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, cha
 		esc_opp_warn(o, "opportunity %lld: the %s was not sent: %s%s", (long long)id,
 			kind == SEND_FIRST ? "email" : "follow-up", nerr.msg,
 			permanent ? " (refused: approve it again to retry)" : setup ?
-			"; the mail server refused the credentials or settings, so it is not called "
+			"; the mail server failed on the credentials or settings, so it is not called "
 			"again in this run and nothing is spent: check ESC_SMTP_URL, ESC_SMTP_USER, "
 			"ESC_SMTP_PASSWORD and ESC_SMTP_TLS; upsell-gen --due retries it" :
 			"; upsell-gen --due retries it");

@@ -365,7 +365,7 @@ setup_refused(struct due *d, const struct chain *c, int step, long long aid, int
 		return -1;
 	esc_survey_net_failed(s);
 	snprintf(s->down[chan(step)], sizeof s->down[0], "%s", nerr->msg);
-	esc_diag("error", NULL, 0, "%s refused the credentials or settings: %s; the %s steps "
+	esc_diag("error", NULL, 0, "%s failed on the credentials or settings: %s; the %s steps "
 		"stay due, no try is counted against anyone, and %s is not called again in "
 		"this run: check %s", esc_channel_name(step), nerr->msg,
 		chan(step) == SC_TWILIO ? "ai_call and sms_link" : "email_link",

@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$top/tests/servers/lib.sh"
 
-plan 94
+plan 96
 
 NC=$top/tests/unit/net-call
 # net-call: stdout to $T/out, stderr to $T/err, exit status in $rc
@@ -229,8 +229,20 @@ ok "$(grep -q root "$T/out" "$T/err" && echo 1 || echo 0)" "a file:// URL: nothi
 # nobody listening
 httpd_stop
 ESC_NET_RETRIES=1 call http -d '{}' "$HTTPD_URL/hook"
-is "$rc $(cat "$T/err")" "7 net-call: error: $HTTPD_URL: cannot connect: Connection refused (2 tries)" \
-	"nobody listening: connection refused, retried"
+ESC_NET_RETRIES=1 call http -d '{}' "$HTTPD_URL/hook"
+is "$rc $(cat "$T/out") | $(cat "$T/err")" \
+	"7 status=0 attempts=2 permanent=0 bytes=0 | net-call: error: $HTTPD_URL: cannot connect: Connection refused (2 tries)" \
+	"nobody listening: connection refused, retried, a failure a later try may mend (0)"
+
+# a host name that does not resolve: a label past DNS's 63 bytes, which
+# the resolver refuses without asking any name server
+BADHOST=http://$(printf 'a%.0s' $(seq 70)).invalid
+ESC_NET_RETRIES=1 call http -d '{}' "$BADHOST/hook"
+is "$rc $(cat "$T/out") | $(cat "$T/err")" \
+	"7 status=0 attempts=2 permanent=3 bytes=0 | net-call: error: $BADHOST: cannot resolve the host name (2 tries)" \
+	"a host name that does not resolve: retried, then the settings' fault (3)"
+ESC_SMTP_URL=smtp://$(printf "a%.0s" $(seq 70)).invalid:25 ESC_SMTP_FROM=esc@example.com ESC_NET_RETRIES=0 call smtp -t bob@example.net -s x -d x
+is "$rc $(cat "$T/out")" "7 permanent=3" "... and for the mail server too"
 
 # the settings
 ESC_NET_TIMEOUT=soon call http "$HTTPD_URL/"

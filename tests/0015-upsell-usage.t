@@ -462,9 +462,9 @@ urun --due --db "$ADB" --now 2026-07-02T10:01:00Z
 is "$rc/$(jq -r '[.opportunity.alert_id, .action, .ok] | join(" ")' "$T/out" | paste -sd, -)/$(mails)" \
 	"7/a1 follow_up false,a2 follow_up false/2" "a 535: exit 7, nothing sent"
 like "$(jq -r 'select(.opportunity.alert_id == "a2") | .error' "$T/out")" \
-	"^not sent: the mail server refused the credentials or settings earlier in this run \\(smtp://127\\.0\\.0\\.1:[0-9]+: 535 authentication failed\\)$" \
+	"^not sent: the mail server failed on the credentials or settings earlier in this run \\(smtp://127\\.0\\.0\\.1:[0-9]+: 535 authentication failed\\)$" \
 	"after the first 535 the server is not asked again in the run"
-like "$(cat "$T/err")" "opportunity [0-9]+: the follow-up was not sent: .*535 authentication failed; the mail server refused the credentials or settings, so it is not called again in this run and nothing is spent: check ESC_SMTP_URL, ESC_SMTP_USER, ESC_SMTP_PASSWORD and ESC_SMTP_TLS; upsell-gen --due retries it" \
+like "$(cat "$T/err")" "opportunity [0-9]+: the follow-up was not sent: .*535 authentication failed; the mail server failed on the credentials or settings, so it is not called again in this run and nothing is spent: check ESC_SMTP_URL, ESC_SMTP_USER, ESC_SMTP_PASSWORD and ESC_SMTP_TLS; upsell-gen --due retries it" \
 	"the warning says so, and what to check"
 is "$(aq "select group_concat(alert_id || ' ' || follow_ups || ' ' || (send_claimed_at is null) || ' ' || datetime(reply_due, 'unixepoch'), ',') from opportunities")" \
 	"a1 0 1 2026-07-02 10:00:00,a2 0 1 2026-07-02 10:00:00" "the store: nothing spent, no claim left, still due"

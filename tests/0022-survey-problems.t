@@ -248,7 +248,7 @@ unsolved s8d ana "$WED" "Invoices show the wrong currency"
 H1=$(jq -r '.survey.handover.handover_id' "$T/out")
 is "$rc:$(q "SELECT notify_tries, notified_at IS NULL, notify_claimed_at IS NULL, notify_error LIKE '%HTTP 401' FROM handovers WHERE id = $H1")" \
 	"7:0|1|1|1" "a webhook answering 401: exit 7, no try counted, the answer kept"
-like "$(cat "$T/err")" "^survey-send: warning \\(at <stdin>:1\\): handover $H1: the agents' webhook refused the credentials or settings: http://127\\.0\\.0\\.1:[0-9]+: HTTP 401; no try is counted, it is not called again in this run, and survey-send --due calls it again: check ESC_AGENT_WEBHOOK$" \
+like "$(cat "$T/err")" "^survey-send: warning \\(at <stdin>:1\\): handover $H1: the agents' webhook failed on the credentials or settings: http://127\\.0\\.0\\.1:[0-9]+: HTTP 401; no try is counted, it is not called again in this run, and survey-send --due calls it again: check ESC_AGENT_WEBHOOK$" \
 	"saying so, and what to check"
 unsolved s8e bo "$WED" "The calendar sync drops recurring events"
 H2=$(jq -r '.survey.handover.handover_id' "$T/out")

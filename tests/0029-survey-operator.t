@@ -15,7 +15,7 @@ command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 smtpd_available || plan skip_all "no python3 with aiosmtpd"
 
-plan 29
+plan 32
 
 SID=AC0per4torTest
 TW_SECRET=tw-R0tat3d-Old-Tok
@@ -80,7 +80,7 @@ is "$(jq -r '[.channel, .error] | join(" ")' "$T/out" | sort -u)" \
 is "$(jq -r 'select(.gave_up or .retry_at) | .session_id' "$T/out")" "" "nothing is given up or put off"
 is "$(grep -c '^survey-send: error: ' "$T/err")" 1 "one error for the channel"
 is "$(grep '^survey-send: error: ' "$T/err")" \
-	"survey-send: error: twilio refused the credentials or settings: $HTTPD_URL: HTTP 401 (provider error 20003); the ai_call and sms_link steps stay due, no try is counted against anyone, and twilio is not called again in this run: check ESC_TWILIO_URL, ESC_TWILIO_SID and ESC_TWILIO_TOKEN" \
+	"survey-send: error: twilio failed on the credentials or settings: $HTTPD_URL: HTTP 401 (provider error 20003); the ai_call and sms_link steps stay due, no try is counted against anyone, and twilio is not called again in this run: check ESC_TWILIO_URL, ESC_TWILIO_SID and ESC_TWILIO_TOKEN" \
 	"the error names the channel, the provider's answer and the settings to check"
 is "$(q "select count(*) from survey_attempts where step <> 'in_widget'")" 0 \
 	"no attempt is left: no try counted against anyone"
@@ -134,7 +134,7 @@ is "$rc/$(jq -r 'select(.step == "email_link") | [.session_id + ":" + .action, .
 like "$(jq -r 'select(.step == "email_link") | .error' "$T/out" | sort -u)" \
 	"^smtp://127\\.0\\.0\\.1:[0-9]+: 535 authentication failed$" "with the server's answer"
 is "$(grep '^survey-send: error: ' "$T/err")" \
-	"survey-send: error: smtp refused the credentials or settings: $SMTPD_URL: 535 authentication failed; the email_link steps stay due, no try is counted against anyone, and smtp is not called again in this run: check ESC_EMAIL_URL, ESC_SMTP_USER, ESC_SMTP_PASSWORD and ESC_SMTP_TLS" \
+	"survey-send: error: smtp failed on the credentials or settings: $SMTPD_URL: 535 authentication failed; the email_link steps stay due, no try is counted against anyone, and smtp is not called again in this run: check ESC_EMAIL_URL, ESC_SMTP_USER, ESC_SMTP_PASSWORD and ESC_SMTP_TLS" \
 	"the error names the mail server and what to check"
 is "$(mails)/$(q "select count(*) from survey_attempts where step = 'email_link'")/$(q "select group_concat(state || ' ' || step, ',') from surveys")" \
 	"0/0/open sms_link,open sms_link" "nothing sent, no attempt, the chains still before the mail"
@@ -162,6 +162,25 @@ httpd_plan '{"path":"/v3/mail","status":202,"json":{"id":"em-1"}}'
 due 2026-03-02T13:06:00Z
 is "$rc/$(jq -r 'select(.step == "email_link") | [.action, .provider_id] | join(" ")' "$T/out")" \
 	"0/sent em-1" "the key fixed: sent"
+
+# ---- a typo in the mail API's host name: the settings' too -----------------------------
+# (a label past DNS's 63 bytes, which the resolver refuses without asking
+# any name server)
+BADHOST=http://$(printf 'a%.0s' $(seq 70)).invalid
+export ESC_EMAIL_URL=$BADHOST/v3/mail
+contact h3 false false true "" h3@example.com
+sessions 2026-03-02T13:30:00Z h3:h3
+due 2026-03-02T13:35:00Z
+is "$rc/$(jq -r 'select(.step == "email_link") | [.action, .channel, .error] | join(" ")' "$T/out")" \
+	"7/held http $BADHOST: cannot resolve the host name" "a host name that does not resolve: held, exit 7"
+is "$(q "select count(*) from survey_attempts a join surveys s on s.id = a.survey_id where s.session_id = 'h3' and a.step = 'email_link'")" \
+	0 "... no try counted against the person"
+export ESC_EMAIL_URL=$HTTPD_URL/v3/mail
+httpd_reset
+httpd_plan '{"path":"/v3/mail","status":202,"json":{"id":"em-3"}}'
+due 2026-03-02T13:36:00Z
+is "$rc/$(jq -r 'select(.step == "email_link") | [.session_id, .action, .provider_id] | join(" ")' "$T/out")" \
+	"0/h3 sent em-3" "the host name mended: sent"
 
 # ---- a dry run calls nobody, so it holds nothing ------------------------------------
 contact h2 false false true "" h2@example.com
