@@ -159,13 +159,20 @@ right_aligned(enum esc_vt t)
 	return t != ESC_V_TEXT && t != ESC_V_TIME && t != ESC_V_DATE;
 }
 
+/* Column c of t in the -t table? */
+static int
+shown(const struct esc_table *t, int c)
+{
+	return c < 64 && !(c < (int)(8 * sizeof t->text_hide) && (t->text_hide >> c & 1));
+}
+
 void
 esc_report_text(const struct esc_report *r, struct esc_buf *out)
 {
 	const struct esc_table *t;
 	size_t i, w[64], cw, k, max;
 	char v[256];
-	int s, c, first = 1;
+	int s, c, last, first = 1;
 
 	for (s = 0; s < ESC_SEC_N; s++) {
 		if (!(t = r->t[s]))
@@ -179,7 +186,10 @@ esc_report_text(const struct esc_report *r, struct esc_buf *out)
 			esc_buf_puts(out, "  (nothing)\n");
 			continue;
 		}
-		for (c = 0; c < t->ncol && c < 64; c++) {
+		for (last = -1, c = 0; c < t->ncol && c < 64; c++) {
+			if (!shown(t, c))
+				continue;
+			last = c;
 			w[c] = width(t->cols[c].head);
 			for (i = 0; i < t->nrow; i++) {
 				esc_cell_text(esc_table_cell(t, i, c), v, sizeof v, max);
@@ -189,18 +199,23 @@ esc_report_text(const struct esc_report *r, struct esc_buf *out)
 		}
 		for (c = 0; c < t->ncol && c < 64; c++) {
 			const char *h = t->cols[c].head;
-			size_t pad = w[c] - width(h);
+			size_t pad;
 
-			esc_buf_puts(out, c ? "  " : "  ");
+			if (!shown(t, c))
+				continue;
+			pad = w[c] - width(h);
+			esc_buf_puts(out, "  ");
 			if (right_aligned(t->cols[c].type))
 				esc_buf_printf(out, "%*s%s", (int)pad, "", h);
-			else if (c == t->ncol - 1)
+			else if (c == last)
 				esc_buf_puts(out, h);
 			else
 				esc_buf_printf(out, "%s%*s", h, (int)pad, "");
 		}
 		esc_buf_putc(out, '\n');
 		for (c = 0; c < t->ncol && c < 64; c++) {
+			if (!shown(t, c))
+				continue;
 			esc_buf_puts(out, "  ");
 			for (k = 0; k < w[c]; k++)
 				esc_buf_putc(out, '-');
@@ -210,18 +225,22 @@ esc_report_text(const struct esc_report *r, struct esc_buf *out)
 			for (c = 0; c < t->ncol && c < 64; c++) {
 				size_t pad;
 
+				if (!shown(t, c))
+					continue;
 				esc_cell_text(esc_table_cell(t, i, c), v, sizeof v, max);
 				pad = w[c] - width(v);
 				esc_buf_puts(out, "  ");
 				if (right_aligned(t->cols[c].type))
 					esc_buf_printf(out, "%*s%s", (int)pad, "", v);
-				else if (c == t->ncol - 1)
+				else if (c == last)
 					esc_buf_puts(out, v);
 				else
 					esc_buf_printf(out, "%s%*s", v, (int)pad, "");
 			}
 			esc_buf_putc(out, '\n');
 		}
+		if (t->text_note)
+			esc_buf_printf(out, "  (%s)\n", t->text_note);
 	}
 }
 

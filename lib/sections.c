@@ -464,6 +464,13 @@ esc_sec_by(struct esc_runner *x, unsigned want)
 		    8 + (d == 2) * TIER_EXTRA - !bucketed)))
 			goto nomem;
 		x->r->t[ESC_SEC_OFFER + d] = t[d];
+		if (d == 2 && !x->o->tier_rates) {
+			/* not computed: left out of -t, said how to get them */
+			int q = bucketed + 1;
+
+			t[d]->text_hide = 1ul << q | 1ul << (q + 2) | 1ul << (q + 3);
+			t[d]->text_note = "questions and rates per tier: esc-stats --section tier";
+		}
 	}
 	/* the hash's slots point into the array: sorting ends its use */
 	if (gs.n)

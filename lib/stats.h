@@ -70,6 +70,8 @@ struct esc_table {
 	int ncol;
 	const struct esc_col *cols;
 	int text_max;          /* -t: a longer text is cut to this many characters; 0: 48 */
+	unsigned long text_hide;  /* -t leaves out column c (bit 1 << c): not computed */
+	const char *text_note;    /* -t prints it under the table, when not NULL */
 	size_t nrow, cap;
 	struct esc_cell *cells;   /* row r, column c: cells[r * ncol + c] */
 };

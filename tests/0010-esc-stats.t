@@ -6,7 +6,7 @@
 # once and only once; several --db; the store errors; bad options.
 . "$(dirname "$0")/lib.sh"
 
-plan 133
+plan 137
 
 command -v sqlite3 > /dev/null 2>&1 || { echo "1..0 # SKIP the sqlite3 shell is needed"; exit 0; }
 
@@ -128,6 +128,19 @@ is "$(sec by_tier '[.tier, .questions, .escalation_rate, .paid_rate]' | tr '\n' 
 		FROM questions q GROUP BY tier ORDER BY (SELECT count(*) FROM escalations e WHERE e.tier IS q.tier) DESC" |
 		sed 's/\.0\([],]\)/\1/g' | tr '\n' ' ')" \
 	"--section tier: each tier's questions, escalation rate and paid rate"
+run esc-stats --db "$DB" --now "$NOW" -t --section tier
+is "$(grep -A1 '^Escalation and conversion by tier' "$T/out" | tail -n 1 | tr -s ' ')" \
+	" tier questions escalations esc. rate paid rate conv. conv. rate (95% CI) median ttc mean ttc value" \
+	"-t --section tier: the questions and rates shown"
+run esc-stats --db "$DB" --now "$NOW" -t
+is "$(sed -n '/^Escalation and conversion by tier/,/^$/p' "$T/out" | sed -n '2p;$!{$p}' | tr -s ' ')" \
+	" tier escalations conv. conv. rate (95% CI) median ttc mean ttc value" \
+	"-t, the default report: the columns not computed are left out, not shown as -"
+is "$(sed -n '/^Escalation and conversion by tier/,/^$/p' "$T/out" | grep '^  (')" \
+	"  (questions and rates per tier: esc-stats --section tier)" "... with a note saying how to get them"
+run esc-stats --db "$DB" --now "$NOW" --csv
+is "$(grep -c '^by_tier,' "$T/out")/$(grep -c '^section,tier,questions,escalations,escalation_rate,paid_rate,' "$T/out")" "2/1" \
+	"--csv keeps every column: a spreadsheet's columns do not move"
 cp "$T/default.out" "$T/out"
 is "$(sec by_template '[.template, .escalations]' | tr '\n' ' ')" \
 	'[null,5] ["mentorship.audit",2] ["course.technique",1] ' "by_template: the templates used"
