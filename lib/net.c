@@ -842,9 +842,9 @@ smtp_phrase(long code)
 	return code < 500 ? "temporary failure" : "permanent failure";
 }
 
-int
-esc_smtp_send(const struct esc_net *n, const struct esc_mail *m, int *permanent,
-	struct esc_err *err)
+/* esc_smtp_send; n NULL: esc_smtp_check, everything short of connecting */
+static int
+smtp(const struct esc_net *n, const struct esc_mail *m, int *permanent, struct esc_err *err)
 {
 	const char *url = m->url ? m->url : getenv("ESC_SMTP_URL"), *tls = getenv("ESC_SMTP_TLS");
 	const char *from = m->from ? m->from : getenv("ESC_SMTP_FROM");
@@ -886,6 +886,10 @@ esc_smtp_send(const struct esc_net *n, const struct esc_mail *m, int *permanent,
 	if (mail_message(m, from, from_spec, to_spec, sizeof from_spec, &msg, err) < 0)
 		goto out;
 	err->code = ESC_EXIT_NET;
+	if (!n) {
+		ret = 0;
+		goto out;
+	}
 	snprintf(env_from, sizeof env_from, "<%s>", from_spec);
 	snprintf(env_to, sizeof env_to, "<%s>", to_spec);
 	if (global(err) < 0)
@@ -958,4 +962,17 @@ out:
 		curl_easy_cleanup(c);
 	esc_buf_free(&msg);
 	return ret;
+}
+
+int
+esc_smtp_send(const struct esc_net *n, const struct esc_mail *m, int *permanent,
+	struct esc_err *err)
+{
+	return smtp(n, m, permanent, err);
+}
+
+int
+esc_smtp_check(const struct esc_mail *m, struct esc_err *err)
+{
+	return smtp(NULL, m, NULL, err);
 }

@@ -117,6 +117,9 @@ struct esc_mail {
  * ESC_EXIT_INPUT. The error names the server by scheme, host and port. */
 int esc_smtp_send(const struct esc_net *n, const struct esc_mail *m, int *permanent,
 	struct esc_err *err);
+/* What esc_smtp_send checks before it connects (the settings, the
+ * message), for a dry run: 0, or -1 with err as esc_smtp_send's. */
+int esc_smtp_check(const struct esc_mail *m, struct esc_err *err);
 
 /* scheme://host[:port] of url into buf, and nothing else of it. */
 void esc_url_redact(const char *url, char *buf, size_t n);

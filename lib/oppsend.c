@@ -154,7 +154,9 @@ esc_opp_send_mail(struct esc_opps *o, sqlite3_int64 id, enum send_kind kind, cha
 	m.to = esc_opp_col_str(row, "contact_email");
 	m.subject = subject;
 	m.body = body;
-	sent = o->o.dry_run ? 0 : esc_smtp_send(&o->net, &m, &permanent, &nerr);
+	/* a dry run sends nothing, but fails where the settings or the
+	 * message would make the send fail before any server is asked */
+	sent = o->o.dry_run ? esc_smtp_check(&m, &nerr) : esc_smtp_send(&o->net, &m, &permanent, &nerr);
 	/* a login or TLS setting the server refused is the operator's to
 	 * mend, not this mail's fault: kept to send again, nothing spent */
 	if (sent < 0 && permanent == ESC_NET_SETUP) {

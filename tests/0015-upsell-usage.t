@@ -358,6 +358,16 @@ is "$(q 'select count(*), sum(updated_at) from opportunities')/$(q 'select count
 	"$before/$events" "nothing was written"
 urun --usage --dry-run --db "$T/none.db" --now "$NOW" "$T/in"
 is "$rc/$(test -e "$T/none.db" && echo made || echo none)" "0/none" "--dry-run creates no store"
+# a dry run asks no server, but fails where the settings alone would
+# fail the send: here, no mail server at all
+save_smtp=$ESC_SMTP_URL
+unset ESC_SMTP_URL
+urun --usage --dry-run --db "$DB" --now "$NOW" "$T/in"
+is "$rc/$(jq -r '.opportunity | [.action, .state] | join(" ")' "$T/out")/$(jq -r '.opportunity.error // empty' "$T/out")" \
+	"7/send_failed drafted/ESC_SMTP_URL is not set: no mail server to send to" \
+	"--dry-run without ESC_SMTP_URL: the send fails as a real one would, exit 7"
+export ESC_SMTP_URL=$save_smtp
+is "$(mails)/$(q 'select count(*) from opportunity_events')" "0/$events" "... and still nothing sent or written"
 
 # ---- two --due runs at once: each mail once, nothing closed early -------------------------
 # A cron run slow on one mail (the server holds its DATA for 8 s) while the
