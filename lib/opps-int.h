@@ -42,6 +42,7 @@ struct esc_opps {
 	 * called again until the run ends, since it would refuse every mail */
 	char mail_down[sizeof ((struct esc_err *)0)->msg];
 	struct esc_buf warn;        /* a line's warnings, joined */
+	int warn_now;               /* --due: no line, each warning printed as it comes */
 	/* where our members sit in a line, to write it back as it came:
 	 * an alert's opportunity and why_not, an event's applied */
 	struct esc_scan alert_scan, event_scan;

@@ -364,6 +364,10 @@ esc_opp_warn(struct esc_opps *o, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	if (o->warn_now) {
+		esc_diag("warning", NULL, 0, "%s", msg);
+		return;
+	}
 	if (o->warn.len)
 		esc_buf_puts(&o->warn, "; ");
 	esc_buf_puts(&o->warn, msg);

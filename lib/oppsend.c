@@ -345,10 +345,11 @@ esc_opps_due(struct esc_opps *o, FILE *f, struct esc_err *err)
 	int rc;
 
 	err->code = ESC_EXIT_STORE;
+	o->warn_now = 1;
 	/* interrupted sends: reported, never sent again */
 	sqlite3_bind_int64(o->st[Q_STUCK], 1, (sqlite3_int64)(now - o->stale_claim));
 	if (!(v = ids(o, Q_STUCK, &n, err)))
-		return -1;
+		goto fail;
 	for (i = 0; i < n; i++) {
 		if (!(row = esc_opp_row(o, v[i], err)))
 			goto fail;
@@ -369,7 +370,7 @@ esc_opps_due(struct esc_opps *o, FILE *f, struct esc_err *err)
 
 	/* failed first sends that are still wanted */
 	if (!(v = ids(o, Q_RETRY, &n, err)))
-		return -1;
+		goto fail;
 	for (i = 0; i < n; i++) {
 		if ((rc = esc_opp_send_mail(o, v[i], SEND_FIRST, why, sizeof why, err)) < 0)
 			goto fail;
@@ -384,7 +385,7 @@ esc_opps_due(struct esc_opps *o, FILE *f, struct esc_err *err)
 	/* replies past due: a follow-up (or a reminder), then the close */
 	sqlite3_bind_int64(o->st[Q_WAIT], 1, (sqlite3_int64)now);
 	if (!(v = ids(o, Q_WAIT, &n, err)))
-		return -1;
+		goto fail;
 	for (i = 0; i < n; i++) {
 		const char *auto_, *action;
 
@@ -434,14 +435,11 @@ esc_opps_due(struct esc_opps *o, FILE *f, struct esc_err *err)
 		actions++;
 	}
 	free(v);
-	if (o->warn.len) {
-		esc_buf_putc(&o->warn, '\0');
-		esc_diag("warning", NULL, 0, "%s", o->warn.p);
-		o->warn.len = 0;
-	}
+	o->warn_now = 0;
 	err->code = 0;
 	return actions;
 fail:
+	o->warn_now = 0;
 	esc_opp_tx_rollback(o);
 	json_decref(row);
 	free(v);
