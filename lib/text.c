@@ -268,35 +268,36 @@ esc_text_split(struct esc_text *tx, const struct esc_vocab *v, const char *text,
 	return 0;
 }
 
+/* The first , ; : . ! or ? after token j's core and before the next
+ * token's (after the last token: before the end), or 0. The tokens'
+ * lowercase copies lie end to end in tx->low, so what stands between two
+ * cores is the edge punctuation of both tokens. */
+static int
+gap(const struct esc_text *tx, size_t j)
+{
+	const char *p = tx->t[j].bare + tx->t[j].bn;
+	const char *end = j + 1 < tx->n ? tx->t[j + 1].bare : tx->low.p + tx->low.len;
+
+	for (; p < end; p++)
+		if (*p == ',' || *p == ';' || *p == ':' || *p == '.' || *p == '!' || *p == '?')
+			return *p;
+	return 0;
+}
+
 int
 esc_text_break(const struct esc_text *tx, size_t j)
 {
-	const char *p, *end;
-
-	if (j + 1 >= tx->n)
-		return 0;
-	/* the tokens' lowercase copies lie end to end in tx->low, so what
-	 * stands between two cores is the edge punctuation of both tokens */
-	p = tx->t[j].bare + tx->t[j].bn;
-	end = tx->t[j + 1].bare;
-	for (; p < end; p++)
-		if (*p == ',' || *p == ';' || *p == ':' || *p == '.' || *p == '!' || *p == '?')
-			return 1;
-	return 0;
+	return j + 1 < tx->n && gap(tx, j);
 }
 
 int
 esc_text_clause_end(const struct esc_text *tx, size_t j)
 {
-	const char *p, *end;
+	int c;
 
-	for (; j < tx->n; j++) {
-		p = tx->t[j].bare + tx->t[j].bn;
-		end = j + 1 < tx->n ? tx->t[j + 1].bare : tx->low.p + tx->low.len;
-		for (; p < end; p++)
-			if (*p == ',' || *p == ';' || *p == ':' || *p == '.' || *p == '!' || *p == '?')
-				return *p;
-	}
+	for (; j < tx->n; j++)
+		if ((c = gap(tx, j)))
+			return c;
 	return 0;
 }
 
