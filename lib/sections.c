@@ -45,9 +45,10 @@ int
 esc_sec_totals(struct esc_runner *x, int sec)
 {
 	static const char *const whole[] = {
-		"SELECT count(*) FROM {Q}{WHERE}",
-		"SELECT count(*), total(route = 'paid'), total(converted), total(conversion_value) "
-		"FROM {E} WHERE {W}",
+		"SELECT sum(n) FROM ({EACH}SELECT count(*) AS n FROM {Q}{WHERE}{/EACH})",
+		"SELECT sum(n), total(p), total(c), total(v) FROM ({EACH}SELECT count(*) AS n, "
+		"total(route = 'paid') AS p, total(converted) AS c, total(conversion_value) AS v "
+		"FROM {E} WHERE {W}{/EACH})",
 		"SELECT count(*) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND "
 		"at >= :since AND at < :until",
 		"SELECT count(*) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND "
@@ -57,19 +58,22 @@ esc_sec_totals(struct esc_runner *x, int sec)
 		"SELECT count(*) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion'",
 	};
 	static const char *const part[] = {
-		"SELECT count(*) FROM {Q} WHERE created_at >= :lo AND created_at < :hi",
-		"SELECT count(*), total(route = 'paid'), total(converted), total(conversion_value) "
-		"FROM {E} WHERE created_at >= :lo AND created_at < :hi",
+		"SELECT sum(n) FROM ({EACH}SELECT count(*) AS n FROM {Q} "
+		"WHERE created_at >= :lo AND created_at < :hi{/EACH})",
+		"SELECT sum(n), total(p), total(c), total(v) FROM ({EACH}SELECT count(*) AS n, "
+		"total(route = 'paid') AS p, total(converted) AS c, total(conversion_value) AS v "
+		"FROM {E} WHERE created_at >= :lo AND created_at < :hi{/EACH})",
 		"SELECT count(*) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND "
 		"at >= :lo AND at < :hi",
-		"SELECT count(*) FROM {Q} WHERE " SURVEY_IDS " AND created_at >= :lo AND "
-		"created_at < :hi",
+		"SELECT sum(n) FROM ({EACH}SELECT count(*) AS n FROM {Q} WHERE " SURVEY_IDS
+		" AND created_at >= :lo AND created_at < :hi{/EACH})",
 	};
 	/* the handovers' questions, taken off the count: a range of the
 	 * message ids' index, so the count of all questions stays a count of
 	 * the table's pages. Each has its escalation, made at the same time,
 	 * so they are the handovers' escalations too. */
-	static const char *const handovers = "SELECT count(*) FROM {Q} WHERE " SURVEY_IDS " AND {W}";
+	static const char *const handovers = "SELECT sum(n) FROM ({EACH}SELECT count(*) AS n "
+		"FROM {Q} WHERE " SURVEY_IDS " AND {W}{/EACH})";
 	int bucketed = x->by != ESC_BY_NONE, k, null;
 	struct esc_table *t;
 	sqlite3_stmt *s[4] = { 0 }, *m;
@@ -103,10 +107,10 @@ esc_sec_totals(struct esc_runner *x, int sec)
 		long long dmin = LLONG_MAX, dmax = LLONG_MIN;
 		int closed = x->o->has_since && x->o->has_until;
 		static const char *const ends[] = {
-			"SELECT min(created_at) FROM {Q} WHERE {W}",
-			"SELECT max(created_at) FROM {Q} WHERE {W}",
-			"SELECT min(created_at) FROM {E} WHERE {W}",
-			"SELECT max(created_at) FROM {E} WHERE {W}",
+			"SELECT min(m) FROM ({EACH}SELECT min(created_at) AS m FROM {Q} WHERE {W}{/EACH})",
+			"SELECT max(m) FROM ({EACH}SELECT max(created_at) AS m FROM {Q} WHERE {W}{/EACH})",
+			"SELECT min(m) FROM ({EACH}SELECT min(created_at) AS m FROM {E} WHERE {W}{/EACH})",
+			"SELECT max(m) FROM ({EACH}SELECT max(created_at) AS m FROM {E} WHERE {W}{/EACH})",
 			"SELECT min(at) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND {WA}",
 			"SELECT max(at) FROM {V} WHERE escalation_id IS NULL AND type = 'conversion' AND {WA}",
 		};
@@ -378,8 +382,8 @@ esc_sec_by(struct esc_runner *x, unsigned want)
 	/* the cube: every combination of the five, counted in one pass over
 	 * the covering index escalations_cube, then added up per dimension */
 	if (!(s = esc_prep(x, "by_offer, by_reason, by_tier, by_template, by_severity: counts",
-	    "SELECT {B}, offer, reason, tier, template, severity, count(*), total(converted), "
-	    "total(conversion_value) FROM {E} WHERE {WS} GROUP BY {G}2, 3, 4, 5, 6")))
+	    "{EACH}SELECT {B}, offer, reason, tier, template, severity, count(*), total(converted), "
+	    "total(conversion_value) FROM {E} WHERE {WS} GROUP BY {G}2, 3, 4, 5, 6{/EACH}")))
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		for (d = 0; d < 5; d++) {
@@ -404,9 +408,10 @@ esc_sec_by(struct esc_runner *x, unsigned want)
 	 * tier, from a range of the message ids' index) taken off */
 	if ((want & 1u << ESC_SEC_TIER) && x->o->tier_rates) {
 		static const char *const tq[2] = {
-			"SELECT {B}, tier, route, count(*) FROM {Q} WHERE {WS} GROUP BY {G}2, 3",
-			"SELECT {B}, NULL, 'human', -count(*) FROM {Q} WHERE " SURVEY_IDS
-			" AND {W} GROUP BY {G}2",
+			"{EACH}SELECT {B}, tier, route, count(*) FROM {Q} WHERE {WS} "
+			"GROUP BY {G}2, 3{/EACH}",
+			"{EACH}SELECT {B}, NULL, 'human', -count(*) FROM {Q} WHERE " SURVEY_IDS
+			" AND {W} GROUP BY {G}2{/EACH}",
 		};
 
 		for (d = 0; d < 2; d++) {
@@ -433,8 +438,8 @@ esc_sec_by(struct esc_runner *x, unsigned want)
 	 * rows; a conversion before its escalation, which esc-log no longer
 	 * credits but an older store may hold, has no time to count */
 	if (!(s = esc_prep(x, "by_*: times to conversion",
-	    "SELECT {B}, offer, reason, tier, template, severity, converted_at - created_at "
-	    "FROM {E} WHERE converted AND converted_at >= created_at AND {W}")))
+	    "{EACH}SELECT {B}, offer, reason, tier, template, severity, converted_at - created_at "
+	    "FROM {E} WHERE converted AND converted_at >= created_at AND {W}{/EACH}")))
 		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		for (d = 0; d < 5; d++) {
@@ -639,7 +644,9 @@ esc_sec_sla(struct esc_runner *x)
 	if (!(s = esc_prep(x, "sla",
 	    "SELECT {B}, severity, count(*), esc_sla(:now, :warn, status, created_at, "
 	    "first_response_at, first_response_due, resolved_at, resolution_due, updated_at) "
-	    "FROM {E} WHERE {WS} AND (first_response_due IS NOT NULL OR resolution_due IS NOT NULL) "
+	    "FROM ({EACH}SELECT severity, status, created_at, first_response_at, "
+	    "first_response_due, resolved_at, resolution_due, updated_at FROM {E} WHERE {WS} AND "
+	    "(first_response_due IS NOT NULL OR resolution_due IS NOT NULL){/EACH}) "
 	    "GROUP BY {G}severity")))
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -802,18 +809,22 @@ esc_sec_board(struct esc_runner *x)
 	    "SELECT {B}, agent, count(*), "
 	    "total(outcome = 'saved' AND (playbook = 'cancel_threat' OR alerts LIKE '%\"cancel\"%')), "
 	    "esc_quant(CASE WHEN resolved_at >= created_at THEN resolved_at - created_at END) "
-	    "FROM {E} WHERE resolved_at IS NOT NULL AND agent IS NOT NULL AND {WS} "
+	    "FROM ({EACH}SELECT agent, created_at, resolved_at, outcome, playbook, alerts FROM {E} "
+	    "WHERE resolved_at IS NOT NULL AND agent IS NOT NULL AND {WS}{/EACH}) "
 	    "GROUP BY {G}agent")))
 		return -1;
 	/* the streak: the agent's latest resolutions (of the window, or of the
 	 * bucket) that met their due time, counted back to the first miss */
 	if (!(k = esc_prep(x, "leaderboard: streaks",
 	    bucketed ?
-	    "SELECT {B}, resolution_due IS NULL OR resolved_at <= resolution_due FROM {E} "
-	    "WHERE agent = :agent AND resolved_at >= created_at AND {W} "
+	    "SELECT {B}, resolution_due IS NULL OR resolved_at <= resolution_due FROM "
+	    "({EACH}SELECT created_at, resolved_at, resolution_due FROM {E} "
+	    "WHERE agent = :agent AND resolved_at >= created_at AND {W}{/EACH}) "
 	    "ORDER BY resolved_at DESC" :
-	    "SELECT resolution_due IS NULL OR resolved_at <= resolution_due FROM {E} "
-	    "WHERE agent = :agent AND resolved_at >= created_at AND {W} ORDER BY resolved_at DESC"))) {
+	    "SELECT resolution_due IS NULL OR resolved_at <= resolution_due FROM "
+	    "({EACH}SELECT resolved_at, resolution_due FROM {E} "
+	    "WHERE agent = :agent AND resolved_at >= created_at AND {W}{/EACH}) "
+	    "ORDER BY resolved_at DESC"))) {
 		sqlite3_finalize(s);
 		return -1;
 	}

@@ -891,10 +891,11 @@ esc_quant_col(sqlite3_stmt *s, int col, double r[3])
  * window on created_at ({WS}: not to be searched by range; {WA} on at,
  * {WP} on purchased_at, {WE} on ended_at), {S}, {SA}, {SN}, {P} the
  * survey tables, {D:a} the file of alias a's row (0 for one file), {CU}
- * the --customer filter on customer_id, {B}
- * the bucket of created_at (0 without --by; {BE}: of a chain's ended_at),
- * {G} the bucket in a GROUP BY list. Only these fixed fragments are ever put in SQL text; every value
- * is bound. */
+ * the --customer filter on customer_id, {B} the bucket of created_at (0
+ * without --by; {BE}: of a chain's ended_at), {G} the bucket in a GROUP
+ * BY list, and {EACH}...{/EACH} a query asked of each file (expand).
+ * Only these fixed fragments are ever put in SQL text; every value is
+ * bound. */
 /* The --since/--until window on the time column col. */
 static void
 window(struct esc_buf *b, const struct esc_stats_opts *o, const char *col)
@@ -909,41 +910,63 @@ window(struct esc_buf *b, const struct esc_stats_opts *o, const char *col)
 		esc_buf_puts(b, "1");
 }
 
+/* The table of one of the tokens {E}, {Q}, ... at p (its length in *len),
+ * or NULL: the file's own in arm >= 0, else the one store's, or the view
+ * or copy over several. */
 static const char *
-expand(struct esc_runner *x, const char *tmpl)
+table_of(const char *p, size_t *len)
+{
+	static const struct {
+		const char *tok, *name;
+	} toks[] = {
+		{ "{E}", "escalations" }, { "{Q}", "questions" }, { "{V}", "events" },
+		{ "{I}", "interactions" }, { "{R}", "recommendations" },
+		{ "{O}", "opportunities" }, { "{S}", "surveys" }, { "{SA}", "survey_attempts" },
+		{ "{SN}", "survey_answers" }, { "{P}", "problems" },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof toks / sizeof *toks; k++) {
+		*len = strlen(toks[k].tok);
+		if (!strncmp(p, toks[k].tok, *len))
+			return toks[k].name;
+	}
+	return NULL;
+}
+
+/* Expand tmpl[0..n) into x->sql; arm >= 0: the part of {EACH} for file
+ * number arm, read from the file itself. */
+static void
+expand_part(struct esc_runner *x, const char *tmpl, size_t n, int arm)
 {
 	int multi = x->st->n > 1;
-	const char *p, *e;
+	const char *p, *e, *end = tmpl + n, *name;
+	char sch[16];
+	size_t len;
 
-	x->sql.len = 0;
-	for (p = tmpl; *p; p++) {
-		if (*p != '{' || !(e = strchr(p, '}'))) {
+	for (p = tmpl; p < end; p++) {
+		if (*p != '{' || !(e = memchr(p, '}', (size_t)(end - p)))) {
 			esc_buf_putc(&x->sql, *p);
 			continue;
 		}
-		if (!strncmp(p, "{E}", 3))
-			esc_buf_puts(&x->sql, multi ? "temp.esc_escalations" : "main.escalations");
-		else if (!strncmp(p, "{Q}", 3))
-			esc_buf_puts(&x->sql, multi ? "temp.esc_questions" : "main.questions");
-		else if (!strncmp(p, "{V}", 3))
-			esc_buf_puts(&x->sql, multi ? "temp.esc_events" : "main.events");
-		else if (!strncmp(p, "{I}", 3))
-			esc_buf_puts(&x->sql, multi ? "temp.esc_interactions" : "main.interactions");
-		else if (!strncmp(p, "{R}", 3))
-			esc_buf_puts(&x->sql, multi ? "temp.esc_recommendations" : "main.recommendations");
-		else if (!strncmp(p, "{O}", 3))
-			esc_buf_puts(&x->sql, multi ? "temp.esc_opportunities" : "main.opportunities");
-		else if (!strncmp(p, "{S}", 3))
-			esc_buf_puts(&x->sql, multi ? "temp.esc_surveys" : "main.surveys");
-		else if (!strncmp(p, "{SA}", 4))
-			esc_buf_puts(&x->sql, multi ? "temp.esc_survey_attempts" : "main.survey_attempts");
-		else if (!strncmp(p, "{SN}", 4))
-			esc_buf_puts(&x->sql, multi ? "temp.esc_survey_answers" : "main.survey_answers");
-		else if (!strncmp(p, "{P}", 3))
-			esc_buf_puts(&x->sql, multi ? "temp.esc_problems" : "main.problems");
+		if ((name = table_of(p, &len))) {
+			if (arm >= 0)
+				esc_buf_printf(&x->sql, "%s.%s", esc_stats_schema(x->st, arm, sch), name);
+			else
+				esc_buf_printf(&x->sql, "%s.%s%s", multi ? "temp" : "main",
+					multi ? "esc_" : "", name);
+			p += len - 1;
+			continue;
+		}
+		if (!strncmp(p, "{D:", 3) && e - p == 4 && arm >= 0)
+			esc_buf_printf(&x->sql, "%d", arm);
 		else if (!strncmp(p, "{D:", 3) && e - p == 4)
 			/* the file of a row of alias p[3], to join rows of one file */
 			esc_buf_printf(&x->sql, multi ? "%c.db" : "0", p[3]);
+		else if (!strncmp(p, "{DB}", 4) && arm >= 0)
+			esc_buf_printf(&x->sql, "%d", arm);
+		else if (!strncmp(p, "{DB}", 4))
+			esc_buf_puts(&x->sql, multi ? "db" : "0");
 		else if (!strncmp(p, "{WE}", 4))
 			window(&x->sql, x->o, "ended_at");
 		else if (!strncmp(p, "{WA}", 4))
@@ -952,8 +975,6 @@ expand(struct esc_runner *x, const char *tmpl)
 			window(&x->sql, x->o, "purchased_at");
 		else if (!strncmp(p, "{CU}", 4))
 			esc_buf_puts(&x->sql, x->o->customer ? "customer_id = :customer" : "1");
-		else if (!strncmp(p, "{DB}", 4))
-			esc_buf_puts(&x->sql, multi ? "db" : "0");
 		else if (!strncmp(p, "{W}", 3))
 			esc_buf_puts(&x->sql, x->o->has_since && x->o->has_until ?
 				"created_at >= :since AND created_at < :until" :
@@ -985,6 +1006,38 @@ expand(struct esc_runner *x, const char *tmpl)
 			continue;
 		}
 		p = e;
+	}
+}
+
+/* Expand a query. {EACH}...{/EACH} holds a query whose rows, from
+ * several files, may simply be put together: the query around it, or the
+ * caller, adds them up. Over files attached together it is asked of each
+ * file, in one UNION ALL, so that each reads its own indexes (over the
+ * view of them all, a GROUP BY or a count reads every row of every file,
+ * whole); with one store, or the copy of many, it is asked once. */
+static const char *
+expand(struct esc_runner *x, const char *tmpl)
+{
+	static const char head[] = "{EACH}", tail[] = "{/EACH}";
+	const char *a = strstr(tmpl, head), *b = a ? strstr(a, tail) : NULL;
+	int i;
+
+	x->sql.len = 0;
+	if (!b) {
+		expand_part(x, tmpl, strlen(tmpl), -1);
+	} else {
+		expand_part(x, tmpl, (size_t)(a - tmpl), -1);
+		a += sizeof head - 1;
+		if (x->st->n == 1 || x->st->copy)
+			expand_part(x, a, (size_t)(b - a), -1);
+		else
+			for (i = 0; i < x->st->n; i++) {
+				if (i)
+					esc_buf_puts(&x->sql, " UNION ALL ");
+				expand_part(x, a, (size_t)(b - a), i);
+			}
+		b += sizeof tail - 1;
+		expand_part(x, b, strlen(b), -1);
 	}
 	esc_buf_putc(&x->sql, '\0');
 	return x->sql.p;
