@@ -910,9 +910,8 @@ window(struct esc_buf *b, const struct esc_stats_opts *o, const char *col)
 		esc_buf_puts(b, "1");
 }
 
-/* The table of one of the tokens {E}, {Q}, ... at p (its length in *len),
- * or NULL: the file's own in arm >= 0, else the one store's, or the view
- * or copy over several. */
+/* The table a token {E}, {Q}, ... at p names, with the token's length in
+ * *len; NULL if p holds none of them. */
 static const char *
 table_of(const char *p, size_t *len)
 {
@@ -934,8 +933,9 @@ table_of(const char *p, size_t *len)
 	return NULL;
 }
 
-/* Expand tmpl[0..n) into x->sql; arm >= 0: the part of {EACH} for file
- * number arm, read from the file itself. */
+/* Expand tmpl[0..n) into x->sql. A table is the file's own in arm >= 0
+ * (the part of {EACH} for file number arm), else the one store's, or the
+ * view or copy over several. */
 static void
 expand_part(struct esc_runner *x, const char *tmpl, size_t n, int arm)
 {
