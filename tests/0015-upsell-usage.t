@@ -18,8 +18,9 @@ smtpd_start --auth esc:$SMTP_PASS
 
 export ESC_SMTP_URL=$SMTPD_URL ESC_SMTP_USER=esc ESC_SMTP_PASSWORD=$SMTP_PASS
 export ESC_SMTP_FROM=sales@esc.example
-# generous: under valgrind on a busy machine a good call is slow; the hang cases set their own
-export ESC_NET_RETRIES=1 ESC_NET_BACKOFF=10ms ESC_NET_TIMEOUT=15s
+# generous: under sanitizers on a busy machine a good call is slow; the hang cases set their own
+net_timeouts 15s
+export ESC_NET_RETRIES=1 ESC_NET_BACKOFF=10ms
 export ESC_SLACK_WEBHOOK=$HTTPD_URL$SLACK_PATH
 unset ESC_AI_URL ESC_AI_KEY ESC_AI_MODEL ESC_MEETING_URL ESC_DB
 

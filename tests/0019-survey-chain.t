@@ -26,7 +26,8 @@ export ESC_TWILIO_FROM=+15550001111
 export ESC_SURVEY_URL=https://survey.example/s/ ESC_SURVEY_CALL_URL=https://survey.example/call/
 export ESC_EMAIL_URL=$SMTPD_URL ESC_EMAIL_FROM=surveys@esc.example
 # a 503 is the provider's to report, --due's to retry: no retries inside one call
-export ESC_NET_RETRIES=0 ESC_NET_TIMEOUT=15s
+net_timeouts 15s
+export ESC_NET_RETRIES=0
 unset ESC_DB ESC_EMAIL_KEY ESC_SMTP_URL ESC_SMTP_USER ESC_SMTP_PASSWORD ESC_SMTP_FROM
 
 CALLS=/Accounts/$SID/Calls.json

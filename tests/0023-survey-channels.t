@@ -44,7 +44,8 @@ m = email.message_from_string(json.loads(sys.stdin.read())["data"], policy=email
 print(m.get_content().replace("\r\n", "\n").rstrip("\n") if sys.argv[1] == "body" else m[sys.argv[1]])' "$1"
 }
 
-export ESC_NET_TIMEOUT=5s ESC_NET_CONNECT_TIMEOUT=2s ESC_NET_RETRIES=3 ESC_NET_BACKOFF=20ms
+net_timeouts 5s 2s
+export ESC_NET_RETRIES=3 ESC_NET_BACKOFF=20ms
 export ESC_NOW=2026-03-02T10:00:00Z
 unset ESC_NET_CAFILE ESC_SMTP_URL ESC_SMTP_FROM ESC_SMTP_TLS ESC_SMTP_USER ESC_SMTP_PASSWORD \
 	ESC_EMAIL_URL ESC_EMAIL_FROM ESC_EMAIL_KEY ESC_TWILIO_URL ESC_TWILIO_SID ESC_TWILIO_TOKEN \

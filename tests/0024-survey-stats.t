@@ -68,7 +68,8 @@ httpd_start
 export ESC_TWILIO_URL=$HTTPD_URL/tw ESC_TWILIO_SID=AC1 ESC_TWILIO_TOKEN=tok ESC_TWILIO_FROM=+15550009999
 export ESC_SURVEY_URL=https://survey.example.com/s/ ESC_SURVEY_CALL_URL=https://voice.example.com/s/
 export ESC_EMAIL_URL=$HTTPD_URL/mail ESC_EMAIL_FROM=support@example.com ESC_EMAIL_KEY=key
-export ESC_NET_RETRIES=0 ESC_NET_TIMEOUT=5s
+net_timeouts 5s
+export ESC_NET_RETRIES=0
 unset ESC_SMTP_URL ESC_AGENT_WEBHOOK ESC_MEETING_URL ESC_SURVEY_STATUS_URL
 httpd_plan '{"path":"/tw/Accounts/AC1/Calls.json","status":201,"json":{"sid":"CA1"}}' \
 	'{"path":"/tw/Accounts/AC1/Messages.json","status":201,"json":{"sid":"SM1"}}' \

@@ -29,7 +29,8 @@ httpd_start
 export ESC_TWILIO_URL=$HTTPD_URL ESC_TWILIO_SID=$SID ESC_TWILIO_TOKEN=tw-secret
 export ESC_TWILIO_FROM=+15550001111
 export ESC_SURVEY_URL=https://survey.example/s/ ESC_SURVEY_CALL_URL=https://survey.example/call/
-export ESC_NET_RETRIES=0 ESC_NET_TIMEOUT=15s
+net_timeouts 15s
+export ESC_NET_RETRIES=0
 unset ESC_DB ESC_AGENT_WEBHOOK ESC_MEETING_URL ESC_EMAIL_URL ESC_SMTP_URL
 
 CALLS=/Accounts/$SID/Calls.json

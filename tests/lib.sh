@@ -17,6 +17,9 @@
 #   as_nobody                         sets ASUSER, the prefix that runs a tool as
 #                                     a user file modes bind (setpriv as root),
 #                                     and ro_ok=0 when there is none
+#   net_timeouts TOTAL [CONNECT]      ESC_NET_TIMEOUT and ESC_NET_CONNECT_TIMEOUT
+#                                     for the test's servers (a minute each
+#                                     under valgrind, whatever is asked)
 #
 # With ESC_VALGRIND=1 every tool runs under valgrind; a memory error or a
 # definite leak makes the tool exit 99, which no assertion expects.
@@ -44,6 +47,24 @@ TODO=
 VALGRIND=
 if [ "${ESC_VALGRIND:-0}" = 1 ]; then
 	VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+fi
+
+# Under valgrind a TLS handshake alone takes seconds on a busy machine, past
+# the short timeouts the network tests set, so there both timeouts are a
+# minute, from the start and whatever a test asks; a test of a hang sets
+# its own timeout on the one call that hangs.
+net_timeouts() {
+	if [ -n "$VALGRIND" ]; then
+		export ESC_NET_TIMEOUT=60s ESC_NET_CONNECT_TIMEOUT=60s
+		return
+	fi
+	export ESC_NET_TIMEOUT="$1"
+	if [ -n "${2:-}" ]; then
+		export ESC_NET_CONNECT_TIMEOUT="$2"
+	fi
+}
+if [ -n "$VALGRIND" ]; then
+	net_timeouts
 fi
 
 plan() {
