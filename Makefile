@@ -79,9 +79,13 @@ lib/fastjson.o: lib/fastjson.cc
 tests/unit/%: tests/unit/%.c tests/unit/tap.h libesc.a
 	$(CC) $(CFLAGS) $(CPPFLAGS) -o $@ $< libesc.a $(LDLIBS)
 
-# The suite: C unit tests and the shell tests, all TAP, run by prove.
+# The suite: C unit tests and the shell tests, all TAP, run by prove, as
+# many at once as there are processors (each test has its own directory).
+JOBS ?= $(shell getconf _NPROCESSORS_ONLN 2> /dev/null || echo 1)
+PROVE = prove -f -j$(JOBS)
+
 check: deps all $(UNITS) $(TESTBINS)
-	ESC_SHARE=$(CURDIR)/share/esc prove -f $(UNITS) tests/*.t
+	ESC_SHARE=$(CURDIR)/share/esc $(PROVE) $(UNITS) tests/*.t
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in its own tree.
 check-asan:
@@ -94,7 +98,7 @@ check-asan:
 
 # The same suite with every tool run under valgrind (see tests/lib.sh).
 check-valgrind: all $(UNITS) $(TESTBINS)
-	ESC_SHARE=$(CURDIR)/share/esc ESC_VALGRIND=1 prove -f tests/*.t
+	ESC_SHARE=$(CURDIR)/share/esc ESC_VALGRIND=1 $(PROVE) tests/*.t
 
 deps:
 	@scripts/deps check
