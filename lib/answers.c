@@ -441,7 +441,7 @@ answer(struct esc_survey *s, const struct esc_rec *rec, const struct line *l,
 	struct answer a;
 	struct esc_err nerr = { 0 };
 	struct esc_survey_tx tx = { 0 };
-	char hash[ESC_HASH_LEN + 1], hex[ESC_HASH_LEN + 1], why[64];
+	char hash[ESC_HASH_LEN + 1], hex[ESC_HASH_LEN + 1], why[64], noword[80];
 	const char *token, *state, *desc;
 	long long pid = 0, hid = 0;
 	int found, complete = 0, stop;
@@ -508,9 +508,19 @@ answer(struct esc_survey *s, const struct esc_rec *rec, const struct line *l,
 		desc = a.feedback ? a.feedback : t.problem && *t.problem ? t.problem : NULL;
 		if (problem(s, &t, desc, a.at, &pid, obj, err) < 0)
 			goto fatal;
+		/* with no words to go on, the agents' queue still says what
+		 * the case is */
+		if (!desc) {
+			if (a.rating >= 0)
+				snprintf(noword, sizeof noword, "Survey answer: not solved "
+					"(rated %d of 5), no description given", a.rating);
+			else
+				snprintf(noword, sizeof noword,
+					"Survey answer: not solved, no description given");
+		}
 		esc_buf_puts(obj, ",\"handover\":");
-		if (esc_handover_open(s, t.survey, pid, t.customer, t.session, desc, esc_time_now(),
-		    &hid, obj, err) < 0)
+		if (esc_handover_open(s, t.survey, pid, t.customer, t.session, desc ? desc : noword,
+		    esc_time_now(), &hid, obj, err) < 0)
 			goto fatal;
 	} else
 		esc_buf_puts(obj, ",\"problem\":null");

@@ -14,7 +14,7 @@
 command -v sqlite3 > /dev/null || plan skip_all "no sqlite3 shell"
 command -v jq > /dev/null || plan skip_all "no jq"
 
-plan 70
+plan 72
 
 httpd_start
 export ESC_AGENT_WEBHOOK=$HTTPD_URL/hook ESC_MEETING_URL='https://meet.example/j/{token}?x=1'
@@ -122,6 +122,10 @@ printf '{"token":"%s","problem_solved":false}\n' "$tok" > "$T/in"
 run survey-send --db "$DB" --record --now "$WED" < "$T/in"
 is "$(jq -c '.survey | [.problem, .why, .handover.state]' "$T/out")" \
 	'[null,"no description","awaiting_agent"]' "no description: no problem, but still a handover"
+run esc-log --db "$DB" -l
+is "$(jq -r 'select(.message_id == "survey:s6") | .question' "$T/out")" \
+	"Survey answer: not solved, no description given" \
+	"and its escalation says what it is in esc-log -l, not an empty question"
 printf '{"token":"%s","problem_solved":false,"rating":1}\n' "$tok" > "$T/in"
 run survey-send --db "$DB" --record --now "$WED" < "$T/in"
 is "$rc" 3 "its token is used"
@@ -275,5 +279,14 @@ is "$rc:$(cat "$T/err")" \
 q "DROP TRIGGER boom"
 is "$(q "SELECT state, agent IS NULL FROM handovers WHERE id = $HC")" "awaiting_agent|1" \
 	"the handover still waits for an agent"
+
+# a rated answer with no words: the rating goes into the escalation's question
+tok=$(printf '{"session_id":"s9","customer_id":"eve","ended_at":"%s"}\n' "$WED" |
+	tool survey-send --db "$DB" --now "$WED" | jq -r 'select(.type == "show_feedback_modal") | .token')
+printf '{"token":"%s","problem_solved":false,"rating":2}\n' "$tok" > "$T/in"
+run survey-send --db "$DB" --record --now "$WED" < "$T/in"
+is "$rc:$(q "SELECT question FROM escalations WHERE message_id = 'survey:s9'")" \
+	"0:Survey answer: not solved (rated 2 of 5), no description given" \
+	"with the rating, when the answer has one"
 
 done_testing
