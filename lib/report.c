@@ -145,6 +145,7 @@ esc_cell_text(const struct esc_cell *c, char *buf, size_t n, size_t max)
 	case ESC_V_DATE: format_date(c->i, buf, n); break;
 	case ESC_V_DUR: esc_format_duration(c->r, buf, n); break;
 	case ESC_V_PCT: snprintf(buf, n, "%.1f%%", c->r * 100); break;
+	case ESC_V_SCORE: snprintf(buf, n, c->r == 0 ? "0.0" : "%+.1f", c->r); break;
 	case ESC_V_RATE:
 		snprintf(a, sizeof a, "%.1f", c->lo * 100);
 		snprintf(b, sizeof b, "%.1f", c->hi * 100);

@@ -50,6 +50,7 @@ enum esc_vt {
 	ESC_V_DUR,     /* seconds; in a table 1h05m */
 	ESC_V_PCT,     /* a proportion; in a table a percentage */
 	ESC_V_RATE,    /* a proportion with its interval: NAME, NAME_lo, NAME_hi */
+	ESC_V_SCORE,   /* a score from -100 to 100 (NPS); in a table signed, +6.7 */
 };
 
 struct esc_col {

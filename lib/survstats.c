@@ -87,7 +87,7 @@ static const struct esc_col survey_cols[] = {
 	{ "ratings", "ratings", ESC_V_INT },
 	{ "csat", "CSAT (95% CI)", ESC_V_RATE },
 	{ "nps_answers", "NPS answers", ESC_V_INT },
-	{ "nps", "NPS", ESC_V_REAL },
+	{ "nps", "NPS", ESC_V_SCORE },
 	{ "problem_solved", "solved (95% CI)", ESC_V_RATE },
 };
 
@@ -161,7 +161,7 @@ sec_summary(struct esc_runner *x)
 		esc_set_rate(&c[6], v[4], v[3]);
 		esc_set_int(&c[7], ESC_V_INT, v[5]);
 		if (v[5])
-			esc_set_real(&c[8], ESC_V_REAL, 100.0 * (double)(v[6] - v[7]) / (double)v[5]);
+			esc_set_real(&c[8], ESC_V_SCORE, 100.0 * (double)(v[6] - v[7]) / (double)v[5]);
 		esc_set_rate(&c[9], v[9], v[8]);
 	}
 	if (esc_step_err(x, s, rc) < 0)
