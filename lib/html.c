@@ -330,7 +330,7 @@ html_table(struct esc_buf *b, const struct esc_table *t)
 		for (c = 0; c < t->ncol; c++) {
 			enum esc_vt ty = t->cols[c].type;
 
-			esc_cell_text(esc_table_cell(t, i, c), v, sizeof v, 120);
+			esc_table_text(t, i, c, v, sizeof v, 120);
 			esc_buf_puts(b, ty == ESC_V_TEXT || ty == ESC_V_TIME || ty == ESC_V_DATE ?
 				"<td>" : "<td class=\"n\">");
 			html_str(b, v);

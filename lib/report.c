@@ -154,6 +154,17 @@ esc_cell_text(const struct esc_cell *c, char *buf, size_t n, size_t max)
 	}
 }
 
+void
+esc_table_text(const struct esc_table *t, size_t i, int c, char *buf, size_t n, size_t max)
+{
+	const struct esc_cell *e = esc_table_cell(t, i, c);
+
+	if (e->type == ESC_V_NULL && t->cols[c].type == ESC_V_TEXT && t->text_none)
+		snprintf(buf, n, "%s", t->text_none);
+	else
+		esc_cell_text(e, buf, n, max);
+}
+
 static int
 right_aligned(enum esc_vt t)
 {
@@ -193,7 +204,7 @@ esc_report_text(const struct esc_report *r, struct esc_buf *out)
 			last = c;
 			w[c] = width(t->cols[c].head);
 			for (i = 0; i < t->nrow; i++) {
-				esc_cell_text(esc_table_cell(t, i, c), v, sizeof v, max);
+				esc_table_text(t, i, c, v, sizeof v, max);
 				if ((cw = width(v)) > w[c])
 					w[c] = cw;
 			}
@@ -228,7 +239,7 @@ esc_report_text(const struct esc_report *r, struct esc_buf *out)
 
 				if (!shown(t, c))
 					continue;
-				esc_cell_text(esc_table_cell(t, i, c), v, sizeof v, max);
+				esc_table_text(t, i, c, v, sizeof v, max);
 				pad = w[c] - width(v);
 				esc_buf_puts(out, "  ");
 				if (right_aligned(t->cols[c].type))

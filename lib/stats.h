@@ -73,6 +73,8 @@ struct esc_table {
 	int text_max;          /* -t: a longer text is cut to this many characters; 0: 48 */
 	unsigned long text_hide;  /* -t leaves out column c (bit 1 << c): not computed */
 	const char *text_note;    /* -t prints it under the table, when not NULL */
+	const char *text_none;    /* -t and HTML show it for a null text, when not
+	                             NULL (else "-"): what a row without one is */
 	size_t nrow, cap;
 	struct esc_cell *cells;   /* row r, column c: cells[r * ncol + c] */
 };
@@ -165,6 +167,9 @@ void esc_report_html(const struct esc_report *r, const char *const *paths, int n
 /* A cell as a table shows it: "-", 12.5%, "12.5% (8.1-18.3)", 1h05m, ...;
  * a text longer than max characters is cut and ends in "..." (report.c). */
 void esc_cell_text(const struct esc_cell *c, char *buf, size_t n, size_t max);
+/* The same for row i, column c of t, with t's text_none for a null text. */
+void esc_table_text(const struct esc_table *t, size_t i, int c, char *buf, size_t n,
+	size_t max);
 /* 3725 seconds as "1h02m", and so on (report.c). */
 void esc_format_duration(double secs, char *buf, size_t n);
 

@@ -299,6 +299,17 @@ struct funnel {
 	long long open[ESC_STEP_N + 1], drop[ESC_STEP_N + 1];
 };
 
+static struct esc_table *
+funnel_table(struct esc_runner *x)
+{
+	struct esc_table *t = bucket_table(x, ESC_SEC_SURVEY_FUNNEL, "Survey funnel",
+		funnel_cols, (int)(sizeof funnel_cols / sizeof *funnel_cols));
+
+	if (t)
+		t->text_none = "(no step yet)";
+	return t;
+}
+
 /* A bucket's rows: the chains that reached no step first, when there are
  * any, then every step in the chain's order. */
 static int
@@ -353,8 +364,7 @@ sec_funnel(struct esc_runner *x)
 
 	memset(&f, 0, sizeof f);
 	if (forced(x, ESC_SEC_SURVEY_FUNNEL) &&
-	    !(t = bucket_table(x, ESC_SEC_SURVEY_FUNNEL, "Survey funnel", funnel_cols,
-	    (int)(sizeof funnel_cols / sizeof *funnel_cols))))
+	    !(t = funnel_table(x)))
 		return -1;
 	if (!(s = esc_prep(x, "survey_funnel", bucketed ? qb : q)))
 		return -1;
@@ -363,8 +373,7 @@ sec_funnel(struct esc_runner *x)
 		state = (const char *)sqlite3_column_text(s, 1);
 		method = sqlite3_column_int(s, 2);
 		bits = sqlite3_column_int(s, 3);
-		if (!t && !(t = bucket_table(x, ESC_SEC_SURVEY_FUNNEL, "Survey funnel", funnel_cols,
-		    (int)(sizeof funnel_cols / sizeof *funnel_cols))))
+		if (!t && !(t = funnel_table(x)))
 			goto fail;
 		/* a bucket's rows once it is over */
 		if (chains++ && b != cur && funnel_rows(x, t, cur, &f) < 0)

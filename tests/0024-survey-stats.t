@@ -301,8 +301,8 @@ is "$(jq -c '[.bucket, .step, .reached, .answered, .open, .drop_off]' "$T/out" |
 	'["2026-04-02",null,null,0,1,1] ["2026-04-02","in_widget",2,0,1,0] ["2026-04-02","ai_call",1,1,0,0] ["2026-04-02","sms_link",0,0,0,0] ["2026-04-02","email_link",0,0,0,0] ' \
 	"--by day: the chains that reached no step first in their day"
 run esc-stats --db "$DB" --since 2026-04-01 --until 2026-04-03 --section survey_funnel -t
-is "$(sed -n 4,5p "$T/out")" "$(printf '  -                 -              0           1            1\n  in_widget         2              0           1            0')" \
-	"-t: the chains that reached no step, first, with a null step"
+is "$(sed -n 4,5p "$T/out")" "$(printf '  (no step yet)        -              0           1            1\n  in_widget            2              0           1            0')" \
+	"-t: the chains that reached no step, first, on a row that says so"
 # every chain in the first store reached the widget: no null row
 run esc-stats --db "$T/survey.db" --section survey_funnel
 is "$(jq -s '[length, ([.[] | .answered + .open + .drop_off] | add)]' -c "$T/out")" "[4,9]" \
