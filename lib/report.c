@@ -145,7 +145,9 @@ esc_cell_text(const struct esc_cell *c, char *buf, size_t n, size_t max)
 	case ESC_V_DATE: format_date(c->i, buf, n); break;
 	case ESC_V_DUR: esc_format_duration(c->r, buf, n); break;
 	case ESC_V_PCT: snprintf(buf, n, "%.1f%%", c->r * 100); break;
-	case ESC_V_SCORE: snprintf(buf, n, c->r == 0 ? "0.0" : "%+.1f", c->r); break;
+	case ESC_V_SCORE:       /* what rounds to 0 has no sign: not -0.0 */
+		snprintf(buf, n, fabs(c->r) < 0.05 ? "0.0" : "%+.1f", c->r);
+		break;
 	case ESC_V_RATE:
 		snprintf(a, sizeof a, "%.1f", c->lo * 100);
 		snprintf(b, sizeof b, "%.1f", c->hi * 100);
