@@ -441,7 +441,7 @@ answer(struct esc_survey *s, const struct esc_rec *rec, const struct line *l,
 	struct answer a;
 	struct esc_err nerr = { 0 };
 	struct esc_survey_tx tx = { 0 };
-	char hash[ESC_HASH_LEN + 1], hex[ESC_HASH_LEN + 1], why[64], noword[80];
+	char hash[ESC_HASH_LEN + 1], hex[ESC_HASH_LEN + 1], why[64], noword[96];
 	const char *token, *state, *desc;
 	long long pid = 0, hid = 0;
 	int found, complete = 0, stop;
@@ -511,12 +511,12 @@ answer(struct esc_survey *s, const struct esc_rec *rec, const struct line *l,
 		/* with no words to go on, the agents' queue still says what
 		 * the case is */
 		if (!desc) {
+			char rated[32] = "";
+
 			if (a.rating >= 0)
-				snprintf(noword, sizeof noword, "Survey answer: not solved "
-					"(rated %d of 5), no description given", a.rating);
-			else
-				snprintf(noword, sizeof noword,
-					"Survey answer: not solved, no description given");
+				snprintf(rated, sizeof rated, " (rated %d of 5)", a.rating);
+			snprintf(noword, sizeof noword,
+				"Survey answer: not solved%s, no description given", rated);
 		}
 		esc_buf_puts(obj, ",\"handover\":");
 		if (esc_handover_open(s, t.survey, pid, t.customer, t.session, desc ? desc : noword,
