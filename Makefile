@@ -34,7 +34,7 @@ LIBOBJ_SURVEY = lib/survcfg.o lib/survstore.o lib/survey.o lib/survdue.o lib/cha
 BINS      = $(TOOLS:%=bin/%)
 UNITS     = tests/unit/test-sentiment tests/unit/test-detect tests/unit/test-time tests/unit/test-offer \
             tests/unit/test-sla tests/unit/test-stats tests/unit/test-token \
-            tests/unit/test-problems tests/unit/test-negate
+            tests/unit/test-problems tests/unit/test-negate tests/unit/test-text
 # programs the shell tests drive (built, not run by prove)
 TESTBINS  = tests/unit/net-call tests/unit/channel-send
 

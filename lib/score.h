@@ -41,8 +41,8 @@ struct esc_word *esc_vocab_geth(const struct esc_vocab *v, const char *w, size_t
 /* Words are kept with this many readable bytes after them, and the
  * tokenizer keeps as many after its tokens (vocab.h). */
 #define ESC_VOCAB_SLACK 8
-#define ESC_VOCAB_H0 2166136261u
-#define ESC_VOCAB_STEP(h, c) (((h) ^ (unsigned char)(c)) * 16777619u)
+/* The hash the table is keyed by: eight bytes at a time (vocab.h has the
+ * tokenizer's inline form, for words with ESC_VOCAB_SLACK bytes after). */
 unsigned esc_vocab_hash(const char *w, size_t n);
 /* Find or add a word (the vocabulary copies it); NULL on allocation failure. */
 struct esc_word *esc_vocab_add(struct esc_vocab *v, const char *w, size_t n);
@@ -70,9 +70,11 @@ struct esc_text {
 	struct esc_tok *t;
 	size_t n, cap;
 	struct esc_buf low;     /* lowercase copies the tokens point into */
+	struct esc_buf bits;    /* the tokenizer's scratch: byte classes as bit sets */
 	int nbang, nquest;      /* '!' and '?' in the whole text */
 };
 /* Split text into tokens and look each up in v. Returns 0 or -1 (memory). */
+extern int esc_text_fast;   /* 0: byte by byte only (the tests compare the two) */
 int esc_text_split(struct esc_text *tx, const struct esc_vocab *v,
 	const char *s, size_t n);
 /* 1 if a clause ends between token j and token j + 1: a , ; : . ! or ?

@@ -16,12 +16,16 @@
 unsigned
 esc_vocab_hash(const char *s, size_t n)
 {
-	uint32_t h = ESC_VOCAB_H0;
-	size_t i;
+	uint64_t h = n, x = 0;
 
-	for (i = 0; i < n; i++)
-		h = ESC_VOCAB_STEP(h, s[i]);
-	return h;
+	for (; n > 8; s += 8, n -= 8) {
+		memcpy(&x, s, 8);
+		h = esc_vocab_mix(h, x);
+	}
+	x = 0;
+	if (n)
+		memcpy(&x, s, n);
+	return esc_vocab_final(esc_vocab_mix(h, x));
 }
 
 struct esc_vocab *

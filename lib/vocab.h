@@ -28,6 +28,55 @@ struct esc_vocab {
 	size_t plen, pcap;
 };
 
+/* One step of esc_vocab_hash: eight bytes of the word (zero past its end)
+ * into the state. A multiply spreads each bit upwards only; the fold
+ * brings the high half down, so that every byte reaches the low bits that
+ * pick a slot. */
+static inline uint64_t
+esc_vocab_mix(uint64_t h, uint64_t x)
+{
+	h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
+}
+
+static inline unsigned
+esc_vocab_final(uint64_t h)
+{
+	return (unsigned)(uint32_t)h;
+}
+
+/* The last 0 to 8 bytes of a word, read as esc_vocab_hash reads them
+ * (memcpy into a zeroed word), from a place with eight readable bytes. */
+static inline uint64_t
+esc_vocab_tail(const char *s, size_t n)
+{
+	uint64_t x;
+
+	if (!n)
+		return 0;
+	memcpy(&x, s, 8);
+	if (n == 8)
+		return x;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return x & ~(~0ULL >> (8 * n));
+#else
+	return x & (~0ULL >> (64 - 8 * n));
+#endif
+}
+
+/* esc_vocab_hash of a word followed by ESC_VOCAB_SLACK readable bytes */
+static inline unsigned
+esc_vocab_hash_padded(const char *s, size_t n)
+{
+	uint64_t h = n, x;
+
+	for (; n > 8; s += 8, n -= 8) {
+		memcpy(&x, s, 8);
+		h = esc_vocab_mix(h, x);
+	}
+	return esc_vocab_final(esc_vocab_mix(h, esc_vocab_tail(s, n)));
+}
+
 /* a[0..n) == b[0..n), both readable ESC_VOCAB_SLACK bytes further */
 static inline int
 esc_vocab_same_padded(const char *a, const char *b, size_t n)
