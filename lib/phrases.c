@@ -429,32 +429,46 @@ int
 esc_phrases_match_keep(const struct esc_phrases *ph, const struct esc_text *tx,
 	struct esc_matches *m, esc_phrases_keep keep, void *ctx)
 {
-	size_t i;
+	size_t at[64], n, i, j, from;
 	int id;
 
 	m->n = 0;
-	for (i = 0; i < tx->n; i++) {
-		const struct esc_tok *t = &tx->t[i];
+	for (from = 0; from < tx->n; from += n) {
+		size_t na = 0;
 
-		if (!t->bn)
-			continue;
-		if (t->bwf & (ESC_W_PATHEAD | ESC_W_PAIR)) {
-			for (id = t->bw->pat; id >= 0; id = ph->p[id].next)
-				if (try_at(ph, tx, i, id, m, keep, ctx) < 0)
-					return -1;
-			if ((t->bwf & ESC_W_PAIR) && i + 1 < tx->n && tx->t[i + 1].bw) {
-				const struct pair *pr = &ph->pairs[pair_slot(ph, t->bw, tx->t[i + 1].bw)];
+		/* First the tokens that may start a phrase, a block at a time and
+		 * with no branch per token: few do, and which ones is as hard to
+		 * predict as the text. The tokenizer leaves bytes to read after
+		 * every token, so a short one's bucket is harmless. */
+		n = tx->n - from < 64 ? tx->n - from : 64;
+		for (i = from; i < from + n; i++) {
+			const struct esc_tok *t = &tx->t[i];
 
-				for (id = pr->a ? pr->head : -1; id >= 0; id = ph->p[id].next)
+			at[na] = i;
+			na += ((t->bwf & (ESC_W_PATHEAD | ESC_W_PAIR)) != 0) |
+				((t->bn >= PREFIX_MIN) & (ph->prefix_head[bucket(t->bare)] >= 0));
+		}
+		for (j = 0; j < na; j++) {
+			const struct esc_tok *t = &tx->t[i = at[j]];
+
+			if (t->bwf & (ESC_W_PATHEAD | ESC_W_PAIR)) {
+				for (id = t->bw->pat; id >= 0; id = ph->p[id].next)
 					if (try_at(ph, tx, i, id, m, keep, ctx) < 0)
 						return -1;
+				if ((t->bwf & ESC_W_PAIR) && i + 1 < tx->n && tx->t[i + 1].bw) {
+					const struct pair *pr = &ph->pairs[pair_slot(ph, t->bw, tx->t[i + 1].bw)];
+
+					for (id = pr->a ? pr->head : -1; id >= 0; id = ph->p[id].next)
+						if (try_at(ph, tx, i, id, m, keep, ctx) < 0)
+							return -1;
+				}
 			}
+			if (t->bn < PREFIX_MIN)
+				continue;
+			for (id = ph->prefix_head[bucket(t->bare)]; id >= 0; id = ph->p[id].next)
+				if (try_at(ph, tx, i, id, m, keep, ctx) < 0)
+					return -1;
 		}
-		if (t->bn < PREFIX_MIN)
-			continue;
-		for (id = ph->prefix_head[bucket(t->bare)]; id >= 0; id = ph->p[id].next)
-			if (try_at(ph, tx, i, id, m, keep, ctx) < 0)
-				return -1;
 	}
 	return 0;
 }
