@@ -156,6 +156,15 @@ tok_end(struct esc_text *tx, const struct esc_vocab *v, const char *low, size_t 
 	return 0;
 }
 
+/* split_any's tokens lie end to end in tx->low: this one ends it */
+static inline int
+put_tok(struct esc_text *tx, const struct esc_vocab *v, const char *low, size_t m,
+	size_t a, size_t b, unsigned k, int apos)
+{
+	tx->low.len += m;
+	return tok_end(tx, v, low, m, a, b, k, apos);
+}
+
 /* Any text: byte by byte, with white space beyond ASCII, curly quotes and
  * emoji. Each token is copied, lowercased, to the end of tx->low. */
 static int
@@ -217,16 +226,12 @@ split_any(struct esc_text *tx, const struct esc_vocab *v, const unsigned char *u
 					i += 2;
 				} else if ((el = emoji_len(u + i, n - i, &drop))) {
 					/* an emoji ends the word before it and is a token itself */
-					if (m) {
-						tx->low.len += m;
-						if (tok_end(tx, v, low, m, a, b, k, apos) < 0)
-							return -1;
-					}
+					if (m && put_tok(tx, v, low, m, a, b, k, apos) < 0)
+						return -1;
 					if (!drop) {
 						low = tx->low.p + tx->low.len;
 						memcpy(low, u + i, el);
-						tx->low.len += el;
-						if (tok_end(tx, v, low, el, 0, el, 0, 0) < 0)
+						if (put_tok(tx, v, low, el, 0, el, 0, 0) < 0)
 							return -1;
 					}
 					i += el;
@@ -252,11 +257,8 @@ split_any(struct esc_text *tx, const struct esc_vocab *v, const unsigned char *u
 		}
 		if (!core)
 			a = b = 0;
-		if (m) {
-			tx->low.len += m;
-			if (tok_end(tx, v, low, m, a, b, k, apos) < 0)
-				return -1;
-		}
+		if (m && put_tok(tx, v, low, m, a, b, k, apos) < 0)
+			return -1;
 	}
 	return 0;
 }

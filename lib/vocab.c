@@ -16,16 +16,7 @@
 unsigned
 esc_vocab_hash(const char *s, size_t n)
 {
-	uint64_t h = n, x = 0;
-
-	for (; n > 8; s += 8, n -= 8) {
-		memcpy(&x, s, 8);
-		h = esc_vocab_mix(h, x);
-	}
-	x = 0;
-	if (n)
-		memcpy(&x, s, n);
-	return esc_vocab_final(esc_vocab_mix(h, x));
+	return esc_vocab_hash_of(s, n, 0);
 }
 
 struct esc_vocab *

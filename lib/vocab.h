@@ -39,12 +39,6 @@ esc_vocab_mix(uint64_t h, uint64_t x)
 	return h ^ (h >> 32);
 }
 
-static inline unsigned
-esc_vocab_final(uint64_t h)
-{
-	return (unsigned)(uint32_t)h;
-}
-
 /* The last 0 to 8 bytes of a word, read as esc_vocab_hash reads them
  * (memcpy into a zeroed word), from a place with eight readable bytes. */
 static inline uint64_t
@@ -64,9 +58,10 @@ esc_vocab_tail(const char *s, size_t n)
 #endif
 }
 
-/* esc_vocab_hash of a word followed by ESC_VOCAB_SLACK readable bytes */
+/* esc_vocab_hash, with padded set when ESC_VOCAB_SLACK bytes after the
+ * word may be read (its last eight bytes are then one load) */
 static inline unsigned
-esc_vocab_hash_padded(const char *s, size_t n)
+esc_vocab_hash_of(const char *s, size_t n, int padded)
 {
 	uint64_t h = n, x;
 
@@ -74,7 +69,21 @@ esc_vocab_hash_padded(const char *s, size_t n)
 		memcpy(&x, s, 8);
 		h = esc_vocab_mix(h, x);
 	}
-	return esc_vocab_final(esc_vocab_mix(h, esc_vocab_tail(s, n)));
+	if (padded) {
+		x = esc_vocab_tail(s, n);
+	} else {
+		x = 0;
+		if (n)
+			memcpy(&x, s, n);
+	}
+	return (unsigned)(uint32_t)esc_vocab_mix(h, x);
+}
+
+/* esc_vocab_hash of a word followed by ESC_VOCAB_SLACK readable bytes */
+static inline unsigned
+esc_vocab_hash_padded(const char *s, size_t n)
+{
+	return esc_vocab_hash_of(s, n, 1);
 }
 
 /* a[0..n) == b[0..n), both readable ESC_VOCAB_SLACK bytes further */
